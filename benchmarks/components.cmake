@@ -1,0 +1,1 @@
+# Benchmarks (one line per component): uag_add_benchmark(<name>)

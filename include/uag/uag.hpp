@@ -1,0 +1,9 @@
+#pragma once
+/// @file Umbrella header: everything uag offers.
+#include "uag/core/error.hpp"
+#include "uag/core/logits.hpp"
+#include "uag/core/types.hpp"
+#include "uag/core/utf8.hpp"
+#include "uag/model/concepts.hpp"
+#include "uag/sampling/rng.hpp"
+#include "uag/tokenizer/concepts.hpp"

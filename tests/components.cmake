@@ -1,0 +1,1 @@
+# Component tests (one line per component): uag_add_test(<component>)
