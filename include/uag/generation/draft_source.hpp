@@ -1,0 +1,56 @@
+#pragma once
+/// @file The seam between the generator and whatever proposes candidate tokens: a draft model with
+/// the target's tokenizer, a draft model behind a TokenizerBridge, or a model-free n-gram lookup.
+#include <concepts>
+#include <cstddef>
+#include <vector>
+
+#include "uag/core/types.hpp"
+#include "uag/sampling/rng.hpp"
+#include "uag/sampling/sampling_config.hpp"
+
+namespace uag {
+
+/// @brief What the generator asks of a draft source for one step.
+struct draft_request {
+  std::size_t max_tokens = 1;             // propose at most this many target tokens (>= 1)
+  float min_confidence = 0.0f;            // stop drafting once the draft's top probability < this; 0 = never
+  bool sample = false;                    // draw from q instead of taking the argmax (speculative sampling)
+  bool want_q = false;                    // fill draft_proposal::q (target-space draft distributions)
+  std::size_t target_vocab_size = 0;      // width of each q row
+  const sampling_config* sampling = nullptr;  // processors the draft applies to form q (never null)
+  rng* random = nullptr;                  // the generator's stream, for sampled drafting (never null)
+};
+
+/// @brief What a draft source returns. Buffers are reused between steps: clear(), then fill.
+struct draft_proposal {
+  token_vector tokens;            // candidate *target* ids, in order
+  std::vector<float> q;           // if has_q: tokens.size() rows × target_vocab_size, row i = q(· | prefix + tokens[0..i))
+  bool has_q = false;             // true when q is exact in target space (same vocab, or TLI)
+  std::size_t draft_tokens = 0;   // tokens the draft model decoded for this proposal (for the cost ratio c)
+  double bridge_seconds = 0.0;    // part of the propose() wall time spent translating between vocabularies
+
+  void clear() noexcept {
+    tokens.clear();
+    q.clear();
+    has_q = false;
+    draft_tokens = 0;
+    bridge_seconds = 0.0;
+  }
+};
+
+/// @brief A source of candidate tokens.
+///
+/// - `reset()`: forget all state; called when the generator begins a new prompt.
+/// - `propose(committed, request, out)`: committed is every target id committed so far (prompt and
+///    output). The source may keep state between calls and look only at ids it has not seen yet;
+///    committed only ever grows between reset() calls, but ids after the previous call's proposal may
+///    differ from what was proposed (rejections). Appends at most request.max_tokens ids to out.tokens
+///    (may append none). Must not throw for ordinary inputs.
+template <class D>
+concept draft_source = requires(D& d, token_span committed, const draft_request& request, draft_proposal& out) {
+  { d.reset() };
+  { d.propose(committed, request, out) };
+};
+
+}  // namespace uag
