@@ -1,0 +1,146 @@
+#pragma once
+/// @file Drives a draft model: keeps its KV cache in step with a draft-vocabulary context (cropping
+/// where it diverges) and drafts tokens greedily or by sampling. Shared by every model-based draft source.
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "uag/core/error.hpp"
+#include "uag/core/types.hpp"
+#include "uag/model/concepts.hpp"
+#include "uag/sampling/logits_processor.hpp"
+#include "uag/sampling/rng.hpp"
+
+namespace uag {
+
+/// @brief Settings for one draft() call.
+struct draft_options {
+  bool sample = false;                          // sample from q; false = argmax
+  float min_confidence = 0.0f;                  // stop before a token whose top probability (of q) is below this
+  std::span<const token_id> stop_ids = {};      // draft ids that end the draft (e.g. EOS); kept in the output
+  const std::vector<std::uint8_t>* allowed = nullptr;  // (draft vocab) 1 = may be drafted (TLI); null = all
+  rng* random = nullptr;                        // required when sample
+};
+
+/// @brief Keeps a causal_lm's cache equal to a context and drafts continuations of it.
+template <causal_lm Model>
+class draft_model_runner {
+ public:
+  /// requires: the model outlives the runner. cost: allocates O(vocab) buffers once.
+  draft_model_runner(Model& model, const sampling_config& sampling)
+      : model_(&model),
+        vocab_(model.vocab_size()),
+        processor_(vocab_, sampling.greedy() ? sampling_config{.temperature = 1.0f} : sampling),
+        last_logits_(vocab_),
+        probs_(vocab_) {
+    context_.reserve(model.max_context());
+  }
+
+  /// @brief Forgets everything: empties the model's cache.
+  void reset() {
+    model_->truncate(0);
+    context_.clear();
+    has_logits_ = false;
+  }
+
+  /// @brief The draft ids the cache currently represents (the last one may be pending: fed on next use).
+  std::span<const token_id> context() const noexcept { return context_; }
+
+  /// @brief Makes the model's context equal ctx: keeps the longest common prefix, truncates the cache
+  /// there and feeds the rest (all but the last id, which stays pending until draft()).
+  /// returns: the number of ids that differ from the previous context (0 = nothing to do).
+  /// throws: uag::input_error if ctx exceeds the model's context.
+  std::size_t sync(token_span ctx) {
+    if (ctx.size() > model_->max_context())
+      throw input_error("draft.context", "draft context of " + std::to_string(ctx.size()) +
+                                             " tokens exceeds the draft model's " +
+                                             std::to_string(model_->max_context()));
+    const std::size_t common = static_cast<std::size_t>(
+        std::mismatch(context_.begin(), context_.end(), ctx.begin(), ctx.end()).first - context_.begin());
+    const std::size_t changed = ctx.size() - common;
+    if (common == context_.size() && changed == 0) return 0;
+    // The cache holds at most context_.size() - 1 ids (the last is pending); keep what is still valid.
+    const std::size_t keep = std::min(common, ctx.empty() ? 0 : ctx.size() - 1);
+    if (model_->n_cached() > keep) model_->truncate(keep);
+    context_.assign(ctx.begin(), ctx.end());
+    has_logits_ = false;
+    return changed;
+  }
+
+  /// @brief Drafts up to n tokens continuing context(); appends them to out (and their q rows, draft
+  /// vocab, to q_rows when given). The drafted ids join context(). returns: number drafted.
+  std::size_t draft(std::size_t n, const draft_options& opt, token_vector& out, std::vector<float>* q_rows) {
+    if (context_.empty() || n == 0) return 0;
+    std::size_t drafted = 0;
+    while (drafted < n) {
+      ensure_logits();
+      std::span<float> q(probs_);
+      token_id t;
+      float top;
+      if (opt.sample || opt.min_confidence > 0.0f || q_rows != nullptr || opt.allowed != nullptr) {
+        top = processor_.probabilities(last_logits_, nullptr, q);
+        if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, q);
+        if (top <= 0.0f) break;  // nothing allowed: no draft
+        if (opt.min_confidence > 0.0f && top < opt.min_confidence) break;
+        t = opt.sample ? logits_processor::sample(q, *opt.random) : argmax_of(q);
+      } else {
+        t = processor_.argmax(last_logits_, nullptr);
+      }
+      out.push_back(t);
+      if (q_rows != nullptr) q_rows->insert(q_rows->end(), q.begin(), q.end());
+      context_.push_back(t);
+      has_logits_ = false;
+      ++drafted;
+      if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), t) != opt.stop_ids.end()) break;
+    }
+    return drafted;
+  }
+
+  /// @brief Tokens the model has run since construction (for cost accounting).
+  std::size_t tokens_fed() const noexcept { return fed_; }
+
+ private:
+  // Feeds every context id not yet in the cache and keeps the last row's logits.
+  void ensure_logits() {
+    if (has_logits_) return;
+    const std::size_t cached = model_->n_cached();
+    token_span todo(context_.data() + cached, context_.size() - cached);
+    logits_view lv = forward_last_rows(*model_, todo, 1);
+    if (lv.rows != 1 || lv.cols != vocab_)
+      throw model_error("model.logits_shape", "draft model returned " + std::to_string(lv.rows) + "x" +
+                                                  std::to_string(lv.cols) + " logits, expected 1x" +
+                                                  std::to_string(vocab_));
+    std::copy(lv.data, lv.data + vocab_, last_logits_.begin());
+    fed_ += todo.size();
+    has_logits_ = true;
+  }
+
+  static float restrict_to(const std::vector<std::uint8_t>& allowed, std::span<float> q) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      if (i >= allowed.size() || !allowed[i]) q[i] = 0.0f;
+      s += q[i];
+    }
+    if (s <= 0.0) return 0.0f;
+    const float inv = static_cast<float>(1.0 / s);
+    float top = 0.0f;
+    for (float& v : q) top = std::max(top, v *= inv);
+    return top;
+  }
+
+  static token_id argmax_of(std::span<const float> q) {
+    return static_cast<token_id>(std::max_element(q.begin(), q.end()) - q.begin());
+  }
+
+  Model* model_;
+  std::size_t vocab_;
+  logits_processor processor_;      // greedy drafting still needs probabilities for the confidence stop
+  token_vector context_;            // draft ids represented by the cache (+ one pending)
+  std::vector<float> last_logits_;  // (vocab) logits after context_
+  std::vector<float> probs_;        // (vocab) q for the next token
+  bool has_logits_ = false;
+  std::size_t fed_ = 0;
+};
+
+}  // namespace uag

@@ -1,0 +1,56 @@
+#pragma once
+/// @file Counters and a time split for one generation.
+#include <cstddef>
+#include <vector>
+
+namespace uag {
+
+/// @brief Why a generation ended.
+enum class stop_reason { none, max_new_tokens, eos, stop_string, context_full };
+
+inline const char* to_string(stop_reason r) noexcept {
+  switch (r) {
+    case stop_reason::none: return "none";
+    case stop_reason::max_new_tokens: return "max_new_tokens";
+    case stop_reason::eos: return "eos";
+    case stop_reason::stop_string: return "stop_string";
+    case stop_reason::context_full: return "context_full";
+  }
+  return "?";
+}
+
+/// @brief What happened during one generation. Times in seconds.
+struct generation_stats {
+  std::size_t prompt_tokens = 0;
+  std::size_t new_tokens = 0;          // tokens committed after the prompt
+  std::size_t target_passes = 0;       // target forward calls after the prefill
+  std::size_t drafted = 0;             // candidate target tokens proposed
+  std::size_t accepted = 0;            // candidates accepted
+  std::size_t draft_model_tokens = 0;  // tokens the draft model decoded
+  std::size_t rejections = 0;          // steps that ended on a rejected candidate
+  std::vector<std::size_t> accepted_histogram;         // [j] = steps that accepted exactly j candidates
+  std::vector<std::size_t> accepted_at_position;       // [i] = times candidate i was accepted
+  std::vector<std::size_t> drafted_at_position;        // [i] = times candidate i was proposed
+  // draft_seconds excludes bridge_seconds; prefill_seconds is part of total_seconds only.
+  double prefill_seconds = 0, draft_seconds = 0, bridge_seconds = 0, target_seconds = 0, verify_seconds = 0,
+         total_seconds = 0;
+  stop_reason reason = stop_reason::none;
+
+  /// @brief Share of proposed candidates that were accepted (0 when nothing was drafted).
+  double acceptance_rate() const noexcept { return drafted ? double(accepted) / double(drafted) : 0.0; }
+  /// @brief Mean committed tokens per target pass.
+  double tokens_per_pass() const noexcept { return target_passes ? double(new_tokens) / double(target_passes) : 0.0; }
+  /// @brief Decode time (everything after the prefill) not spent in draft, bridge, target or verification.
+  double other_seconds() const noexcept {
+    const double o =
+        total_seconds - prefill_seconds - draft_seconds - bridge_seconds - target_seconds - verify_seconds;
+    return o > 0 ? o : 0.0;
+  }
+  /// @brief Generated tokens per second of decode time (prefill excluded).
+  double tokens_per_second() const noexcept {
+    const double t = total_seconds - prefill_seconds;
+    return t > 0 ? double(new_tokens) / t : 0.0;
+  }
+};
+
+}  // namespace uag
