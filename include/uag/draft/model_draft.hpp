@@ -1,0 +1,70 @@
+#pragma once
+/// @file A draft model that shares the target's tokenizer: committed target ids are its context as they
+/// are (no text round trip), and its distribution q is already in target space.
+#include <algorithm>
+#include <optional>
+
+#include "uag/draft/draft_model_runner.hpp"
+#include "uag/generation/draft_source.hpp"
+#include "uag/model/concepts.hpp"
+
+namespace uag {
+
+/// @brief draft_source over a same-vocabulary draft model. Vocabularies padded to different sizes are
+/// fine: ids the target cannot hold are never drafted.
+template <causal_lm Model>
+class model_draft {
+ public:
+  /// requires: model outlives this object and uses the target's tokenizer.
+  explicit model_draft(Model& model) : model_(&model) {}
+
+  void reset() {
+    if (runner_) runner_->reset();
+  }
+
+  void propose(token_span committed, const draft_request& req, draft_proposal& out) {
+    ensure_runner(req);
+    runner_->sync(committed);
+    draft_options opt;
+    opt.sample = req.sample;
+    opt.min_confidence = req.min_confidence;
+    opt.random = req.random;
+    opt.allowed = allowed_.empty() ? nullptr : &allowed_;
+    const std::size_t before = runner_->tokens_fed();
+    runner_->draft(req.max_tokens, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
+    if (req.want_q) {
+      // Re-lay q rows from the draft's width to the target's (padding ids carry no mass).
+      const std::size_t dv = model_->vocab_size(), tv = req.target_vocab_size, w = std::min(dv, tv);
+      out.q.assign(out.tokens.size() * tv, 0.0f);
+      for (std::size_t i = 0; i < out.tokens.size(); ++i)
+        std::copy_n(draft_q_.begin() + static_cast<std::ptrdiff_t>(i * dv), w,
+                    out.q.begin() + static_cast<std::ptrdiff_t>(i * tv));
+      out.has_q = true;
+      draft_q_.clear();
+    }
+    out.draft_tokens += runner_->tokens_fed() - before;
+  }
+
+ private:
+  void ensure_runner(const draft_request& req) {
+    const sampling_config& s = *req.sampling;
+    if (!runner_ || !(runner_cfg_.temperature == s.temperature && runner_cfg_.top_k == s.top_k &&
+                      runner_cfg_.top_p == s.top_p && runner_cfg_.min_p == s.min_p)) {
+      runner_.emplace(*model_, s);
+      runner_cfg_ = s;
+      runner_->reset();
+    }
+    if (model_->vocab_size() > req.target_vocab_size && allowed_.empty()) {
+      allowed_.assign(model_->vocab_size(), 0);
+      std::fill_n(allowed_.begin(), static_cast<std::ptrdiff_t>(req.target_vocab_size), 1);
+    }
+  }
+
+  Model* model_;
+  std::optional<draft_model_runner<Model>> runner_;
+  sampling_config runner_cfg_;
+  std::vector<std::uint8_t> allowed_;  // (draft vocab) ids the target can hold, when the draft's is wider
+  std::vector<float> draft_q_;         // q rows in the draft's width
+};
+
+}  // namespace uag

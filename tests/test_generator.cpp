@@ -1,0 +1,492 @@
+// AssistedGenerator: losslessness (greedy exact equality, sampling distributions), stopping, errors.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "support/chi_square.hpp"
+#include "support/test_doubles.hpp"
+#include "uag/draft/model_draft.hpp"
+#include "uag/draft/prompt_lookup.hpp"
+#include "uag/generation/assisted_generator.hpp"
+
+using namespace uag_test;
+using uag::AssistedGenerator;
+using uag::baseline_generator;
+using uag::generation_config;
+
+static_assert(uag::draft_source<uag::no_draft>);
+static_assert(uag::draft_source<uag::prompt_lookup_draft>);
+static_assert(uag::draft_source<uag::model_draft<test_model>>);
+
+namespace {
+
+struct run_output {
+  token_vector ids;
+  std::string text;
+  uag::stop_reason reason;
+};
+
+run_output run_baseline(test_model& target, const token_vector& prompt, const generation_config& cfg) {
+  baseline_generator<test_model> gen(target, cfg);
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  return {token_vector(gen.output_ids().begin(), gen.output_ids().end()), gen.text(), gen.stats().reason};
+}
+
+template <class Draft>
+run_output run_assisted(test_model& target, Draft& draft, const token_vector& prompt, const generation_config& cfg,
+                        uag::generation_stats* stats = nullptr) {
+  AssistedGenerator<test_model, Draft> gen(target, draft, cfg);
+  std::string streamed;
+  gen.on_text([&](std::string_view s) { streamed += s; });
+  gen.begin_ids(prompt);
+  while (!gen.done()) EXPECT_GE(gen.step(), 1u);
+  EXPECT_EQ(streamed, gen.text());
+  if (stats) *stats = gen.stats();
+  return {token_vector(gen.output_ids().begin(), gen.output_ids().end()), gen.text(), gen.stats().reason};
+}
+
+}  // namespace
+
+// ≥ 1,000 random (prompt, seed, draft quality, γ, policy, limits, stop strings) cases: identical output.
+TEST(generator_test, greedy_assisted_equals_baseline_on_random_cases) {
+  test_tokenizer tok;
+  std::mt19937_64 r(2024);
+  const uag::draft_length_policy policies[] = {uag::draft_length_policy::constant, uag::draft_length_policy::heuristic,
+                                               uag::draft_length_policy::confidence, uag::draft_length_policy::adaptive};
+  int cases = 0, with_stop = 0;
+  std::size_t total_accepted = 0;
+  for (int c = 0; c < 1200; ++c) {
+    test_model_config mc;
+    mc.seed = r();
+    mc.sharpness = std::uniform_real_distribution<float>(0.5f, 8.0f)(r);
+    mc.eos_bias = std::uniform_real_distribution<float>(-6.0f, 1.0f)(r);
+    mc.max_context = 16 + r() % 120;
+    test_model target(tok, mc);
+    token_vector prompt{0};
+    for (std::size_t n = r() % 10; n > 0; --n) prompt.push_back(static_cast<token_id>(2 + r() % (tok.vocab_size() - 2)));
+    generation_config cfg;
+    cfg.max_new_tokens = 1 + r() % 60;
+    cfg.draft_policy = policies[r() % 4];
+    cfg.num_draft_tokens = 1 + r() % 8;
+    cfg.max_draft_tokens = cfg.num_draft_tokens + r() % 8;
+    if (r() % 4 == 0) cfg.sampling.repetition_penalty = 1.3f;
+    // Stop strings taken from the baseline's own text, so they do fire, often across step boundaries.
+    const run_output base0 = run_baseline(target, prompt, cfg);
+    if (r() % 3 == 0 && base0.text.size() > 3) {
+      const std::size_t at = r() % (base0.text.size() - 2);
+      cfg.stop_strings = {base0.text.substr(at, 2 + r() % 2), "zzzz"};
+      ++with_stop;
+    }
+    const run_output base = run_baseline(target, prompt, cfg);
+    const auto quality = static_cast<draft_quality>(r() % 5);
+    scripted_draft draft(target, quality, r());
+    uag::generation_stats st;
+    const run_output out = run_assisted(target, draft, prompt, cfg, &st);
+    ASSERT_EQ(out.ids, base.ids) << "case " << c << " quality " << static_cast<int>(quality);
+    ASSERT_EQ(out.text, base.text) << "case " << c;
+    ASSERT_EQ(out.reason, base.reason) << "case " << c;
+    if (!cfg.stop_strings.empty() && out.reason == uag::stop_reason::stop_string) {
+      for (const auto& s : cfg.stop_strings) ASSERT_EQ(out.text.find(s), std::string::npos);
+    }
+    if (quality == draft_quality::oracle && cfg.sampling.repetition_penalty == 1.0f) {
+      ASSERT_EQ(st.accepted, st.drafted) << "an always-right draft must be fully accepted";
+    }
+    total_accepted += st.accepted;
+    ++cases;
+  }
+  EXPECT_GE(cases, 1000);
+  EXPECT_GT(with_stop, 100);
+  EXPECT_GT(total_accepted, 1000u);
+}
+
+TEST(generator_test, greedy_with_model_draft_and_prompt_lookup_equals_baseline) {
+  test_tokenizer tok;
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    test_model target(tok, {.seed = seed, .sharpness = 5.0f});
+    test_model draft_model(tok, {.seed = seed % 3 == 0 ? seed : seed + 1000, .sharpness = 5.0f, .extra_vocab = seed % 2 * 3});
+    uag::model_draft<test_model> draft(draft_model);
+    uag::prompt_lookup_draft lookup;
+    generation_config cfg;
+    cfg.max_new_tokens = 40;
+    cfg.draft_policy = seed % 2 ? uag::draft_length_policy::adaptive : uag::draft_length_policy::constant;
+    const token_vector prompt{0, 2, 3, 4, 2, 3};
+    const run_output base = run_baseline(target, prompt, cfg);
+    EXPECT_EQ(run_assisted(target, draft, prompt, cfg).ids, base.ids);
+    EXPECT_EQ(run_assisted(target, lookup, prompt, cfg).ids, base.ids);
+  }
+}
+
+TEST(generator_test, identical_draft_model_is_fully_accepted) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 7});
+  test_model twin(tok, {.seed = 7});
+  uag::model_draft<test_model> draft(twin);
+  generation_config cfg;
+  cfg.max_new_tokens = 50;
+  cfg.stop_at_eos = false;
+  uag::generation_stats st;
+  run_assisted(target, draft, {0, 2}, cfg, &st);
+  EXPECT_EQ(st.accepted, st.drafted);
+  EXPECT_EQ(st.new_tokens, 50u);
+  EXPECT_EQ(st.target_passes, 9u);  // ceil(50 / 6) with γ = 5
+  EXPECT_DOUBLE_EQ(st.acceptance_rate(), 1.0);
+}
+
+TEST(generator_test, stats_are_consistent) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 3, .sharpness = 2.0f});
+  scripted_draft draft(target, draft_quality::random, 5);
+  generation_config cfg;
+  cfg.max_new_tokens = 80;
+  cfg.stop_at_eos = false;
+  uag::generation_stats st;
+  run_assisted(target, draft, {0, 2, 3}, cfg, &st);
+  std::size_t steps = 0, tokens = 0;
+  for (std::size_t j = 0; j < st.accepted_histogram.size(); ++j) steps += st.accepted_histogram[j], tokens += st.accepted_histogram[j] * (j + 1);
+  EXPECT_EQ(steps, st.target_passes);
+  EXPECT_GE(tokens, st.new_tokens);  // the last step may be cut by max_new_tokens
+  std::size_t at_pos = 0;
+  for (auto a : st.accepted_at_position) at_pos += a;
+  EXPECT_EQ(at_pos, st.accepted);
+  EXPECT_EQ(st.prompt_tokens, 3u);
+  EXPECT_GE(st.total_seconds, st.target_seconds + st.draft_seconds);
+}
+
+TEST(generator_test, max_new_tokens_reached_mid_draft) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 11});
+  scripted_draft draft(target, draft_quality::oracle, 1);
+  generation_config cfg;
+  cfg.stop_at_eos = false;
+  cfg.num_draft_tokens = 8;
+  cfg.max_draft_tokens = 8;
+  for (std::size_t n = 1; n <= 20; ++n) {
+    cfg.max_new_tokens = n;
+    const auto out = run_assisted(target, draft, {0, 2}, cfg);
+    EXPECT_EQ(out.ids.size(), n);
+    EXPECT_EQ(out.reason, uag::stop_reason::max_new_tokens);
+    EXPECT_EQ(out.ids, run_baseline(target, {0, 2}, cfg).ids);
+  }
+}
+
+TEST(generator_test, eos_ends_generation_and_is_kept_in_ids) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 5, .eos_bias = 2.0f});
+  generation_config cfg;
+  cfg.max_new_tokens = 100;
+  const auto out = run_baseline(target, {0, 2}, cfg);
+  ASSERT_EQ(out.reason, uag::stop_reason::eos);
+  EXPECT_EQ(out.ids.back(), 1);
+  EXPECT_EQ(std::count(out.ids.begin(), out.ids.end(), 1), 1);
+}
+
+TEST(generator_test, context_limit_stops_generation) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 5, .eos_bias = -50.0f, .max_context = 20});
+  scripted_draft draft(target, draft_quality::oracle, 1);
+  generation_config cfg;
+  cfg.max_new_tokens = 100;
+  const auto out = run_assisted(target, draft, {0, 2, 3}, cfg);
+  EXPECT_EQ(out.reason, uag::stop_reason::context_full);
+  EXPECT_EQ(out.ids.size(), 17u);
+  EXPECT_EQ(out.ids, run_baseline(target, {0, 2, 3}, cfg).ids);
+}
+
+TEST(generator_test, stop_string_across_tokens_is_not_emitted) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 9, .eos_bias = -50.0f});
+  generation_config cfg;
+  cfg.max_new_tokens = 60;
+  const auto full = run_baseline(target, {0, 2}, cfg);
+  ASSERT_GT(full.text.size(), 12u);
+  cfg.stop_strings = {full.text.substr(8, 4)};
+  scripted_draft draft(target, draft_quality::oracle, 1);
+  const auto out = run_assisted(target, draft, {0, 2}, cfg);
+  EXPECT_EQ(out.reason, uag::stop_reason::stop_string);
+  EXPECT_EQ(out.text, full.text.substr(0, full.text.find(cfg.stop_strings[0])));
+}
+
+TEST(generator_test, streamed_text_is_valid_utf8_and_matches_decode) {
+  test_tokenizer tok;  // ids 14/15 are the two bytes of "é": text must never split them
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    test_model target(tok, {.seed = seed, .sharpness = 1.0f, .eos_bias = -50.0f});
+    baseline_generator<test_model> gen(target, generation_config{.max_new_tokens = 40});
+    std::vector<std::string> chunks;
+    gen.on_text([&](std::string_view s) { chunks.emplace_back(s); });
+    gen.begin_ids(token_vector{0, 2});
+    while (!gen.done()) gen.step();
+    std::string joined;
+    for (const auto& c : chunks) {
+      EXPECT_TRUE(uag::utf8::is_valid(c) || c.find("\xEF\xBF\xBD") != std::string::npos);
+      joined += c;
+    }
+    EXPECT_EQ(joined, tok.decode(gen.output_ids(), true));
+  }
+}
+
+TEST(generator_test, generate_convenience_encodes_prompt_and_streams) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 21});
+  test_model twin(tok, {.seed = 21});
+  uag::model_draft<test_model> draft(twin);
+  AssistedGenerator<test_model, uag::model_draft<test_model>> gen(target, draft, {.max_new_tokens = 30});
+  std::string streamed;
+  gen.on_text([&](std::string_view s) { streamed += s; });
+  const std::string text = gen.generate("ab the");
+  EXPECT_EQ(text, streamed);
+  EXPECT_EQ(gen.tokens().front(), 0);  // BOS added by the tokenizer
+  EXPECT_EQ(gen.stats().prompt_tokens, 3u);
+}
+
+// ---- sampling: distribution of the first three tokens equals the target's ----
+
+namespace {
+constexpr std::size_t kSamples = 20000;
+
+// Exact probability of every 3-token continuation under the processed target distribution.
+std::vector<double> exact_triplet_probs(const test_model& target, const token_vector& prompt,
+                                        const uag::sampling_config& s, std::size_t V) {
+  uag::logits_processor proc(V, s);
+  std::vector<float> row(V), p1(V), p2(V), p3(V);
+  std::vector<double> out(V * V * V, 0.0);
+  token_vector ctx = prompt;
+  target.row_for(ctx, row.data());
+  proc.probabilities(row, nullptr, p1);
+  for (std::size_t a = 0; a < V; ++a) {
+    if (p1[a] == 0) continue;
+    ctx.push_back(static_cast<token_id>(a));
+    target.row_for(ctx, row.data());
+    proc.probabilities(row, nullptr, p2);
+    for (std::size_t b = 0; b < V; ++b) {
+      if (p2[b] == 0) continue;
+      ctx.push_back(static_cast<token_id>(b));
+      target.row_for(ctx, row.data());
+      proc.probabilities(row, nullptr, p3);
+      for (std::size_t c = 0; c < V; ++c) out[(a * V + b) * V + c] = double(p1[a]) * p2[b] * p3[c];
+      ctx.pop_back();
+    }
+    ctx.pop_back();
+  }
+  return out;
+}
+
+template <class SampleFn>
+uag_test::chi_square_result triplet_test(SampleFn&& sample3, const std::vector<double>& probs, std::size_t V) {
+  std::vector<double> counts(V * V * V, 0.0);
+  for (std::size_t i = 0; i < kSamples; ++i) {
+    const token_vector t = sample3(i);
+    counts[(static_cast<std::size_t>(t[0]) * V + static_cast<std::size_t>(t[1])) * V + static_cast<std::size_t>(t[2])] += 1;
+  }
+  return uag_test::chi_square(counts, probs);
+}
+
+struct sampling_fixture {
+  test_tokenizer tok{3};  // V = 2 specials + 3 letters + 6 pieces = 11
+  test_model target{tok, {.seed = 77, .sharpness = 2.5f, .eos_bias = -50.0f}};
+  test_model draft_model{tok, {.seed = 78, .sharpness = 2.5f, .eos_bias = -50.0f}};
+  token_vector prompt{0, 2};
+  generation_config cfg() const {
+    generation_config c;
+    c.max_new_tokens = 3;
+    c.stop_at_eos = false;
+    c.num_draft_tokens = 3;
+    c.sampling.temperature = 0.9f;
+    c.sampling.top_k = 8;
+    return c;
+  }
+};
+
+template <class Draft>
+token_vector sample_assisted(test_model& target, Draft& draft, const token_vector& prompt, generation_config cfg,
+                             std::uint64_t seed) {
+  cfg.sampling.seed = seed;
+  AssistedGenerator<test_model, Draft> gen(target, draft, cfg);
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  return token_vector(gen.output_ids().begin(), gen.output_ids().end());
+}
+}  // namespace
+
+TEST(generator_test, baseline_sampling_matches_target_distribution) {
+  sampling_fixture f;
+  const std::size_t V = f.tok.vocab_size();
+  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
+  const auto r = triplet_test([&](std::size_t i) {
+    auto c = f.cfg();
+    c.sampling.seed = i;
+    baseline_generator<test_model> gen(f.target, c);
+    gen.begin_ids(f.prompt);
+    while (!gen.done()) gen.step();
+    return token_vector(gen.output_ids().begin(), gen.output_ids().end());
+  }, probs, V);
+  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+}
+
+TEST(generator_test, speculative_sampling_matches_target_distribution) {
+  sampling_fixture f;
+  const std::size_t V = f.tok.vocab_size();
+  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
+  uag::model_draft<test_model> draft(f.draft_model);
+  auto cfg = f.cfg();
+  cfg.verifier = uag::sampling_verifier::speculative;
+  std::size_t accepted = 0;
+  const auto r = triplet_test([&](std::size_t i) {
+    auto out = sample_assisted(f.target, draft, f.prompt, cfg, i);
+    return out;
+  }, probs, V);
+  (void)accepted;
+  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+}
+
+TEST(generator_test, exact_match_sampling_matches_target_distribution) {
+  sampling_fixture f;
+  const std::size_t V = f.tok.vocab_size();
+  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
+  uag::model_draft<test_model> draft(f.draft_model);
+  auto cfg = f.cfg();
+  cfg.verifier = uag::sampling_verifier::exact_match;
+  const auto r = triplet_test([&](std::size_t i) { return sample_assisted(f.target, draft, f.prompt, cfg, i); }, probs, V);
+  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+  // Also with a draft that proposes without q (random ids): SLEM is the automatic choice.
+  scripted_draft random_draft(f.target, draft_quality::random, 9);
+  cfg.verifier = uag::sampling_verifier::automatic;
+  const auto r2 = triplet_test([&](std::size_t i) { return sample_assisted(f.target, random_draft, f.prompt, cfg, i); }, probs, V);
+  EXPECT_GT(r2.p_value, 0.001) << "chi2 " << r2.statistic << " dof " << r2.dof;
+}
+
+// The same test must catch a broken verifier: "always accept" emits the draft's own samples.
+TEST(generator_test, chi_square_detects_an_always_accept_verifier) {
+  sampling_fixture f;
+  const std::size_t V = f.tok.vocab_size();
+  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
+  uag::model_draft<test_model> draft(f.draft_model);
+  const auto cfg = f.cfg();
+  uag::rng random(0);
+  uag::draft_proposal proposal;
+  const auto r = triplet_test([&](std::size_t i) {
+    random.reseed(i);
+    draft.reset();
+    proposal.clear();
+    uag::draft_request req{.max_tokens = 3, .sample = true, .want_q = true, .target_vocab_size = V,
+                           .sampling = &cfg.sampling, .random = &random};
+    draft.propose(f.prompt, req, proposal);
+    return proposal.tokens;  // what an always-accept verifier would emit
+  }, probs, V);
+  EXPECT_LT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+}
+
+// ---- bad input ----
+
+TEST(generator_test, empty_prompt_without_bos_is_rejected) {
+  test_tokenizer tok(6, /*with_bos=*/false);
+  test_model target(tok);
+  baseline_generator<test_model> gen(target);
+  try {
+    gen.begin("");
+    FAIL() << "expected input_error";
+  } catch (const uag::input_error& e) {
+    EXPECT_EQ(e.id(), "uag.input.empty_prompt");
+  }
+}
+
+TEST(generator_test, invalid_configs_are_rejected) {
+  test_tokenizer tok;
+  test_model target(tok);
+  auto expect_config_error = [&](generation_config cfg, const std::string& id) {
+    try {
+      baseline_generator<test_model> gen(target, cfg);
+      FAIL() << "expected config_error " << id;
+    } catch (const uag::config_error& e) {
+      EXPECT_EQ(e.id(), id) << e.what();
+    }
+  };
+  expect_config_error({.num_draft_tokens = 0}, "uag.config.gamma");
+  expect_config_error({.max_new_tokens = 0}, "uag.config.max_new_tokens");
+  expect_config_error({.num_draft_tokens = 8, .max_draft_tokens = 4}, "uag.config.max_gamma");
+  generation_config c;
+  c.sampling.temperature = -0.5f;
+  expect_config_error(c, "uag.config.temperature");
+  c = {};
+  c.sampling.top_p = 0.0f;
+  expect_config_error(c, "uag.config.top_p");
+  c.sampling.top_p = 1.5f;
+  expect_config_error(c, "uag.config.top_p");
+  c = {};
+  c.sampling.top_k = -1;
+  expect_config_error(c, "uag.config.top_k");
+  c = {};
+  c.sampling.min_p = 1.0f;
+  expect_config_error(c, "uag.config.min_p");
+  c = {};
+  c.sampling.repetition_penalty = 0.0f;
+  expect_config_error(c, "uag.config.repetition_penalty");
+  c = {};
+  c.stop_strings = {""};
+  expect_config_error(c, "uag.config.stop_string");
+}
+
+TEST(generator_test, bad_logits_from_the_model_are_typed_errors) {
+  test_tokenizer tok;
+  const std::pair<test_model::fault, const char*> faults[] = {
+      {test_model::fault::wrong_rows, "uag.model.logits_shape"},
+      {test_model::fault::wrong_cols, "uag.model.logits_shape"},
+      {test_model::fault::nan, "uag.model.logits_nonfinite"},
+      {test_model::fault::pos_inf, "uag.model.logits_nonfinite"}};
+  for (auto [fault, id] : faults) {
+    for (float temperature : {0.0f, 1.0f}) {
+      test_model target(tok);
+      generation_config cfg;
+      cfg.sampling.temperature = temperature;
+      baseline_generator<test_model> gen(target, cfg);
+      gen.begin_ids(token_vector{0, 2});
+      target.set_fault(fault);
+      try {
+        gen.step();
+        FAIL() << "expected model_error " << id;
+      } catch (const uag::model_error& e) {
+        EXPECT_EQ(e.id(), id) << e.what();
+      }
+    }
+  }
+}
+
+TEST(generator_test, out_of_vocabulary_ids_are_rejected) {
+  test_tokenizer tok;
+  test_model target(tok);
+  baseline_generator<test_model> gen(target);
+  EXPECT_THROW(gen.begin_ids(token_vector{0, 999}), uag::input_error);
+  EXPECT_THROW(gen.begin_ids(token_vector{-1}), uag::input_error);
+  struct bad_draft {
+    void reset() {}
+    void propose(token_span, const uag::draft_request&, uag::draft_proposal& out) { out.tokens.push_back(12345); }
+  } bad;
+  AssistedGenerator<test_model, bad_draft> agen(target, bad);
+  agen.begin_ids(token_vector{0, 2});
+  try {
+    agen.step();
+    FAIL();
+  } catch (const uag::model_error& e) {
+    EXPECT_EQ(e.id(), "uag.draft.token_range");
+  }
+}
+
+TEST(generator_test, prompt_that_fills_the_context_is_rejected) {
+  test_tokenizer tok;
+  test_model target(tok, {.max_context = 4});
+  baseline_generator<test_model> gen(target);
+  EXPECT_THROW(gen.begin_ids(token_vector{0, 2, 3, 4}), uag::input_error);
+}
+
+TEST(generator_test, speculative_verifier_without_q_is_a_config_error) {
+  test_tokenizer tok;
+  test_model target(tok);
+  scripted_draft draft(target, draft_quality::oracle, 1);
+  generation_config cfg;
+  cfg.sampling.temperature = 1.0f;
+  cfg.verifier = uag::sampling_verifier::speculative;
+  AssistedGenerator<test_model, scripted_draft> gen(target, draft, cfg);
+  gen.begin_ids(token_vector{0, 2});
+  EXPECT_THROW(gen.step(), uag::config_error);
+}
