@@ -1,0 +1,139 @@
+// Draft sources and draft-length control: prompt lookup, the model runner, controllers.
+#include <gtest/gtest.h>
+
+#include "support/test_doubles.hpp"
+#include "uag/draft/draft_model_runner.hpp"
+#include "uag/draft/model_draft.hpp"
+#include "uag/draft/prompt_lookup.hpp"
+#include "uag/generation/draft_length.hpp"
+
+using namespace uag_test;
+
+namespace {
+uag::draft_request request(std::size_t n) {
+  static uag::sampling_config greedy;
+  static uag::rng random(0);
+  return {.max_tokens = n, .target_vocab_size = 100, .sampling = &greedy, .random = &random};
+}
+}  // namespace
+
+TEST(draft_test, prompt_lookup_copies_what_followed_the_latest_match) {
+  uag::prompt_lookup_draft d({.max_ngram = 2, .min_ngram = 1});
+  uag::draft_proposal p;
+  const token_vector ctx{5, 6, 7, 8, 9, 5, 6, 7, 1, 2, 5, 6};
+  d.propose(ctx, request(3), p);
+  EXPECT_EQ(p.tokens, (token_vector{7, 1, 2}));  // "5 6" last seen at index 5
+  p.clear();
+  d.propose(token_vector{1, 2, 3, 4}, request(3), p);
+  EXPECT_TRUE(p.tokens.empty());
+  p.clear();
+  d.propose(token_vector{1, 2, 1}, request(5), p);
+  EXPECT_EQ(p.tokens, (token_vector{2, 1}));  // the continuation runs to the end of the context
+  EXPECT_THROW(uag::prompt_lookup_draft({.max_ngram = 1, .min_ngram = 2}), uag::config_error);
+}
+
+TEST(draft_test, runner_crops_the_cache_where_the_context_diverges) {
+  test_tokenizer tok;
+  test_model m(tok, {.seed = 4});
+  uag::draft_model_runner<test_model> runner(m, {});
+  token_vector out;
+  EXPECT_EQ(runner.sync(token_vector{0, 2, 3, 4}), 4u);
+  runner.draft(3, {}, out, nullptr);
+  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(m.n_cached(), 6u);  // context + 2 drafted ids fed; the last drafted id is pending
+  EXPECT_EQ(runner.sync(token_vector{0, 2, 3, 4, out[0], 7}), 1u);
+  EXPECT_EQ(m.n_cached(), 5u);
+  EXPECT_EQ(runner.sync(token_vector{0, 2, 3, 4, out[0], 7}), 0u);
+  // Drafting after a resync equals drafting from scratch on a fresh model.
+  token_vector a, b;
+  runner.draft(4, {}, a, nullptr);
+  test_model fresh(tok, {.seed = 4});
+  uag::draft_model_runner<test_model> r2(fresh, {});
+  r2.sync(token_vector{0, 2, 3, 4, out[0], 7});
+  r2.draft(4, {}, b, nullptr);
+  EXPECT_EQ(a, b);
+}
+
+TEST(draft_test, runner_honours_stop_ids_confidence_and_masks) {
+  test_tokenizer tok;
+  test_model m(tok, {.seed = 4, .sharpness = 0.1f});  // nearly flat: low confidence
+  uag::draft_model_runner<test_model> runner(m, {});
+  runner.sync(token_vector{0, 2});
+  token_vector out;
+  EXPECT_EQ(runner.draft(5, {.min_confidence = 0.5f}, out, nullptr), 0u);
+  std::vector<std::uint8_t> only_three(m.vocab_size(), 0);
+  only_three[3] = 1;
+  const token_id stop[] = {3};
+  std::vector<float> q;
+  EXPECT_EQ(runner.draft(5, {.stop_ids = stop, .allowed = &only_three}, out, &q), 1u);
+  EXPECT_EQ(out, token_vector{3});
+  ASSERT_EQ(q.size(), m.vocab_size());
+  EXPECT_FLOAT_EQ(q[3], 1.0f);
+}
+
+TEST(draft_test, heuristic_controller_follows_hf_schedule) {
+  uag::generation_config cfg;
+  cfg.draft_policy = uag::draft_length_policy::heuristic;
+  cfg.num_draft_tokens = 5;
+  cfg.max_draft_tokens = 8;
+  uag::draft_length_controller c(cfg);
+  EXPECT_EQ(c.next(), 5u);
+  c.update(5, 5, false, 0, 1);
+  EXPECT_EQ(c.next(), 7u);
+  c.update(7, 7, false, 0, 1);
+  EXPECT_EQ(c.next(), 8u);  // capped
+  c.update(8, 2, true, 0, 1);
+  EXPECT_EQ(c.next(), 7u);
+  for (int i = 0; i < 10; ++i) c.update(1, 0, true, 0, 1);
+  EXPECT_EQ(c.next(), 1u);  // never below 1
+}
+
+TEST(draft_test, adaptive_controller_picks_the_gamma_that_maximises_the_bound) {
+  for (double alpha : {0.3, 0.6, 0.8, 0.95})
+    for (double cost : {0.01, 0.1, 0.3}) {
+      uag::generation_config cfg;
+      cfg.draft_policy = uag::draft_length_policy::adaptive;
+      cfg.max_draft_tokens = 12;
+      uag::draft_length_controller c(cfg);
+      // Feed steps whose accept counts follow a geometric law with parameter alpha, at γ = 12.
+      uag::rng r(1);
+      for (int s = 0; s < 400; ++s) {
+        std::size_t acc = 0;
+        while (acc < 12 && r.uniform() < alpha) ++acc;
+        c.update(12, acc, acc < 12, cost, 1.0);
+      }
+      std::size_t best = 1;
+      for (std::size_t g = 1; g <= 12; ++g)
+        if (uag::expected_speedup(alpha, cost, g) > uag::expected_speedup(alpha, cost, best)) best = g;
+      // The estimate is noisy; the chosen γ must be within 3% of the optimum's value.
+      EXPECT_GE(uag::expected_speedup(alpha, cost, c.next()), 0.97 * uag::expected_speedup(alpha, cost, best))
+          << "alpha " << alpha << " c " << cost << " chose " << c.next() << " best " << best;
+    }
+}
+
+TEST(draft_test, expected_speedup_matches_closed_form) {
+  EXPECT_NEAR(uag::expected_tokens_per_pass(0.8, 4), (1 - std::pow(0.8, 5)) / 0.2, 1e-12);
+  EXPECT_NEAR(uag::expected_speedup(0.8, 0.1, 4), (1 - std::pow(0.8, 5)) / (0.2 * 1.4), 1e-12);
+  EXPECT_NEAR(uag::expected_speedup(0.0, 0.0, 3), 1.0, 1e-12);
+}
+
+TEST(draft_test, model_draft_pads_q_to_the_target_width) {
+  test_tokenizer tok;
+  test_model m(tok, {.seed = 4, .extra_vocab = 5});
+  uag::model_draft<test_model> d(m);
+  uag::sampling_config s{.temperature = 1.0f};
+  uag::rng random(3);
+  uag::draft_proposal p;
+  const std::size_t tv = tok.vocab_size();
+  d.propose(token_vector{0, 2}, {.max_tokens = 4, .sample = true, .want_q = true, .target_vocab_size = tv,
+                                 .sampling = &s, .random = &random}, p);
+  ASSERT_TRUE(p.has_q);
+  ASSERT_EQ(p.q.size(), p.tokens.size() * tv);
+  for (std::size_t i = 0; i < p.tokens.size(); ++i) {
+    EXPECT_LT(static_cast<std::size_t>(p.tokens[i]), tv);
+    double sum = 0;
+    for (std::size_t v = 0; v < tv; ++v) sum += p.q[i * tv + v];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    EXPECT_GT(p.q[i * tv + static_cast<std::size_t>(p.tokens[i])], 0.0f);
+  }
+}

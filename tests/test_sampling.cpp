@@ -1,0 +1,152 @@
+// logits_processor and rng: each processor against a direct reference computation.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "uag/sampling/logits_processor.hpp"
+
+namespace {
+std::vector<float> random_row(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 r(seed);
+  std::normal_distribution<float> d(0.0f, 2.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(r);
+  return v;
+}
+
+// Straightforward reference: full sort, double precision.
+std::vector<double> reference_probs(std::vector<float> logits, const uag::sampling_config& c,
+                                    const std::vector<int>& context) {
+  const std::size_t n = logits.size();
+  std::vector<int> seen(n, 0);
+  for (int t : context) seen[static_cast<std::size_t>(t)] = 1;
+  for (std::size_t i = 0; i < n; ++i)
+    if (seen[i]) logits[i] = logits[i] > 0 ? logits[i] / c.repetition_penalty : logits[i] * c.repetition_penalty;
+  std::vector<double> z(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = double(logits[i]) / c.temperature;
+  if (c.top_k > 0) {
+    std::vector<double> s = z;
+    std::sort(s.begin(), s.end(), std::greater<>());
+    const double kth = s[static_cast<std::size_t>(c.top_k) - 1];
+    for (auto& v : z)
+      if (v < kth) v = -INFINITY;
+  }
+  const double mx = *std::max_element(z.begin(), z.end());
+  std::vector<double> p(n);
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += p[i] = std::exp(z[i] - mx);
+  for (auto& v : p) v /= sum;
+  if (c.top_p < 1) {
+    std::vector<std::size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+    double acc = 0;
+    std::size_t keep = n;
+    for (std::size_t j = 0; j < n; ++j) {
+      acc += p[idx[j]];
+      if (acc >= c.top_p) {
+        keep = j + 1;
+        break;
+      }
+    }
+    for (std::size_t j = keep; j < n; ++j) p[idx[j]] = 0;
+  }
+  if (c.min_p > 0) {
+    const double pm = *std::max_element(p.begin(), p.end());
+    for (auto& v : p)
+      if (v < c.min_p * pm) v = 0;
+  }
+  sum = std::accumulate(p.begin(), p.end(), 0.0);
+  for (auto& v : p) v /= sum;
+  return p;
+}
+}  // namespace
+
+TEST(sampling_test, probabilities_match_reference_for_every_processor_combination) {
+  const std::size_t n = 500;
+  int combos = 0;
+  for (float temperature : {0.3f, 1.0f, 1.7f})
+    for (int top_k : {0, 1, 7, 100})
+      for (float top_p : {1.0f, 0.9f, 0.3f})
+        for (float min_p : {0.0f, 0.05f})
+          for (float penalty : {1.0f, 1.3f}) {
+            uag::sampling_config c{.temperature = temperature, .top_k = top_k, .top_p = top_p, .min_p = min_p,
+                                   .repetition_penalty = penalty};
+            const auto row = random_row(n, static_cast<std::uint64_t>(combos));
+            std::vector<int> ctx{3, 17, 17, 250, 499};
+            uag::token_presence presence(n);
+            for (int t : ctx) presence.push(t);
+            uag::logits_processor proc(n, c);
+            std::vector<float> p(n);
+            proc.probabilities(row, &presence, p);
+            const auto ref = reference_probs(row, c, ctx);
+            double max_diff = 0, sum = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+              max_diff = std::max(max_diff, std::abs(double(p[i]) - ref[i]));
+              sum += p[i];
+              ASSERT_EQ(p[i] == 0.0f, ref[i] == 0.0) << "support differs at " << i << " combo " << combos;
+            }
+            EXPECT_LT(max_diff, 1e-5) << "combo " << combos;
+            EXPECT_NEAR(sum, 1.0, 1e-4);
+            ++combos;
+          }
+  EXPECT_EQ(combos, 144);
+}
+
+TEST(sampling_test, argmax_applies_penalty_and_breaks_ties_low) {
+  uag::logits_processor proc(4, {});
+  std::vector<float> row{1.0f, 3.0f, 3.0f, 2.5f};
+  EXPECT_EQ(proc.argmax(row, nullptr), 1);
+  uag::logits_processor pen(4, {.repetition_penalty = 2.0f});
+  uag::token_presence ctx(4);
+  ctx.push(1);
+  ctx.push(2);
+  EXPECT_EQ(pen.argmax(row, &ctx), 3);  // 3/2 = 1.5 < 2.5
+  ctx.pop(2);
+  EXPECT_EQ(pen.argmax(row, &ctx), 2);
+}
+
+TEST(sampling_test, nonfinite_and_misshaped_rows_are_rejected) {
+  uag::logits_processor proc(3, {.temperature = 1.0f});
+  std::vector<float> p(3);
+  std::vector<float> nan_row{0.0f, NAN, 1.0f}, inf_row{INFINITY, 0.0f, 0.0f}, short_row{1.0f};
+  std::vector<float> all_neg_inf{-INFINITY, -INFINITY, -INFINITY};
+  for (auto* r : {&nan_row, &inf_row, &all_neg_inf}) {
+    EXPECT_THROW(proc.argmax(*r, nullptr), uag::model_error);
+    EXPECT_THROW(proc.probabilities(*r, nullptr, p), uag::model_error);
+  }
+  EXPECT_THROW(proc.argmax(short_row, nullptr), uag::model_error);
+  std::vector<float> masked{-INFINITY, 0.0f, -INFINITY};  // -inf as a mask is legitimate
+  EXPECT_EQ(proc.argmax(masked, nullptr), 1);
+  proc.probabilities(masked, nullptr, p);
+  EXPECT_FLOAT_EQ(p[1], 1.0f);
+}
+
+TEST(sampling_test, sample_follows_weights_and_is_reproducible) {
+  std::vector<float> w{0.1f, 0.0f, 0.6f, 0.3f};
+  uag::rng r(123);
+  std::vector<int> counts(4, 0);
+  for (int i = 0; i < 100000; ++i) ++counts[static_cast<std::size_t>(uag::logits_processor::sample(w, r))];
+  EXPECT_EQ(counts[1], 0);
+  EXPECT_NEAR(counts[0] / 1e5, 0.1, 0.005);
+  EXPECT_NEAR(counts[2] / 1e5, 0.6, 0.005);
+  uag::rng a(7), b(7);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(a.next_u64(), b.next_u64());
+  uag::rng c(8);
+  EXPECT_NE(uag::rng(7).next_u64(), c.next_u64());
+}
+
+TEST(sampling_test, uniform_is_in_unit_interval_with_the_right_mean) {
+  uag::rng r(1);
+  double sum = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const double u = r.uniform();
+    ASSERT_GE(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    sum += u;
+  }
+  EXPECT_NEAR(sum / 1e5, 0.5, 0.005);
+}
