@@ -1,1 +1,2 @@
 # Benchmarks (one line per component): uag_add_benchmark(<name>)
+uag_add_benchmark(generator)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -15,6 +16,28 @@
 #include "uag/sampling/sampling_config.hpp"
 
 namespace uag {
+
+namespace detail {
+/// @brief exp(x) for x <= 0 to ~2 ulp, written so loops over it vectorise (std::exp does not without
+/// -ffast-math). Returns exactly 0 below -87 (masked logits stay masked).
+inline float fast_exp(float x) noexcept {
+  const float t = std::max(x, -87.0f) * 1.44269504088896341f;  // x / ln 2
+  const float k = std::nearbyint(t);
+  const float f = (t - k) * 0.69314718055994531f;                // |f| <= ln2 / 2
+  // Taylor/minimax polynomial of e^f on [-ln2/2, ln2/2] (degree 6, error < 2e-7 relative).
+  float y = 1.0f / 720.0f;
+  y = y * f + 1.0f / 120.0f;
+  y = y * f + 1.0f / 24.0f;
+  y = y * f + 1.0f / 6.0f;
+  y = y * f + 0.5f;
+  y = y * f + 1.0f;
+  y = y * f + 1.0f;
+  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x < -87.0f ? 0.0f : y * scale;
+}
+}  // namespace detail
 
 /// @brief Multiset of the token ids in a context, for the repetition penalty. O(1) push/pop.
 class token_presence {
@@ -63,16 +86,18 @@ class logits_processor {
       apply_penalty(*context);
       row = scratch_;
     }
+    // Two vectorisable passes (max, then first index of the max) beat one branchy pass.
+    const float* r = row.data();
+    const std::size_t n = row.size();
     float best = -std::numeric_limits<float>::infinity();
-    std::size_t best_i = 0;
-    bool bad = false;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      const float v = row[i];
-      bad |= !(v < std::numeric_limits<float>::infinity());  // NaN or +inf
-      if (v > best) best = v, best_i = i;
+    int bad = 0;
+#pragma omp simd reduction(max : best) reduction(| : bad)
+    for (std::size_t i = 0; i < n; ++i) {
+      bad |= !(r[i] < std::numeric_limits<float>::infinity());  // NaN or +inf
+      best = std::max(best, r[i]);
     }
     if (bad || best == -std::numeric_limits<float>::infinity()) throw_bad_row(row);
-    return static_cast<token_id>(best_i);
+    return static_cast<token_id>(std::find(r, r + n, best) - r);
   }
 
   /// @brief Writes the processed distribution p into probs (vocab floats, zeros outside the kept set).
@@ -86,7 +111,8 @@ class logits_processor {
     if (context != nullptr && cfg_.repetition_penalty != 1.0f) apply_penalty(*context, p);
     const float inv_t = 1.0f / cfg_.temperature;
     float mx = -std::numeric_limits<float>::infinity();
-    bool bad = false;
+    int bad = 0;
+#pragma omp simd reduction(max : mx) reduction(| : bad)
     for (std::size_t i = 0; i < n; ++i) {
       bad |= !(p[i] < std::numeric_limits<float>::infinity());
       p[i] *= inv_t;
@@ -102,15 +128,19 @@ class logits_processor {
       for (std::size_t i = 0; i < n; ++i)
         if (p[i] < threshold) p[i] = -std::numeric_limits<float>::infinity();
     }
-    double sum = 0.0;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
     for (std::size_t i = 0; i < n; ++i) {
-      const float e = std::exp(p[i] - mx);
-      p[i] = e;
-      sum += e;
+      p[i] = detail::fast_exp(p[i] - mx);
+      sum += p[i];
     }
-    float inv = static_cast<float>(1.0 / sum);
+    float inv = 1.0f / sum;
     float p_max = 0.0f;
-    for (std::size_t i = 0; i < n; ++i) p_max = std::max(p_max, p[i] *= inv);
+#pragma omp simd reduction(max : p_max)
+    for (std::size_t i = 0; i < n; ++i) {
+      p[i] *= inv;
+      p_max = std::max(p_max, p[i]);
+    }
     if (cfg_.top_p < 1.0f) apply_top_p(p, n);
     if (cfg_.min_p > 0.0f) {
       const float cut = cfg_.min_p * p_max;
@@ -118,11 +148,16 @@ class logits_processor {
         if (p[i] < cut) p[i] = 0.0f;
     }
     if (cfg_.top_p < 1.0f || cfg_.min_p > 0.0f) {
-      double s = 0.0;
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
       for (std::size_t i = 0; i < n; ++i) s += p[i];
-      inv = static_cast<float>(1.0 / s);
+      inv = 1.0f / s;
       p_max = 0.0f;
-      for (std::size_t i = 0; i < n; ++i) p_max = std::max(p_max, p[i] *= inv);
+#pragma omp simd reduction(max : p_max)
+      for (std::size_t i = 0; i < n; ++i) {
+        p[i] *= inv;
+        p_max = std::max(p_max, p[i]);
+      }
     }
     return p_max;
   }
@@ -170,18 +205,23 @@ class logits_processor {
     }
   }
 
-  // Nucleus (Holtzman et al. 2020): keep the most likely tokens until their mass reaches top_p. Only
-  // tokens with p >= (1 - top_p) / n can be needed (the rest hold less than 1 - top_p together), so
-  // only those are sorted.
+  // Nucleus (Holtzman et al. 2020): keep the most likely tokens until their mass reaches top_p.
+  // One pass buckets probabilities by their float exponent and top mantissa bits (monotone in p); the
+  // bucket where the running mass crosses top_p is the only one that needs sorting. O(vocab).
   void apply_top_p(float* p, std::size_t n) {
-    const float floor = (1.0f - cfg_.top_p) / static_cast<float>(n);
+    std::fill(bucket_mass_.begin(), bucket_mass_.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) bucket_mass_[bucket_of(p[i])] += p[i];
+    double acc = 0.0;
+    std::size_t edge = kBuckets - 1;
+    for (; edge > 0; --edge) {
+      if (acc + bucket_mass_[edge] >= cfg_.top_p) break;
+      acc += bucket_mass_[edge];
+    }
     std::size_t m = 0;
     for (std::size_t i = 0; i < n; ++i)
-      if (p[i] >= floor && p[i] > 0.0f) order_[m++] = static_cast<token_id>(i);
-    std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(m), [p](token_id a, token_id b) {
-      return p[a] > p[b] || (p[a] == p[b] && a < b);
-    });
-    double acc = 0.0;
+      if (bucket_of(p[i]) == edge) order_[m++] = static_cast<token_id>(i);
+    std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(m),
+              [p](token_id a, token_id b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
     std::size_t keep = m;
     for (std::size_t j = 0; j < m; ++j) {
       acc += p[order_[j]];
@@ -190,15 +230,22 @@ class logits_processor {
         break;
       }
     }
-    // Zero everything, then restore the kept ones (scratch_ holds their values).
-    for (std::size_t j = 0; j < keep; ++j) scratch_[j] = p[order_[j]];
-    std::fill(p, p + n, 0.0f);
-    for (std::size_t j = 0; j < keep; ++j) p[order_[j]] = scratch_[j];
+    for (std::size_t j = keep; j < m; ++j) p[order_[j]] = 0.0f;
+    for (std::size_t i = 0; i < n; ++i)
+      if (bucket_of(p[i]) < edge) p[i] = 0.0f;
+  }
+
+  static constexpr std::size_t kBuckets = 1024;  // p in [0, 1]: bits >> 20 <= 0x3F8
+  static std::size_t bucket_of(float v) noexcept {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return std::min<std::size_t>(bits >> 20, kBuckets - 1);
   }
 
   sampling_config cfg_;
   std::vector<float> scratch_;    // (vocab) penalised row / top-k selection / kept nucleus values
   std::vector<token_id> order_;   // (vocab) candidate ids for the nucleus sort
+  std::vector<double> bucket_mass_ = std::vector<double>(kBuckets);  // nucleus histogram
 };
 
 }  // namespace uag
