@@ -1,0 +1,524 @@
+// Tests of the reference transformer (uag/model): parity with transformers 5.17 on small random models of
+// each architecture (fixtures made by tests/data/models/make_fixtures.py), KV-cache properties, and a typed
+// error for every malformed safetensors / config.json case.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "uag/model/model_config.hpp"
+#include "uag/model/safetensors.hpp"
+#include "uag/model/transformer.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path models_dir = fs::path(UAG_TEST_DATA_DIR) / "models";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::byte> read_bytes(const fs::path& p) {
+  const std::string s = read_text(p);
+  std::vector<std::byte> b(s.size());
+  std::memcpy(b.data(), s.data(), s.size());
+  return b;
+}
+
+struct reference {
+  std::vector<uag::token_id> input, greedy;
+  std::vector<float> logits;  // (rows, vocab)
+  std::size_t rows = 0, vocab = 0;
+  const float* row(std::size_t i) const { return logits.data() + i * vocab; }
+};
+
+reference load_reference(const std::string& name) {
+  const json j = json::parse(read_text(models_dir / name / "reference.json"));
+  reference r;
+  r.input = j["input_ids"].get<std::vector<uag::token_id>>();
+  r.greedy = j["greedy"].get<std::vector<uag::token_id>>();
+  r.rows = j["logits_rows"].get<std::size_t>();
+  r.vocab = j["vocab_size"].get<std::size_t>();
+  const auto bytes = read_bytes(models_dir / name / j["logits_file"].get<std::string>());
+  r.logits.resize(bytes.size() / 4);
+  std::memcpy(r.logits.data(), bytes.data(), r.logits.size() * 4);  // little-endian host
+  EXPECT_EQ(r.logits.size(), r.rows * r.vocab);
+  return r;
+}
+
+float max_abs_diff(uag::logits_view v, const reference& ref, std::size_t first_ref_row) {
+  float m = 0.0f;
+  for (std::size_t i = 0; i < v.rows; ++i)
+    for (std::size_t k = 0; k < v.cols; ++k) m = std::max(m, std::abs(v.row(i)[k] - ref.row(first_ref_row + i)[k]));
+  return m;
+}
+
+float max_abs_diff(uag::logits_view a, uag::logits_view b) {
+  EXPECT_EQ(a.rows, b.rows);
+  EXPECT_EQ(a.cols, b.cols);
+  float m = 0.0f;
+  for (std::size_t i = 0; i < std::min(a.rows, b.rows); ++i)
+    for (std::size_t k = 0; k < a.cols; ++k) m = std::max(m, std::abs(a.row(i)[k] - b.row(i)[k]));
+  return m;
+}
+
+std::vector<float> copy(uag::logits_view v) { return {v.data, v.data + v.rows * v.cols}; }
+
+uag::token_id argmax(std::span<const float> row) {
+  return static_cast<uag::token_id>(std::max_element(row.begin(), row.end()) - row.begin());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parity with transformers, per architecture.
+
+class model_parity_test : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(model_parity_test, logits_match_transformers) {
+  const reference ref = load_reference(GetParam());
+  auto m = uag::transformer::from_folder(models_dir / GetParam());
+  ASSERT_EQ(m.vocab_size(), ref.vocab);
+  // The 24-token input alone.
+  const float d_input = max_abs_diff(m.forward(ref.input), ref, 0);
+  EXPECT_LE(d_input, 1e-3f);
+  // Input + greedy continuation (56 rows) in one pass from an empty cache.
+  m.truncate(0);
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  const auto full = m.forward(all);
+  ASSERT_EQ(full.rows, ref.rows);
+  const float d_full = max_abs_diff(full, ref, 0);
+  EXPECT_LE(d_full, 1e-3f);
+  std::printf("[parity] %-18s max|dlogit| input=%.3g full=%.3g\n", GetParam().c_str(), d_input, d_full);
+  RecordProperty("max_abs_dlogit", std::to_string(std::max(d_input, d_full)));
+}
+
+TEST_P(model_parity_test, greedy_continuation_matches_transformers) {
+  const reference ref = load_reference(GetParam());
+  auto m = uag::transformer::from_folder(models_dir / GetParam());
+  auto l = m.forward(ref.input, 1);
+  std::vector<uag::token_id> got;
+  for (std::size_t i = 0; i < ref.greedy.size(); ++i) {
+    const uag::token_id next = argmax(l.row(l.rows - 1));
+    got.push_back(next);
+    l = m.forward(std::span<const uag::token_id>(&got.back(), 1));
+  }
+  EXPECT_EQ(got, ref.greedy);
+}
+
+TEST_P(model_parity_test, token_by_token_equals_full_forward) {
+  const reference ref = load_reference(GetParam());
+  auto m = uag::transformer::from_folder(models_dir / GetParam());
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  const auto full = copy(m.forward(all));
+  m.truncate(0);
+  float d = 0.0f;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto row = m.forward(std::span<const uag::token_id>(&all[i], 1));
+    ASSERT_EQ(row.rows, 1u);
+    for (std::size_t k = 0; k < row.cols; ++k) d = std::max(d, std::abs(row.data[k] - full[i * row.cols + k]));
+  }
+  EXPECT_EQ(m.n_cached(), all.size());
+  EXPECT_LE(d, 1e-5f);
+}
+
+TEST_P(model_parity_test, truncate_then_forward_equals_fresh_forward) {
+  const reference ref = load_reference(GetParam());
+  auto m = uag::transformer::from_folder(models_dir / GetParam());
+  auto fresh = uag::transformer::from_folder(models_dir / GetParam());
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<uag::token_id> tok(0, static_cast<uag::token_id>(m.vocab_size() - 1));
+  std::vector<uag::token_id> prefix(ref.input.begin(), ref.input.begin() + 12);
+  std::vector<uag::token_id> junk(9), tail(7);
+  for (auto& t : junk) t = tok(rng);
+  for (auto& t : tail) t = tok(rng);
+  m.forward(prefix);
+  m.forward(junk);  // rejected draft
+  m.truncate(prefix.size());
+  EXPECT_EQ(m.n_cached(), prefix.size());
+  const auto after = copy(m.forward(tail));
+  std::vector<uag::token_id> both = prefix;
+  both.insert(both.end(), tail.begin(), tail.end());
+  const auto want = fresh.forward(both, tail.size());
+  EXPECT_LE(max_abs_diff({after.data(), tail.size(), m.vocab_size()}, want), 1e-5f);
+}
+
+TEST_P(model_parity_test, partial_rows_equal_last_rows_of_full) {
+  const reference ref = load_reference(GetParam());
+  auto m = uag::transformer::from_folder(models_dir / GetParam());
+  const auto full = copy(m.forward(ref.input));
+  for (std::size_t n_rows : {0u, 1u, 3u, 24u, 100u}) {
+    m.truncate(0);
+    const auto part = m.forward(ref.input, n_rows);
+    const std::size_t keep = std::min<std::size_t>(n_rows, ref.input.size());
+    ASSERT_EQ(part.rows, keep);
+    const uag::logits_view tail{full.data() + (ref.input.size() - keep) * m.vocab_size(), keep, m.vocab_size()};
+    EXPECT_LE(max_abs_diff(part, tail), 1e-5f) << "n_rows " << n_rows;
+    EXPECT_EQ(m.n_cached(), ref.input.size());
+  }
+}
+
+TEST_P(model_parity_test, small_chunks_and_one_thread_give_the_same_logits) {
+  const reference ref = load_reference(GetParam());
+  auto a = uag::transformer::from_folder(models_dir / GetParam());
+  auto b = uag::transformer::from_folder(models_dir / GetParam(), {.max_context = 64, .n_threads = 1, .chunk_rows = 5});
+  EXPECT_EQ(b.max_context(), 64u);
+  EXPECT_EQ(b.n_threads(), 1);
+  const auto la = copy(a.forward(ref.input));
+  EXPECT_LE(max_abs_diff({la.data(), ref.input.size(), a.vocab_size()}, b.forward(ref.input)), 1e-5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(model_test, model_parity_test,
+                         ::testing::Values("llama", "llama3_rope", "mistral", "qwen2", "qwen3", "llama_tied",
+                                           "llama_legacy_keys"));
+
+static_assert(uag::causal_lm<uag::transformer>);
+static_assert(uag::causal_lm_with_partial_logits<uag::transformer>);
+
+// ---------------------------------------------------------------------------------------------------
+// Contracts of forward / truncate.
+
+TEST(model_test, out_of_vocab_ids_context_overflow_and_bad_truncate_are_input_errors) {
+  auto m = uag::transformer::from_folder(models_dir / "llama", {.max_context = 16});
+  const std::vector<uag::token_id> ok{5, 6, 7};
+  m.forward(ok);
+  const std::vector<uag::token_id> bad{1, static_cast<uag::token_id>(m.vocab_size())};
+  const std::vector<uag::token_id> negative{-1};
+  EXPECT_THROW(m.forward(bad), uag::input_error);
+  EXPECT_THROW(m.forward(negative), uag::input_error);
+  EXPECT_EQ(m.n_cached(), 3u);
+  const std::vector<uag::token_id> too_many(14, 3);
+  try {
+    m.forward(too_many);
+    FAIL() << "no throw";
+  } catch (const uag::input_error& e) {
+    EXPECT_EQ(e.id(), "uag.model.context");
+  }
+  EXPECT_EQ(m.n_cached(), 3u);
+  EXPECT_THROW(m.truncate(4), uag::input_error);
+  m.truncate(3);
+  EXPECT_EQ(m.forward(std::vector<uag::token_id>{}).rows, 0u);
+  EXPECT_EQ(m.n_cached(), 3u);
+}
+
+TEST(model_test, config_is_read_per_architecture) {
+  auto llama3 = uag::model_config::from_file(models_dir / "llama3_rope" / "config.json");
+  EXPECT_EQ(llama3.rope.type, uag::rope_kind::llama3);
+  EXPECT_EQ(llama3.rope.original_max_position_embeddings, 32u);
+  EXPECT_DOUBLE_EQ(llama3.rope.theta, 500000.0);
+  auto legacy = uag::model_config::from_file(models_dir / "llama_legacy_keys" / "config.json");
+  EXPECT_EQ(legacy.rope.type, uag::rope_kind::linear);
+  EXPECT_DOUBLE_EQ(legacy.rope.factor, 4.0);
+  EXPECT_DOUBLE_EQ(legacy.rope.theta, 20000.0);
+  auto mistral = uag::model_config::from_file(models_dir / "mistral" / "config.json");
+  EXPECT_EQ(mistral.sliding_window, 8u);
+  EXPECT_TRUE(mistral.sliding_layers[0] && mistral.sliding_layers[1]);
+  auto qwen2 = uag::model_config::from_file(models_dir / "qwen2" / "config.json");
+  EXPECT_TRUE(qwen2.qkv_bias);
+  EXPECT_FALSE(qwen2.o_bias);
+  EXPECT_EQ(qwen2.n_kv_heads, 1u);
+  auto qwen3 = uag::model_config::from_file(models_dir / "qwen3" / "config.json");
+  EXPECT_TRUE(qwen3.qk_norm);
+  EXPECT_EQ(qwen3.head_dim, 32u);
+  EXPECT_EQ(qwen3.q_dim(), 128u);
+  auto tied = uag::model_config::from_file(models_dir / "llama_tied" / "config.json");
+  EXPECT_TRUE(tied.tie_word_embeddings);
+  ASSERT_EQ(tied.eos_token_ids.size(), 1u);
+  EXPECT_EQ(tied.eos_token_ids[0], 2);
+}
+
+json base_config() { return json::parse(read_text(models_dir / "llama" / "config.json")); }
+
+template <class E>
+void expect_config_error(const json& j, const std::string& id, const std::string& mention = "") {
+  try {
+    (void)uag::model_config::from_json(j.dump());
+    ADD_FAILURE() << "no throw for " << id;
+  } catch (const E& e) {
+    EXPECT_EQ(e.id(), id) << e.what();
+    if (!mention.empty()) {
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception for " << id << ": " << e.what();
+  }
+}
+
+TEST(model_test, bad_configs_get_typed_errors) {
+  auto j = base_config();
+  j["architectures"] = {"GPT2LMHeadModel"};
+  expect_config_error<uag::unsupported_error>(j, "uag.model_config.architecture", "GPT2LMHeadModel");
+  j = base_config();
+  j["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 10000.0}, {"factor", 4.0}};
+  expect_config_error<uag::unsupported_error>(j, "uag.model_config.rope", "yarn");
+  j = base_config();
+  j["hidden_act"] = "gelu";
+  expect_config_error<uag::unsupported_error>(j, "uag.model_config.unsupported", "gelu");
+  j = base_config();
+  j.erase("hidden_size");
+  expect_config_error<uag::config_error>(j, "uag.model_config.missing", "hidden_size");
+  j = base_config();
+  j["num_key_value_heads"] = 3;
+  expect_config_error<uag::config_error>(j, "uag.model_config.range", "num_key_value_heads");
+  j = base_config();
+  j["vocab_size"] = -5;
+  expect_config_error<uag::config_error>(j, "uag.model_config.range", "vocab_size");
+  j = base_config();
+  j["hidden_size"] = "64";
+  expect_config_error<uag::config_error>(j, "uag.model_config.type", "hidden_size");
+  j = base_config();
+  j["num_hidden_layers"] = 1000000;
+  expect_config_error<uag::config_error>(j, "uag.model_config.range", "num_hidden_layers");
+  j = base_config();
+  j["layer_types"] = {"full_attention", "chunked_attention"};
+  expect_config_error<uag::unsupported_error>(j, "uag.model_config.unsupported", "chunked_attention");
+  EXPECT_THROW((void)uag::model_config::from_json("{\"architectures\": ["), uag::format_error);
+  EXPECT_THROW((void)uag::model_config::from_json(std::string(100, '[') + std::string(100, ']')), uag::format_error);
+  EXPECT_THROW((void)uag::model_config::from_json("[1, 2]"), uag::format_error);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Safetensors: a tiny writer to build broken files in memory.
+
+struct st_tensor {
+  std::string name, dtype;
+  std::vector<std::size_t> shape;
+  std::vector<std::byte> data;
+};
+
+std::vector<std::byte> with_header(const std::string& header, const std::vector<std::byte>& data,
+                                   std::optional<std::uint64_t> declared = std::nullopt) {
+  const std::uint64_t n = declared.value_or(header.size());
+  std::vector<std::byte> out(8);
+  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
+  for (char c : header) out.push_back(static_cast<std::byte>(c));
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+std::vector<std::byte> write_safetensors(const std::vector<st_tensor>& ts) {
+  json h = json::object();
+  std::vector<std::byte> data;
+  for (const auto& t : ts) {
+    h[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.data.size()}}};
+    data.insert(data.end(), t.data.begin(), t.data.end());
+  }
+  return with_header(h.dump(), data);
+}
+
+std::vector<std::byte> f32_bytes(std::vector<float> v) {
+  std::vector<std::byte> b(v.size() * 4);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+void expect_st_error(const std::vector<std::byte>& bytes, const std::string& id) {
+  try {
+    (void)uag::safetensors_file::parse(bytes);
+    ADD_FAILURE() << "no throw, wanted " << id;
+  } catch (const uag::format_error& e) {
+    EXPECT_EQ(e.id(), id) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception for " << id << ": " << e.what();
+  }
+}
+
+std::vector<std::byte> bytes_of(std::size_t n) { return std::vector<std::byte>(n, std::byte{0}); }
+
+TEST(model_test, safetensors_valid_file_parses_and_converts) {
+  const std::vector<std::uint16_t> halfs{0x3c00, 0xc000, 0x0001, 0x7c00, 0x3555};  // 1, -2, 2^-24, inf, ~0.333
+  const std::vector<std::uint16_t> bf16s{0x3f80, 0xc040};                         // 1, -3
+  std::vector<std::byte> hb(halfs.size() * 2), bb(bf16s.size() * 2);
+  std::memcpy(hb.data(), halfs.data(), hb.size());
+  std::memcpy(bb.data(), bf16s.data(), bb.size());
+  const auto bytes = write_safetensors({{"a", "F32", {2, 2}, f32_bytes({1, 2, 3, 4})},
+                                        {"h", "F16", {5}, hb},
+                                        {"b", "BF16", {2}, bb},
+                                        {"i", "I32", {1}, bytes_of(4)},
+                                        {"empty", "F32", {0, 3}, {}}});
+  const auto f = uag::safetensors_file::parse(bytes);
+  ASSERT_EQ(f.tensors().size(), 5u);
+  const auto* a = f.find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->shape, (std::vector<std::size_t>{2, 2}));
+  std::vector<float> out(4);
+  f.to_f32(*a, out);
+  EXPECT_EQ(out, (std::vector<float>{1, 2, 3, 4}));
+  std::vector<float> ho(5);
+  f.to_f32(*f.find("h"), ho);
+  EXPECT_EQ(ho[0], 1.0f);
+  EXPECT_EQ(ho[1], -2.0f);
+  EXPECT_EQ(ho[2], std::ldexp(1.0f, -24));
+  EXPECT_TRUE(std::isinf(ho[3]));
+  EXPECT_NEAR(ho[4], 1.0f / 3.0f, 1e-3);
+  std::vector<float> bo(2);
+  f.to_f32(*f.find("b"), bo);
+  EXPECT_EQ(bo, (std::vector<float>{1.0f, -3.0f}));
+  std::vector<float> io(1);
+  EXPECT_THROW(f.to_f32(*f.find("i"), io), uag::unsupported_error);
+  EXPECT_EQ(f.find("missing"), nullptr);
+}
+
+TEST(model_test, safetensors_malformed_files_get_typed_errors) {
+  const auto four = f32_bytes({1, 2, 3, 4});
+  expect_st_error(bytes_of(5), "uag.safetensors.too_small");
+  expect_st_error(with_header("{}", {}, 200'000'000), "uag.safetensors.header_size");
+  expect_st_error(with_header("{}", {}, 3), "uag.safetensors.header_size");
+  expect_st_error(with_header("{\"a\": ", {}), "uag.safetensors.json");
+  expect_st_error(with_header("[1, 2]", {}), "uag.safetensors.json");
+  expect_st_error(with_header(std::string(40, '[') + std::string(40, ']'), {}), "uag.safetensors.json");
+  expect_st_error(with_header(R"({"a": 5})", four), "uag.safetensors.entry");
+  expect_st_error(with_header(R"({"a": {"shape": [4], "data_offsets": [0, 16]}})", four), "uag.safetensors.entry");
+  expect_st_error(with_header(R"({"a": {"dtype": "F33", "shape": [4], "data_offsets": [0, 16]}})", four),
+                  "uag.safetensors.dtype");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}})", four),
+                  "uag.safetensors.shape");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 16]}})", four),
+                  "uag.safetensors.shape");
+  expect_st_error(
+      with_header(R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 16], "data_offsets": [0, 16]}})", four),
+      "uag.safetensors.shape");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0]}})", four),
+                  "uag.safetensors.offset");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [0], "data_offsets": [8, 4]}})", four),
+                  "uag.safetensors.offset");
+  // File shorter than declared: the tensor ends at 32 but only 16 data bytes follow.
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}})", four),
+                  "uag.safetensors.offset");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}})", four),
+                  "uag.safetensors.size");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                  "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
+                              four),
+                  "uag.safetensors.overlap");
+  expect_st_error(with_header(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                  "a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}})",
+                              four),
+                  "uag.safetensors.duplicate");
+  expect_st_error(with_header(R"({"__metadata__": {"format": 1}})", {}), "uag.safetensors.metadata");
+  // The message names the tensor and the sizes.
+  try {
+    (void)uag::safetensors_file::parse(
+        with_header(R"({"w": {"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}})", four));
+  } catch (const uag::format_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'w' in <memory> ends at 32"), std::string::npos) << e.what();
+  }
+}
+
+TEST(model_test, safetensors_random_corruption_never_crashes) {
+  auto good = read_bytes(models_dir / "llama" / "model.safetensors");
+  std::mt19937 rng(1);
+  const std::uint64_t header_len = uag::detail::read_u64_le(good.data());
+  std::uniform_int_distribution<std::size_t> pos(0, static_cast<std::size_t>(header_len) + 8 - 1);
+  int rejected = 0, accepted = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto b = good;
+    for (int k = 0; k < 3; ++k) b[pos(rng)] = static_cast<std::byte>(rng() & 0xff);
+    b.resize(b.size() - (rng() % 2 ? rng() % 4096 : 0));
+    try {
+      const auto f = uag::safetensors_file::parse(b);
+      for (const auto& t : f.tensors()) EXPECT_LE(t.end, b.size());
+      ++accepted;
+    } catch (const uag::error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_EQ(accepted + rejected, 300);
+}
+
+TEST(model_test, missing_or_misshapen_tensors_name_the_tensor) {
+  const auto config = read_text(models_dir / "llama" / "config.json");
+  const auto good = read_bytes(models_dir / "llama" / "model.safetensors");
+  const auto f = uag::safetensors_file::parse(good);
+  auto rebuild = [&](const std::string& drop, const std::string& reshape) {
+    std::vector<st_tensor> ts;
+    for (const auto& t : f.tensors()) {
+      if (t.name == drop) continue;
+      const auto b = f.bytes(t);
+      st_tensor s{t.name, std::string(uag::to_string(t.type)), t.shape, {b.begin(), b.end()}};
+      if (t.name == reshape) s.shape = {s.shape[0] * s.shape[1]};
+      ts.push_back(std::move(s));
+    }
+    return write_safetensors(ts);
+  };
+  const auto ok = rebuild("", "");
+  EXPECT_NO_THROW((void)uag::transformer::from_memory(config, ok));
+  try {
+    (void)uag::transformer::from_memory(config, rebuild("model.layers.1.mlp.up_proj.weight", ""));
+    ADD_FAILURE() << "no throw";
+  } catch (const uag::format_error& e) {
+    EXPECT_EQ(e.id(), "uag.model.missing_tensor");
+    EXPECT_NE(std::string(e.what()).find("model.layers.1.mlp.up_proj.weight"), std::string::npos);
+  }
+  try {
+    (void)uag::transformer::from_memory(config, rebuild("", "model.layers.0.self_attn.k_proj.weight"));
+    ADD_FAILURE() << "no throw";
+  } catch (const uag::format_error& e) {
+    EXPECT_EQ(e.id(), "uag.model.tensor_shape");
+  }
+}
+
+TEST(model_test, sharded_index_errors) {
+  EXPECT_THROW(uag::safetensors_set::parse_index("{}"), uag::format_error);
+  EXPECT_THROW(uag::safetensors_set::parse_index(R"({"weight_map": {"a": "../../etc/passwd"}})"), uag::format_error);
+  EXPECT_THROW(uag::safetensors_set::parse_index(R"({"weight_map": {"a": 3}})"), uag::format_error);
+  const auto [shards, map] = uag::safetensors_set::parse_index(read_text(models_dir / "qwen2" / "model.safetensors.index.json"));
+  EXPECT_EQ(shards.size(), 2u);
+  // A folder whose index names a shard that is not there.
+  const fs::path tmp = fs::temp_directory_path() / ("uag_model_test_" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  fs::copy_file(models_dir / "qwen2" / "config.json", tmp / "config.json", fs::copy_options::overwrite_existing);
+  fs::copy_file(models_dir / "qwen2" / "model.safetensors.index.json", tmp / "model.safetensors.index.json",
+                fs::copy_options::overwrite_existing);
+  fs::copy_file(models_dir / "qwen2" / shards[0], tmp / shards[0], fs::copy_options::overwrite_existing);
+  EXPECT_THROW((void)uag::transformer::from_folder(tmp), uag::io_error);
+  // Both shards, but the index claims a tensor that shard 1 lacks.
+  fs::copy_file(models_dir / "qwen2" / shards[1], tmp / shards[1], fs::copy_options::overwrite_existing);
+  auto idx = json::parse(read_text(tmp / "model.safetensors.index.json"));
+  idx["weight_map"]["model.extra.weight"] = shards[0];
+  std::ofstream(tmp / "model.safetensors.index.json") << idx.dump();
+  try {
+    (void)uag::transformer::from_folder(tmp);
+    ADD_FAILURE() << "no throw";
+  } catch (const uag::format_error& e) {
+    EXPECT_EQ(e.id(), "uag.safetensors.missing");
+  }
+  fs::remove_all(tmp);
+  EXPECT_THROW((void)uag::transformer::from_folder(models_dir / "no_such_model"), uag::io_error);
+}
+
+TEST(model_test, dynamic_rope_is_default_below_max_positions_and_cache_consistent) {
+  auto cfg = base_config();
+  const auto weights = read_bytes(models_dir / "llama" / "model.safetensors");
+  cfg["max_position_embeddings"] = 16;
+  cfg["rope_parameters"] = {{"rope_type", "dynamic"}, {"rope_theta", 10000.0}, {"factor", 2.0}};
+  auto dyn = uag::transformer::from_memory(cfg.dump(), weights, {.max_context = 64});
+  auto plain = uag::transformer::from_memory(base_config().dump(), weights, {.max_context = 64});
+  const reference ref = load_reference("llama");
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  const auto a = copy(dyn.forward(all));
+  const auto b = copy(plain.forward(all));
+  const std::size_t v = dyn.vocab_size();
+  EXPECT_LE(max_abs_diff({a.data(), 16, v}, {b.data(), 16, v}), 1e-6f);      // positions < 16: same
+  EXPECT_GT(max_abs_diff({a.data() + 16 * v, 8, v}, {b.data() + 16 * v, 8, v}), 1e-4f);  // beyond: scaled
+  dyn.truncate(0);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto row = dyn.forward(std::span<const uag::token_id>(&all[i], 1));
+    EXPECT_LE(max_abs_diff(row, {a.data() + i * v, 1, v}), 1e-5f) << i;
+  }
+}
+
+}  // namespace
