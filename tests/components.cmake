@@ -2,3 +2,4 @@
 uag_add_test(generator)
 uag_add_test(sampling)
 uag_add_test(draft)
+uag_add_test(model)
