@@ -1,0 +1,440 @@
+#pragma once
+/// @file A small read-only JSON DOM used to load tokenizer.json.
+///
+/// Why not nlohmann::json: parsing gemma3's 33 MB tokenizer.json into an nlohmann DOM takes ~800 ms on
+/// this machine (one heap node per value, one std::string per key), above the 300 ms load budget. This
+/// parser keeps every value in one flat vector, views unescaped strings in place (escaped ones are decoded
+/// into an arena), and never recurses deeper than max_depth (fuzzed inputs cannot blow the stack).
+/// It accepts exactly RFC 8259 JSON (strict UTF-8, no lone surrogates, no trailing commas), like serde_json.
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uag/core/error.hpp"
+#include "uag/core/utf8.hpp"
+
+namespace uag::detail::json {
+
+enum class kind : std::uint8_t { null, boolean, number, string, array, object };
+
+inline const char* kind_name(kind k) noexcept {
+  switch (k) {
+    case kind::null: return "null";
+    case kind::boolean: return "a boolean";
+    case kind::number: return "a number";
+    case kind::string: return "a string";
+    case kind::array: return "an array";
+    case kind::object: return "an object";
+  }
+  return "?";
+}
+
+struct node_data {
+  kind k = kind::null;
+  bool b = false;
+  std::string_view text;     // string: decoded value; number: literal text
+  std::uint32_t first = 0;   // array/object: index of the first child in document::children_
+  std::uint32_t count = 0;   // array/object: number of children
+};
+
+class document;
+
+/// @brief A handle to one value of a document (cheap to copy; valid while the document lives).
+class value {
+ public:
+  value(const document* d, std::uint32_t i) : doc_(d), index_(i) {}
+  kind type() const noexcept;
+  bool is_null() const noexcept { return type() == kind::null; }
+  bool is_bool() const noexcept { return type() == kind::boolean; }
+  bool is_number() const noexcept { return type() == kind::number; }
+  bool is_string() const noexcept { return type() == kind::string; }
+  bool is_array() const noexcept { return type() == kind::array; }
+  bool is_object() const noexcept { return type() == kind::object; }
+  bool as_bool() const noexcept;
+  std::string_view str() const noexcept;  // string value (or number literal)
+  std::size_t size() const noexcept;      // children of an array/object
+  value at(std::size_t i) const noexcept; // i-th child of an array/object (requires i < size())
+  std::string_view key_at(std::size_t i) const noexcept;  // i-th key of an object
+  std::optional<value> find(std::string_view key) const noexcept;  // first member named key
+  /// @brief Integer value if this is a number without fraction/exponent that fits in int64.
+  std::optional<std::int64_t> as_int() const noexcept;
+  std::optional<double> as_double() const noexcept;
+  std::uint32_t index() const noexcept { return index_; }
+  const document* doc() const noexcept { return doc_; }
+
+ private:
+  const document* doc_;
+  std::uint32_t index_;
+};
+
+/// @brief A parsed JSON text. Views into `source`, which must outlive the document.
+class document {
+ public:
+  static constexpr int max_depth = 512;
+
+  /// @brief Parses text. Throws uag::tokenizer_error "[uag.tokenizer.json] ..." (with `what` naming the
+  /// file role) when text is not valid JSON.
+  static document parse(std::string_view text, std::string_view what = "tokenizer.json") {
+    document d;
+    d.src_ = text;
+    d.what_ = what;
+    d.nodes_.reserve(text.size() / 12 + 16);
+    d.children_.reserve(text.size() / 12 + 16);
+    d.skip_ws();
+    const std::uint32_t root = d.parse_value(0);
+    d.skip_ws();
+    if (d.pos_ != d.src_.size()) d.fail("unexpected text after the top-level value");
+    (void)root;
+    return d;
+  }
+
+  value root() const { return value(this, 0); }
+  const node_data& node(std::uint32_t i) const noexcept { return nodes_[i]; }
+  std::uint32_t child(std::uint32_t i) const noexcept { return children_[i]; }
+  std::string_view key(std::uint32_t i) const noexcept { return keys_[i]; }
+
+ private:
+  std::string_view src_;
+  std::string_view what_;
+  std::size_t pos_ = 0;
+  std::vector<node_data> nodes_;
+  std::vector<std::uint32_t> children_;   // object children at [first, first+count) have keys_ at same index
+  std::vector<std::string_view> keys_;    // parallel to children_ (empty views for array children)
+  std::vector<std::uint32_t> stack_;      // children of the arrays/objects being parsed
+  std::vector<std::string_view> key_stack_;
+  std::deque<std::string> arena_;         // decoded strings that had escapes
+
+  [[noreturn]] void fail(std::string_view msg) const {
+    // line/column of pos_ for a readable message
+    std::size_t line = 1, col = 1;
+    const std::size_t end = pos_ < src_.size() ? pos_ : src_.size();
+    for (std::size_t i = 0; i < end; ++i) {
+      if (src_[i] == '\n') { ++line; col = 1; } else { ++col; }
+    }
+    throw uag::tokenizer_error("tokenizer.json", std::string(what_) + " is not valid JSON: " + std::string(msg) +
+                                                   " at line " + std::to_string(line) + ", column " +
+                                                   std::to_string(col) + " (byte " + std::to_string(pos_) + ")");
+  }
+
+  void skip_ws() noexcept {
+    while (pos_ < src_.size()) {
+      const char c = src_[pos_];
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') ++pos_; else break;
+    }
+  }
+
+  std::uint32_t new_node(kind k) {
+    if (nodes_.size() >= 0xFFFFFFF0u) fail("too many values");
+    nodes_.push_back(node_data{k, false, {}, 0, 0});
+    return static_cast<std::uint32_t>(nodes_.size() - 1);
+  }
+
+  std::uint32_t parse_value(int depth) {
+    if (depth > max_depth) fail("nesting deeper than 512 levels");
+    if (pos_ >= src_.size()) fail("unexpected end of input, expected a value");
+    const char c = src_[pos_];
+    switch (c) {
+      case '{': return parse_object(depth);
+      case '[': return parse_array(depth);
+      case '"': {
+        const std::uint32_t n = new_node(kind::string);
+        const std::string_view s = parse_string();
+        nodes_[n].text = s;
+        return n;
+      }
+      case 't': expect_word("true"); { auto n = new_node(kind::boolean); nodes_[n].b = true; return n; }
+      case 'f': expect_word("false"); return new_node(kind::boolean);
+      case 'n': expect_word("null"); return new_node(kind::null);
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
+        fail(std::string("unexpected character '") + (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7F ? std::string(1, c) : std::string("\\x") + "??") + "'");
+    }
+  }
+
+  void expect_word(std::string_view w) {
+    if (src_.substr(pos_, w.size()) != w) fail("invalid literal");
+    pos_ += w.size();
+  }
+
+  std::uint32_t parse_number() {
+    const std::size_t start = pos_;
+    if (src_[pos_] == '-') ++pos_;
+    if (pos_ >= src_.size()) fail("invalid number");
+    if (src_[pos_] == '0') {
+      ++pos_;
+    } else if (src_[pos_] >= '1' && src_[pos_] <= '9') {
+      while (pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '9') ++pos_;
+    } else {
+      fail("invalid number");
+    }
+    if (pos_ < src_.size() && src_[pos_] == '.') {
+      ++pos_;
+      if (pos_ >= src_.size() || !(src_[pos_] >= '0' && src_[pos_] <= '9')) fail("invalid number");
+      while (pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '9') ++pos_;
+    }
+    if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < src_.size() && (src_[pos_] == '+' || src_[pos_] == '-')) ++pos_;
+      if (pos_ >= src_.size() || !(src_[pos_] >= '0' && src_[pos_] <= '9')) fail("invalid number");
+      while (pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '9') ++pos_;
+    }
+    const std::uint32_t n = new_node(kind::number);
+    nodes_[n].text = src_.substr(start, pos_ - start);
+    return n;
+  }
+
+  static int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  unsigned read_hex4() {
+    if (pos_ + 4 > src_.size()) fail("truncated \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = hex_value(src_[pos_ + static_cast<std::size_t>(i)]);
+      if (h < 0) fail("invalid \\u escape");
+      v = v * 16 + static_cast<unsigned>(h);
+    }
+    pos_ += 4;
+    return v;
+  }
+
+  static void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  /// Parses a string starting at '"'; returns a view of its decoded value.
+  std::string_view parse_string() {
+    ++pos_;  // opening quote
+    const std::size_t start = pos_;
+    // fast scan: no escapes
+    while (pos_ < src_.size()) {
+      const auto c = static_cast<unsigned char>(src_[pos_]);
+      if (c == '"') {
+        const std::string_view s = src_.substr(start, pos_ - start);
+        ++pos_;
+        if (!uag::utf8::is_valid(s)) { pos_ = start; fail("string is not valid UTF-8"); }
+        return s;
+      }
+      if (c == '\\') break;
+      if (c < 0x20) fail("control character in string");
+      ++pos_;
+    }
+    if (pos_ >= src_.size()) fail("unterminated string");
+    std::string out(src_.substr(start, pos_ - start));
+    while (true) {
+      if (pos_ >= src_.size()) fail("unterminated string");
+      const auto c = static_cast<unsigned char>(src_[pos_]);
+      if (c == '"') { ++pos_; break; }
+      if (c < 0x20) fail("control character in string");
+      if (c != '\\') { out.push_back(static_cast<char>(c)); ++pos_; continue; }
+      ++pos_;
+      if (pos_ >= src_.size()) fail("unterminated string");
+      const char e = src_[pos_++];
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp = read_hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (pos_ + 6 > src_.size() || src_[pos_] != '\\' || src_[pos_ + 1] != 'u') fail("lone surrogate in \\u escape");
+            pos_ += 2;
+            const std::uint32_t lo = read_hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) fail("lone surrogate in \\u escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            fail("lone surrogate in \\u escape");
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default: --pos_; fail("invalid escape");
+      }
+    }
+    if (!uag::utf8::is_valid(out)) fail("string is not valid UTF-8");
+    arena_.push_back(std::move(out));
+    return arena_.back();
+  }
+
+  std::uint32_t parse_array(int depth) {
+    const std::uint32_t n = new_node(kind::array);
+    ++pos_;
+    const std::size_t base = stack_.size();
+    skip_ws();
+    if (pos_ < src_.size() && src_[pos_] == ']') {
+      ++pos_;
+    } else {
+      while (true) {
+        skip_ws();
+        const std::uint32_t c = parse_value(depth + 1);
+        stack_.push_back(c);
+        key_stack_.emplace_back();
+        skip_ws();
+        if (pos_ >= src_.size()) fail("unterminated array");
+        if (src_[pos_] == ',') { ++pos_; continue; }
+        if (src_[pos_] == ']') { ++pos_; break; }
+        fail("expected ',' or ']' in array");
+      }
+    }
+    finish_children(n, base);
+    return n;
+  }
+
+  std::uint32_t parse_object(int depth) {
+    const std::uint32_t n = new_node(kind::object);
+    ++pos_;
+    const std::size_t base = stack_.size();
+    skip_ws();
+    if (pos_ < src_.size() && src_[pos_] == '}') {
+      ++pos_;
+    } else {
+      while (true) {
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != '"') fail("expected a string key in object");
+        const std::string_view k = parse_string();
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != ':') fail("expected ':' after object key");
+        ++pos_;
+        skip_ws();
+        const std::uint32_t c = parse_value(depth + 1);
+        stack_.push_back(c);
+        key_stack_.push_back(k);
+        skip_ws();
+        if (pos_ >= src_.size()) fail("unterminated object");
+        if (src_[pos_] == ',') { ++pos_; continue; }
+        if (src_[pos_] == '}') { ++pos_; break; }
+        fail("expected ',' or '}' in object");
+      }
+    }
+    finish_children(n, base);
+    return n;
+  }
+
+  void finish_children(std::uint32_t n, std::size_t base) {
+    nodes_[n].first = static_cast<std::uint32_t>(children_.size());
+    nodes_[n].count = static_cast<std::uint32_t>(stack_.size() - base);
+    children_.insert(children_.end(), stack_.begin() + static_cast<std::ptrdiff_t>(base), stack_.end());
+    keys_.insert(keys_.end(), key_stack_.begin() + static_cast<std::ptrdiff_t>(base), key_stack_.end());
+    stack_.resize(base);
+    key_stack_.resize(base);
+  }
+};
+
+inline kind value::type() const noexcept { return doc_->node(index_).k; }
+inline bool value::as_bool() const noexcept { return doc_->node(index_).b; }
+inline std::string_view value::str() const noexcept { return doc_->node(index_).text; }
+inline std::size_t value::size() const noexcept {
+  const auto& n = doc_->node(index_);
+  return (n.k == kind::array || n.k == kind::object) ? n.count : 0;
+}
+inline value value::at(std::size_t i) const noexcept {
+  return value(doc_, doc_->child(doc_->node(index_).first + static_cast<std::uint32_t>(i)));
+}
+inline std::string_view value::key_at(std::size_t i) const noexcept {
+  return doc_->key(doc_->node(index_).first + static_cast<std::uint32_t>(i));
+}
+inline std::optional<value> value::find(std::string_view key) const noexcept {
+  const auto& n = doc_->node(index_);
+  if (n.k != kind::object) return std::nullopt;
+  for (std::uint32_t i = 0; i < n.count; ++i)
+    if (doc_->key(n.first + i) == key) return value(doc_, doc_->child(n.first + i));
+  return std::nullopt;
+}
+inline std::optional<std::int64_t> value::as_int() const noexcept {
+  const auto& n = doc_->node(index_);
+  if (n.k != kind::number) return std::nullopt;
+  std::int64_t v = 0;
+  const char* b = n.text.data();
+  const char* e = b + n.text.size();
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e) return std::nullopt;
+  return v;
+}
+inline std::optional<double> value::as_double() const noexcept {
+  const auto& n = doc_->node(index_);
+  if (n.k != kind::number) return std::nullopt;
+  double v = 0;
+  const char* b = n.text.data();
+  const char* e = b + n.text.size();
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e) return std::nullopt;
+  return v;
+}
+
+/// @brief Appends a canonical serialization of v (object keys sorted, no whitespace) to out.
+/// Used for fingerprints: equal content gives equal text whatever the key order or spacing.
+inline void canonical(value v, std::string& out) {
+  switch (v.type()) {
+    case kind::null: out += "null"; return;
+    case kind::boolean: out += v.as_bool() ? "true" : "false"; return;
+    case kind::number: {
+      if (auto i = v.as_int()) { out += std::to_string(*i); return; }
+      out += std::to_string(v.as_double().value_or(0.0));
+      return;
+    }
+    case kind::string:
+      out.push_back('"');
+      for (char c : v.str()) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+      return;
+    case kind::array:
+      out.push_back('[');
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out.push_back(',');
+        canonical(v.at(i), out);
+      }
+      out.push_back(']');
+      return;
+    case kind::object: {
+      std::vector<std::size_t> order(v.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v.key_at(a) < v.key_at(b); });
+      out.push_back('{');
+      bool first = true;
+      for (std::size_t i : order) {
+        if (!first) out.push_back(',');
+        first = false;
+        out.push_back('"');
+        out += v.key_at(i);
+        out += "\":";
+        canonical(v.at(i), out);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+}  // namespace uag::detail::json

@@ -1,0 +1,113 @@
+#pragma once
+/// @file Streaming detokenization: feed ids one at a time, get text out as soon as it is complete UTF-8.
+///
+/// Same idea as HF tokenizers' DecodeStream: keep a short window of ids, decode (context) and
+/// (context + pending ids), and emit the difference once it does not end in an incomplete character or
+/// U+FFFD. Decoders that look at the first token (Strip, Metaspace) see the same first token in both
+/// decodes, so the difference is what a full decode would add. The context is the shortest suffix of the
+/// emitted ids whose text is non-empty (so skipped special tokens do not reset "first token" rules);
+/// window length is bounded, so the cost per id does not grow with the sequence length.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "uag/core/types.hpp"
+#include "uag/core/utf8.hpp"
+#include "uag/tokenizer/concepts.hpp"
+
+namespace uag {
+
+/// @brief Incremental decoder over any uag::tokenizer.
+///
+/// Invariant: the concatenation of everything push() returned plus flush() equals
+/// tok.decode(all ids pushed, skip_special_tokens) for the tokenizers uag loads (decoders whose output for
+/// a sequence starts with their output for any prefix that ends on a complete character).
+template <tokenizer T>
+class streaming_detokenizer {
+ public:
+  /// @param tok                 the tokenizer (must outlive this object)
+  /// @param skip_special_tokens passed to decode
+  /// @param max_pending         ids held back waiting for a complete character before text is forced out
+  explicit streaming_detokenizer(const T& tok, bool skip_special_tokens = false, std::size_t max_pending = 16)
+      : tok_(&tok), skip_(skip_special_tokens), max_pending_(max_pending) {}
+
+  /// @brief Adds one id; returns the newly completed text (valid until the next call). May be empty.
+  /// cost: two decodes of a window of at most ~max_context + max_pending ids.
+  std::string_view push(token_id id) {
+    out_.clear();
+    window_.push_back(id);
+    text_ = tok_->decode(token_span(window_), skip_);
+    const bool grew = text_.size() > prefix_.size();
+    const bool complete = grew && !ends_incomplete(text_);
+    if (complete || window_.size() - context_ > max_pending_) {
+      if (grew) out_.assign(text_, common_prefix(text_, prefix_), std::string::npos);
+      compact();
+    }
+    return out_;
+  }
+
+  /// @brief Appends the newly completed text for id to out.
+  void push(token_id id, std::string& out) { out += push(id); }
+
+  /// @brief Emits whatever is still held back (an incomplete tail decodes as decode() does) and resets.
+  std::string_view flush() {
+    out_.clear();
+    if (window_.size() > context_) {
+      text_ = tok_->decode(token_span(window_), skip_);
+      if (text_.size() > prefix_.size()) out_.assign(text_, common_prefix(text_, prefix_), std::string::npos);
+    }
+    window_.clear();
+    prefix_.clear();
+    context_ = 0;
+    return out_;
+  }
+
+  /// @brief Forgets all state (pending ids are dropped).
+  void reset() {
+    window_.clear();
+    prefix_.clear();
+    context_ = 0;
+  }
+
+  /// @brief Number of ids pushed but not yet turned into emitted text.
+  std::size_t pending() const noexcept { return window_.size() - context_; }
+
+ private:
+  static constexpr std::size_t max_context = 16;
+  const T* tok_;
+  bool skip_;
+  std::size_t max_pending_;
+  token_vector window_;   // context ids followed by pending ids
+  std::size_t context_ = 0;
+  std::string prefix_;    // decode(context ids)
+  std::string text_, out_;
+
+  static bool ends_incomplete(std::string_view s) noexcept {
+    if (s.size() >= 3 && s.substr(s.size() - 3) == "\xEF\xBF\xBD") return true;
+    return utf8::incomplete_tail_length(s) > 0;
+  }
+
+  static std::size_t common_prefix(std::string_view a, std::string_view b) noexcept {
+    if (a.substr(0, b.size()) == b) return b.size();
+    std::size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    return i;
+  }
+
+  /// Keeps the shortest suffix of the window with non-empty text as the new context.
+  void compact() {
+    const std::size_t n = window_.size();
+    std::size_t keep = std::min(n, max_context);
+    for (std::size_t k = 1; k <= std::min(n, max_context); ++k) {
+      prefix_ = tok_->decode(token_span(window_).subspan(n - k), skip_);
+      if (!prefix_.empty()) { keep = k; break; }
+    }
+    if (keep != n || prefix_.empty()) {
+      window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(n - keep));
+      prefix_ = tok_->decode(token_span(window_), skip_);
+    }
+    context_ = window_.size();
+  }
+};
+
+}  // namespace uag
