@@ -1,0 +1,189 @@
+#pragma once
+/// @file A draft model with its own tokenizer, proposing candidates in the target's vocabulary:
+/// a draft_source built from a TokenizerBridge (text re-encoding) or a vocabulary intersection (TLI).
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/bridge/vocabulary_intersection.hpp"
+#include "uag/draft/draft_model_runner.hpp"
+#include "uag/generation/draft_source.hpp"
+#include "uag/model/concepts.hpp"
+#include "uag/tokenizer/concepts.hpp"
+
+namespace uag {
+
+/// @brief How a bridged draft turns its tokens into target candidates.
+enum class bridge_mode {
+  text,  // re-encode drafted text with the target tokenizer; q unknown in target space (greedy / SLEM)
+  tli,   // draft only inside the vocabulary intersection; candidates and q map 1:1 (speculative sampling)
+};
+
+/// @brief Settings of a bridged_draft.
+struct bridged_draft_config {
+  bridge_mode mode = bridge_mode::text;  // see bridge_mode; identical tokenizers always take the fast path
+  bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
+  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
+                                         // for, so the held-back last token does not cost a candidate
+};
+
+/// @brief draft_source over a draft model whose tokenizer differs from the target's.
+///
+/// - identical tokenizers (equal fingerprints): ids pass through, q is exact (like model_draft);
+/// - text mode: the draft drafts greedily (its argmax is the best guess for both greedy and SLEM
+///   verification); candidates are the drafted text re-encoded by the TokenizerBridge; has_q = false;
+/// - tli mode: the draft samples (or takes the argmax) inside the intersection; each drafted id maps to
+///   one target id and each q row maps into target space, so has_q = true when asked.
+/// A draft EOS ends the draft; in tli and fast-path modes it becomes the target's EOS candidate.
+template <causal_lm DraftModel, tokenizer TargetTokenizer>
+  requires has_tokenizer<DraftModel>
+class bridged_draft {
+ public:
+  using draft_tokenizer_type = std::remove_cvref_t<decltype(std::declval<const DraftModel&>().tokenizer())>;
+  using bridge_type = TokenizerBridge<TargetTokenizer, draft_tokenizer_type>;
+
+  /// requires: model and target_tokenizer outlive this object. cost: O(vocab) (TLI map; the bridge's
+  /// greedy index on first use).
+  bridged_draft(DraftModel& model, const TargetTokenizer& target_tokenizer, bridged_draft_config cfg = {})
+      : model_(&model), target_tok_(&target_tokenizer), cfg_(cfg),
+        bridge_(target_tokenizer, model.tokenizer(), cfg.bridge) {
+    const std::size_t width = model.vocab_size();
+    const std::size_t tok_vocab = model.tokenizer().vocab_size();
+    if (cfg_.mode == bridge_mode::tli && !bridge_.same_tokenizer())
+      tli_.emplace(target_tokenizer, model.tokenizer(), width);
+    // Ids the draft may produce: inside its tokenizer (padding rows have no text).
+    if (width > tok_vocab) {
+      vocab_mask_.assign(width, 0);
+      std::fill_n(vocab_mask_.begin(), static_cast<std::ptrdiff_t>(tok_vocab), 1);
+    }
+    if (auto e = model.tokenizer().eos_id()) stop_ids_.push_back(*e);
+    bridge_.reserve(model.max_context());
+    drafted_.reserve(64);
+  }
+
+  /// @brief True when the pair takes the fast path (identical tokenizers).
+  bool same_tokenizer() const noexcept { return bridge_.same_tokenizer(); }
+  const bridge_type& bridge() const noexcept { return bridge_; }
+  /// @brief The TLI map (tli mode with different tokenizers only).
+  const vocabulary_intersection* intersection() const noexcept { return tli_ ? &*tli_ : nullptr; }
+
+  void reset() {
+    bridge_.reset();
+    if (runner_) runner_->reset();
+  }
+
+  void propose(token_span committed, const draft_request& req, draft_proposal& out) {
+    using clock = std::chrono::steady_clock;
+    ensure_runner(req);
+    const auto t0 = clock::now();
+    const token_span ctx = bridge_.sync_draft(committed);
+    double bridge_s = seconds_since(t0);
+    runner_->sync(ctx);
+    const std::size_t fed_before = runner_->tokens_fed();
+    const std::size_t first = out.tokens.size();
+
+    draft_options opt;
+    opt.min_confidence = req.min_confidence;
+    opt.random = req.random;
+    opt.stop_ids = stop_ids_;
+    drafted_.clear();
+    if (bridge_.same_tokenizer()) {
+      opt.sample = req.sample;
+      fast_mask(req.target_vocab_size);
+      opt.allowed = allowed_.empty() ? nullptr : &allowed_;
+      runner_->draft(req.max_tokens, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
+      if (req.want_q) {
+        const auto t1 = clock::now();
+        const std::size_t dv = model_->vocab_size(), tv = req.target_vocab_size, w = std::min(dv, tv);
+        const std::size_t n = out.tokens.size() - first;
+        out.q.resize((first + n) * tv);
+        for (std::size_t i = 0; i < n; ++i) {
+          float* row = out.q.data() + (first + i) * tv;
+          std::copy_n(draft_q_.data() + i * dv, w, row);
+          std::fill(row + w, row + tv, 0.0f);
+        }
+        out.has_q = true;
+        draft_q_.clear();
+        bridge_s += seconds_since(t1);
+      }
+    } else if (tli_) {
+      opt.sample = req.sample;
+      opt.allowed = &tli_->mask();
+      runner_->draft(req.max_tokens, opt, drafted_, req.want_q ? &draft_q_ : nullptr);
+      const auto t1 = clock::now();
+      const std::size_t dv = model_->vocab_size(), tv = req.target_vocab_size;
+      for (token_id d : drafted_) out.tokens.push_back(*tli_->to_target(d));  // allowed ids all map
+      if (req.want_q) {
+        const std::size_t n = drafted_.size();
+        out.q.resize((first + n) * tv);
+        for (std::size_t i = 0; i < n; ++i)
+          tli_->map_row(std::span<const float>(draft_q_.data() + i * dv, dv),
+                        std::span<float>(out.q.data() + (first + i) * tv, tv));
+        out.has_q = true;
+        draft_q_.clear();
+      }
+      bridge_.record_drafted(drafted_);
+      bridge_s += seconds_since(t1);
+    } else {
+      opt.sample = false;
+      opt.allowed = vocab_mask_.empty() ? nullptr : &vocab_mask_;
+      runner_->draft(req.max_tokens + cfg_.extra_draft_tokens, opt, drafted_, nullptr);
+      const auto t1 = clock::now();
+      const bool ended = !drafted_.empty() && !stop_ids_.empty() && drafted_.back() == stop_ids_.front();
+      bridge_.to_target(drafted_, out.tokens, ended);
+      if (out.tokens.size() - first > req.max_tokens) out.tokens.resize(first + req.max_tokens);
+      bridge_s += seconds_since(t1);
+    }
+    out.draft_tokens += runner_->tokens_fed() - fed_before;
+    out.bridge_seconds += bridge_s;
+  }
+
+ private:
+  static double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+
+  void ensure_runner(const draft_request& req) {
+    const sampling_config& s = *req.sampling;
+    if (!runner_ || !(runner_cfg_.temperature == s.temperature && runner_cfg_.top_k == s.top_k &&
+                      runner_cfg_.top_p == s.top_p && runner_cfg_.min_p == s.min_p)) {
+      runner_.emplace(*model_, s);
+      runner_cfg_ = s;
+      runner_->reset();
+    }
+  }
+
+  // Fast path: the draft may not propose ids the target's rows cannot hold, nor padding ids.
+  void fast_mask(std::size_t target_width) {
+    const std::size_t width = model_->vocab_size();
+    const std::size_t limit = std::min(target_width, model_->tokenizer().vocab_size());
+    if (limit >= width) {
+      allowed_.clear();
+      return;
+    }
+    if (allowed_.size() == width && allowed_limit_ == limit) return;
+    allowed_.assign(width, 0);
+    std::fill_n(allowed_.begin(), static_cast<std::ptrdiff_t>(limit), 1);
+    allowed_limit_ = limit;
+  }
+
+  DraftModel* model_;
+  const TargetTokenizer* target_tok_;
+  bridged_draft_config cfg_;
+  bridge_type bridge_;
+  std::optional<vocabulary_intersection> tli_;
+  std::optional<draft_model_runner<DraftModel>> runner_;
+  sampling_config runner_cfg_;
+  token_vector stop_ids_;                 // the draft's EOS
+  std::vector<std::uint8_t> vocab_mask_;  // (draft width) ids inside the draft tokenizer, when padded
+  std::vector<std::uint8_t> allowed_;     // fast path: ids the target can hold
+  std::size_t allowed_limit_ = 0;
+  token_vector drafted_;                  // draft ids of this step (reused)
+  std::vector<float> draft_q_;            // q rows in the draft's width (reused)
+};
+
+}  // namespace uag

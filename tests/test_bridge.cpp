@@ -1,0 +1,595 @@
+// TokenizerBridge, vocabulary intersection (TLI) and bridged_draft: alignment rules on small doubles,
+// property tests over the real tokenizers, oracle-draft acceptance, losslessness through the generator.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "support/chi_square.hpp"
+#include "support/test_doubles.hpp"
+#include "uag/bridge/bridged_draft.hpp"
+#include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/bridge/vocabulary_intersection.hpp"
+#include "uag/generation/assisted_generator.hpp"
+#include "uag/sampling/logits_processor.hpp"
+
+#if __has_include("uag/tokenizer/hf_tokenizer.hpp")
+#include "uag/tokenizer/hf_tokenizer.hpp"
+#define UAG_TEST_HAVE_HF 1
+#else
+#define UAG_TEST_HAVE_HF 0
+#endif
+
+using namespace uag_test;
+using uag::bridge_config;
+using uag::TokenizerBridge;
+
+namespace {
+
+// A tokenizer double: greedy longest match over explicit pieces; ids [0, n_special) are specials
+// (0 = BOS, 1 = EOS); prefix_space mimics SentencePiece's dummy prefix (a marker space before the text).
+class piece_tokenizer {
+ public:
+  piece_tokenizer(std::vector<std::string> pieces, bool prefix_space, std::uint64_t fingerprint)
+      : pieces_(std::move(pieces)), prefix_space_(prefix_space), fingerprint_(fingerprint) {}
+  token_vector encode(std::string_view text, bool add_special) const {
+    if (!uag::utf8::is_valid(text)) throw uag::input_error("input.utf8", "invalid UTF-8");
+    token_vector out;
+    if (add_special) out.push_back(0);
+    std::string s = (prefix_space_ && !text.empty()) ? " " + std::string(text) : std::string(text);
+    std::size_t i = 0;
+    while (i < s.size()) {
+      std::size_t best_len = 0;
+      token_id best = -1;
+      for (std::size_t id = 2; id < pieces_.size(); ++id) {
+        const auto& p = pieces_[id];
+        if (p.size() > best_len && std::string_view(s).substr(i, p.size()) == p)
+          best_len = p.size(), best = static_cast<token_id>(id);
+      }
+      if (best < 0) throw uag::input_error("input.unknown_char", "no token for input");
+      out.push_back(best);
+      i += best_len;
+    }
+    return out;
+  }
+  std::string decode(token_span ids, bool) const {
+    std::string s;
+    for (token_id t : ids) s += std::string(token_bytes(t));
+    return s;
+  }
+  std::string_view token_bytes(token_id id) const {
+    return id < 2 ? std::string_view{} : std::string_view(pieces_.at(static_cast<std::size_t>(id)));
+  }
+  std::size_t vocab_size() const { return pieces_.size(); }
+  std::optional<token_id> bos_id() const { return 0; }
+  std::optional<token_id> eos_id() const { return 1; }
+  bool is_special(token_id id) const { return id < 2; }
+  std::uint64_t fingerprint() const { return fingerprint_; }
+  token_id id_of(std::string_view piece) const {
+    for (std::size_t i = 2; i < pieces_.size(); ++i)
+      if (pieces_[i] == piece) return static_cast<token_id>(i);
+    ADD_FAILURE() << "no piece '" << piece << "'";
+    return -1;
+  }
+
+ private:
+  std::vector<std::string> pieces_;
+  bool prefix_space_;
+  std::uint64_t fingerprint_;
+};
+static_assert(uag::tokenizer<piece_tokenizer>);
+
+std::vector<std::string> with_specials(std::vector<std::string> pieces) {
+  pieces.insert(pieces.begin(), {"", ""});
+  return pieces;
+}
+
+std::string show(std::string_view s) {
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    if (c == '\n') o += "\\n";
+    else if (c < 0x20 || c >= 0x7F) { char b[8]; std::snprintf(b, sizeof b, "\\x%02X", c); o += b; }
+    else o += static_cast<char>(c);
+  }
+  return o + "\"";
+}
+
+template <class Tok>
+std::string spell(const Tok& tok, token_span ids) {
+  std::string s;
+  for (token_id id : ids) s += std::string(tok.token_bytes(id));
+  return s;
+}
+
+}  // namespace
+
+// ---- alignment rules on doubles ----
+
+// The vectors of HF's _get_tokens_diag tests, restated for a text alignment: committed target ids
+// [A, B, C]; the draft proposes the text "DE"; the window holds all (complete overlap) or part
+// (partial overlap) of the committed tail; either way the new ids are exactly [D, E]; no new text, no ids.
+TEST(bridge_test, hf_get_tokens_diag_vectors) {
+  const piece_tokenizer target(with_specials({"A", "B", "C", "D", "E"}), false, 1);
+  const piece_tokenizer draft(with_specials({"E", "D", "C", "B", "A"}), false, 2);
+  for (std::size_t lookbehind : {3u, 2u, 1u}) {
+    TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft, {.target_lookbehind = lookbehind});
+    ASSERT_FALSE(b.same_tokenizer());
+    const token_vector committed{0, target.id_of("A"), target.id_of("B"), target.id_of("C")};
+    const token_span ctx = b.sync_draft(committed);
+    EXPECT_EQ(spell(draft, ctx), "ABC");
+    token_vector out;
+    EXPECT_EQ(b.to_target(token_vector{draft.id_of("D"), draft.id_of("E")}, out, true), 2u);
+    EXPECT_EQ(out, (token_vector{target.id_of("D"), target.id_of("E")})) << "lookbehind " << lookbehind;
+    out.clear();
+    b.sync_draft(committed);  // nothing accepted: the drafted ids are dropped from the draft context
+    EXPECT_EQ(b.to_target(token_vector{}, out, true), 0u);
+    EXPECT_TRUE(out.empty());
+  }
+}
+
+// "▁the" is committed; the draft continues with "m is": the re-encoding wants "▁them", which would change
+// a committed id. The bridge keeps "▁the" and spells "m" with a token starting at the committed end.
+TEST(bridge_test, token_straddling_the_committed_end_is_cut_not_rewritten) {
+  const piece_tokenizer target(with_specials({" the", " them", " is", "m", "t", "h", "e", " ", "i", "s"}), true, 1);
+  const piece_tokenizer draft(with_specials({"t", "h", "e", "m", " is", " ", "i", "s"}), false, 2);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
+  const token_vector committed{0, target.id_of(" the")};  // text "the": the marker space is not text
+  const token_span ctx = b.sync_draft(committed);
+  EXPECT_EQ(b.committed_text(), "the");
+  EXPECT_EQ(spell(draft, ctx), "the");
+  token_vector out;
+  b.to_target(token_vector{draft.id_of("m"), draft.id_of(" is")}, out, true);
+  EXPECT_EQ(out, (token_vector{target.id_of("m"), target.id_of(" is")}));
+}
+
+TEST(bridge_test, last_token_is_held_back_unless_final) {
+  const piece_tokenizer target(with_specials({"a", "b", "c", " ", "ab"}), false, 1);
+  const piece_tokenizer draft(with_specials({"c", "b", "a", " "}), false, 2);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
+  const token_vector committed{0, target.id_of("c")};
+  b.sync_draft(committed);
+  token_vector out;
+  // " a" then "b" would merge into "ab": the held-back "a" is not proposed yet.
+  b.to_target(token_vector{draft.id_of(" "), draft.id_of("a")}, out, false);
+  EXPECT_EQ(out, (token_vector{target.id_of(" ")}));
+}
+
+TEST(bridge_test, incomplete_utf8_is_held_back_until_complete) {
+  const piece_tokenizer target(with_specials({"a", "\xC3\xA9", "\xC3", "\xA9"}), false, 1);
+  const piece_tokenizer draft(with_specials({"\xA9", "\xC3", "a"}), false, 2);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
+  token_vector committed{0, target.id_of("a")};
+  b.sync_draft(committed);
+  token_vector out;
+  EXPECT_EQ(b.to_target(token_vector{draft.id_of("\xC3")}, out, true), 0u);  // half of "é"
+  EXPECT_EQ(b.to_target(token_vector{draft.id_of("\xA9")}, out, true), 1u);
+  EXPECT_EQ(out, (token_vector{target.id_of("\xC3\xA9")}));
+  // The target commits only the first byte of "é" on its own: the draft context follows byte-exactly.
+  committed.push_back(target.id_of("\xC3"));
+  const token_span ctx = b.sync_draft(committed);
+  EXPECT_EQ(spell(draft, ctx), "a\xC3");
+}
+
+TEST(bridge_test, draft_eos_ends_the_proposal_and_specials_are_never_candidates) {
+  const piece_tokenizer target(with_specials({"a", "b"}), false, 1);
+  const piece_tokenizer draft(with_specials({"b", "a"}), false, 2);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
+  b.sync_draft(token_vector{0, target.id_of("a")});
+  token_vector out;
+  b.to_target(token_vector{draft.id_of("b"), 1, draft.id_of("a")}, out, true);
+  EXPECT_EQ(out, (token_vector{target.id_of("b")}));
+  // After the target commits its own EOS nothing is re-encoded across it.
+  const token_vector committed{0, target.id_of("a"), target.id_of("b"), 1};
+  const token_span ctx = b.sync_draft(committed);
+  EXPECT_EQ(spell(draft, ctx), "ab");
+  for (token_id id : ctx.subspan(1)) EXPECT_FALSE(draft.is_special(id));
+}
+
+TEST(bridge_test, identical_tokenizers_take_the_fast_path) {
+  const piece_tokenizer a(with_specials({"a", "b"}), false, 42);
+  const piece_tokenizer a_copy(with_specials({"a", "b"}), false, 42);
+  const piece_tokenizer other(with_specials({"a", "b"}), false, 43);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> same(a, a_copy);
+  EXPECT_TRUE(same.same_tokenizer());
+  const token_vector committed{0, 2, 3};
+  const token_span ctx = same.sync_draft(committed);
+  EXPECT_EQ(token_vector(ctx.begin(), ctx.end()), committed);
+  token_vector out;
+  same.to_target(token_vector{3, 1}, out);
+  EXPECT_EQ(out, (token_vector{3, 1}));  // ids (EOS included) pass through
+  EXPECT_FALSE((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, other).same_tokenizer()));
+  // Without fingerprints only the same object is "the same tokenizer".
+  const test_tokenizer t1(3), t2(3);
+  EXPECT_TRUE((TokenizerBridge<test_tokenizer, test_tokenizer>(t1, t1).same_tokenizer()));
+  EXPECT_FALSE((TokenizerBridge<test_tokenizer, test_tokenizer>(t1, t2).same_tokenizer()));
+}
+
+TEST(bridge_test, invalid_config_is_rejected) {
+  const piece_tokenizer a(with_specials({"a"}), false, 1);
+  EXPECT_THROW((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, a, {.target_lookbehind = 0})), uag::config_error);
+  EXPECT_THROW((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, a, {.draft_lookbehind = 100000})), uag::config_error);
+}
+
+// ---- the step-by-step property harness (used with doubles and with the real tokenizers) ----
+
+namespace {
+
+struct property_stats {
+  std::size_t texts = 0;
+  std::size_t target_tokens = 0;   // canonical target tokens over all texts
+  std::size_t ambiguous = 0;       // canonical target tokens not reproduced exactly
+  std::size_t steps = 0;
+  std::size_t max_lag = 0;         // most bytes drafted but not yet proposed after a step
+  std::size_t failures = 0;
+};
+
+// The draft as a test emulates it: a continuation of `done` bytes of `text` in draft ids — canonical
+// draft tokens from the first canonical boundary at or after `done`, and byte-exact greedy tokens for a
+// piece that starts inside a canonical token.
+template <class DraftTok>
+struct emulated_draft {
+  const DraftTok& tok;
+  uag::detail::tokenizer_facts<DraftTok> facts{tok};
+  std::string text;
+  token_vector canon;
+  std::vector<std::size_t> ends;  // byte end of canon[i] in text (token_bytes, marker space removed)
+
+  emulated_draft(const DraftTok& t, std::string txt) : tok(t), text(std::move(txt)) {
+    canon = tok.encode(text, false);
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < canon.size(); ++i) {
+      std::string_view b = tok.token_bytes(canon[i]);
+      if (i == 0 && facts.prefix_space() && !b.empty() && b.front() == ' ') b.remove_prefix(1);
+      pos += b.size();
+      ends.push_back(pos);
+    }
+  }
+  bool canonical_spells_text() const { return !ends.empty() && ends.back() == text.size(); }
+
+  // Up to n draft ids continuing text[done:].
+  token_vector continuation(std::size_t done, std::size_t n) const {
+    token_vector out;
+    std::size_t i = done == 0 ? 0 : static_cast<std::size_t>(std::upper_bound(ends.begin(), ends.end(), done) - ends.begin());
+    if (i < canon.size()) {
+      const std::size_t start = i == 0 ? 0 : ends[i - 1];
+      if (start < done) {  // done falls inside canon[i]
+        if (!facts.encode_greedy(std::string_view(text).substr(done, ends[i] - done), out)) return {};
+        ++i;
+      }
+    }
+    for (; i < canon.size() && out.size() < n; ++i) out.push_back(canon[i]);
+    if (out.size() > n) out.resize(n);
+    return out;
+  }
+};
+
+template <class Tok>
+std::string run_text(const Tok& tok, token_span ids) {  // text as the bridge spells it (marker removed)
+  uag::detail::tokenizer_facts<Tok> f(tok);
+  uag::detail::token_run<Tok> run;
+  for (token_id id : ids) run.push(f, id);
+  return run.text;
+}
+
+// Counts canonical tokens that do not appear in `got` at the same byte span.
+template <class Tok>
+std::size_t ambiguous_positions(const Tok& tok, token_span canonical, token_span got) {
+  uag::detail::tokenizer_facts<Tok> f(tok);
+  uag::detail::token_run<Tok> a, b;
+  for (token_id id : canonical) a.push(f, id);
+  for (token_id id : got) b.push(f, id);
+  std::set<std::tuple<std::int64_t, std::int64_t, token_id>> have;
+  for (std::size_t i = 0; i < b.size(); ++i) have.insert({b.start_of(i), b.ends[i], b.ids[i]});
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) n += have.count({a.start_of(i), a.ends[i], a.ids[i]}) ? 0 : 1;
+  return n;
+}
+
+// Feeds `text` through the bridge as a draft would (random runs of 1..6 draft tokens continuing the
+// committed text), the target accepting every candidate. Checks after each step that the committed
+// target text is a prefix of the text drafted so far, and at the end that it is the whole text.
+template <class TT, class DT>
+void feed_text(const TT& target, const DT& draft, const std::string& text, std::uint64_t seed, property_stats& st,
+               const std::string& label) {
+  emulated_draft<DT> em(draft, text);
+  if (!em.canonical_spells_text()) return;  // the draft's normaliser rewrites this text: not a bridge case
+  TokenizerBridge<TT, DT> bridge(target, draft);
+  std::mt19937_64 rng(seed);
+  token_vector committed;
+  {
+    const token_vector pre = target.encode("a", true);
+    for (token_id id : pre) {
+      if (!target.is_special(id)) break;
+      committed.push_back(id);
+    }
+  }
+  const std::size_t prefix = committed.size();
+  std::size_t stalls = 0, max_run = 6;
+  token_vector cands;
+  for (std::size_t step = 0; step < 4 * text.size() + 16; ++step) {
+    const token_span ctx = bridge.sync_draft(committed);
+    const std::string done_text = std::string(bridge.committed_text());
+    if (bridge.draft_text() != done_text) {
+      ADD_FAILURE() << label << ": draft context spells a different text than the committed target ids";
+      ++st.failures;
+      return;
+    }
+    (void)ctx;
+    if (done_text.size() >= text.size()) break;
+    const std::size_t n = 1 + rng() % max_run;
+    const token_vector run = em.continuation(done_text.size(), n);
+    if (run.empty()) {
+      ADD_FAILURE() << label << ": emulated draft cannot continue at byte " << done_text.size();
+      ++st.failures;
+      return;
+    }
+    const std::string drafted = spell(draft, run);
+    const bool final = done_text.size() + drafted.size() >= text.size();
+    cands.clear();
+    bridge.to_target(run, cands, final);
+    committed.insert(committed.end(), cands.begin(), cands.end());
+    ++st.steps;
+    if (std::getenv("UAG_BRIDGE_TRACE"))
+    {
+      std::printf("step %zu done=%s drafted=%s cands=%s now=%s |", step, show(done_text).c_str(), show(drafted).c_str(),
+                  show(spell(target, cands)).c_str(), show(run_text(target, token_span(committed))).c_str());
+      for (token_id id : run) std::printf(" %d", id);
+      std::printf(" | dctx");
+      for (token_id id : bridge.draft_context()) std::printf(" %d", id);
+      std::printf("\n");
+    }
+    const std::string now = run_text(target, token_span(committed));
+    if (text.compare(0, now.size(), now) != 0 || now.size() > text.size()) {
+      ADD_FAILURE() << label << ": committed text is not a prefix of the text at step " << step << "\n  got  "
+                    << show(now) << "\n  want " << show(text.substr(0, now.size() + 8));
+      ++st.failures;
+      return;
+    }
+    st.max_lag = std::max(st.max_lag, done_text.size() + drafted.size() - now.size());
+    if (cands.empty()) {
+      if (++stalls > 40) max_run = std::min<std::size_t>(max_run * 2, 64);
+    } else {
+      stalls = 0;
+      max_run = 6;
+    }
+  }
+  const std::string final_text = run_text(target, token_span(committed));
+  if (final_text != text) {
+    ADD_FAILURE() << label << ": final text differs\n  got  " << show(final_text) << "\n  want "
+                  << show(text);
+    ++st.failures;
+    return;
+  }
+  const token_vector canonical = target.encode(text, false);
+  st.target_tokens += canonical.size();
+  st.ambiguous += ambiguous_positions(target, canonical, token_span(committed).subspan(prefix));
+  ++st.texts;
+}
+
+// The oracle draft: it proposes exactly the text the target will produce (the target's canonical
+// encoding of `text`). The target accepts candidates while they equal its own next token, then adds
+// its own token. returns {accepted, proposed}.
+template <class TT, class DT>
+std::pair<std::size_t, std::size_t> oracle_run(const TT& target, const DT& draft, const std::string& text,
+                                               std::size_t gamma) {
+  emulated_draft<DT> em(draft, text);
+  const token_vector truth = target.encode(text, true);
+  TokenizerBridge<TT, DT> bridge(target, draft);
+  std::size_t first_text = 0;
+  while (first_text < truth.size() && target.is_special(truth[first_text])) ++first_text;
+  // Prompt: the specials and the first target token.
+  token_vector committed(truth.begin(), truth.begin() + static_cast<std::ptrdiff_t>(std::min(first_text + 1, truth.size())));
+  std::size_t accepted = 0, proposed = 0;
+  token_vector cands;
+  while (committed.size() < truth.size()) {
+    bridge.sync_draft(committed);
+    const std::size_t done = bridge.committed_text().size();
+    const token_vector run = em.continuation(done, gamma + 1);
+    cands.clear();
+    const bool final = done + spell(draft, run).size() >= text.size();
+    bridge.to_target(run, cands, final);
+    if (cands.size() > gamma) cands.resize(gamma);
+    proposed += cands.size();
+    for (token_id c : cands) {
+      if (committed.size() >= truth.size() || c != truth[committed.size()]) break;
+      committed.push_back(c);
+      ++accepted;
+    }
+    if (committed.size() < truth.size()) committed.push_back(truth[committed.size()]);  // the target's own token
+  }
+  return {accepted, proposed};
+}
+
+std::string random_double_text(std::mt19937_64& rng, const std::vector<std::string>& alphabet, std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+  return s;
+}
+
+}  // namespace
+
+TEST(bridge_test, property_on_doubles_with_prefix_space_and_split_characters) {
+  // Target: SentencePiece-like (marker space), words, bytes of "é" and a whole "é"; draft: plain, other ids.
+  const piece_tokenizer target(
+      with_specials({" the", " them", "the", "m", " ", "t", "h", "e", "a", "b", "ab", " ab", "\n", "\xC3\xA9", "\xC3", "\xA9"}), true, 1);
+  const piece_tokenizer draft(with_specials({"\xA9", "\xC3", "\n", "b", "a", "e", "h", "t", " ", "m", "th", " th", "em"}), false, 2);
+  const std::vector<std::string> alphabet{"the", " ", "m", "a", "b", "\xC3\xA9", "\n", "h", "e", " the"};
+  std::mt19937_64 rng(7);
+  property_stats st, st_rev;
+  for (int i = 0; i < 200; ++i) {
+    const std::string text = random_double_text(rng, alphabet, 1 + rng() % 30);
+    feed_text(target, draft, text, 100 + i, st, "double t<-d");
+    feed_text(draft, target, text, 100 + i, st_rev, "double d<-t");
+  }
+  EXPECT_EQ(st.failures + st_rev.failures, 0u);
+  EXPECT_EQ(st.texts, 200u);
+  EXPECT_EQ(st_rev.texts, 200u);
+  std::printf("[bridge] doubles: %zu/%zu ambiguous target tokens (prefix-space target), %zu/%zu (plain target)\n",
+              st.ambiguous, st.target_tokens, st_rev.ambiguous, st_rev.target_tokens);
+}
+
+// ---- vocabulary intersection (TLI) ----
+
+TEST(bridge_test, tli_maps_by_bytes_with_deterministic_duplicates) {
+  // target: "▁"-like " " appears twice (as a merged token and as a byte token): the higher id wins.
+  const piece_tokenizer target(with_specials({" ", "a", "b", " a", " "}), false, 1);
+  const piece_tokenizer draft(with_specials({"b", " a", "z", " ", "a"}), false, 2);
+  const uag::vocabulary_intersection tli(target, draft);
+  EXPECT_EQ(tli.size(), 5u);  // b, " a", " ", a, and EOS
+  EXPECT_EQ(tli.to_target(draft.id_of("b")), target.id_of("b"));
+  EXPECT_EQ(tli.to_target(draft.id_of(" a")), target.id_of(" a"));
+  EXPECT_EQ(tli.to_target(draft.id_of(" ")), token_id{6});  // the higher of target ids 2 and 6
+  EXPECT_EQ(tli.to_target(draft.id_of("z")), std::nullopt);
+  EXPECT_EQ(tli.to_target(1), token_id{1});                 // EOS ↔ EOS
+  EXPECT_EQ(tli.to_target(0), std::nullopt);                // BOS: special, never mapped
+  EXPECT_EQ(tli.to_target(99), std::nullopt);
+  EXPECT_EQ(tli.mask()[static_cast<std::size_t>(draft.id_of("z"))], 0);
+
+  std::vector<float> p{0.05f, 0.1f, 0.2f, 0.3f, 0.15f, 0.1f, 0.1f};  // draft width 7
+  const double inside = tli.restrict_probabilities(p);
+  EXPECT_NEAR(inside, 1.0 - 0.05 - 0.15, 1e-6);  // BOS and "z" are outside
+  EXPECT_NEAR(std::accumulate(p.begin(), p.end(), 0.0), 1.0, 1e-6);
+  EXPECT_EQ(p[0], 0.0f);
+  EXPECT_EQ(p[static_cast<std::size_t>(draft.id_of("z"))], 0.0f);
+
+  std::vector<float> q(target.vocab_size() + 3, 7.0f);  // a padded target row
+  tli.map_row(p, q);
+  EXPECT_NEAR(std::accumulate(q.begin(), q.end(), 0.0), 1.0, 1e-6);
+  for (std::size_t t = 0; t < q.size(); ++t) {
+    double want = 0;
+    for (std::size_t d = 0; d < p.size(); ++d)
+      if (auto m = tli.to_target(static_cast<token_id>(d)); m && static_cast<std::size_t>(*m) == t) want += p[d];
+    EXPECT_NEAR(q[t], want, 1e-7) << "target id " << t;
+  }
+  std::vector<float> logits(7, 1.0f);
+  tli.restrict_logits(logits);
+  EXPECT_TRUE(std::isinf(logits[static_cast<std::size_t>(draft.id_of("z"))]));
+  EXPECT_EQ(logits[static_cast<std::size_t>(draft.id_of("b"))], 1.0f);
+  std::vector<float> wrong(3);
+  EXPECT_THROW(tli.restrict_probabilities(wrong), uag::input_error);
+  EXPECT_THROW(tli.map_row(p, wrong), uag::input_error);
+}
+
+// ---- bridged_draft through the generator ----
+
+namespace {
+template <class Draft>
+token_vector run_gen(test_model& target, Draft& draft, const token_vector& prompt, uag::generation_config cfg,
+                     uag::generation_stats* stats = nullptr) {
+  uag::AssistedGenerator<test_model, Draft> gen(target, draft, cfg);
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  if (stats) *stats = gen.stats();
+  return token_vector(gen.output_ids().begin(), gen.output_ids().end());
+}
+token_vector run_base(test_model& target, const token_vector& prompt, const uag::generation_config& cfg) {
+  uag::baseline_generator<test_model> gen(target, cfg);
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  return token_vector(gen.output_ids().begin(), gen.output_ids().end());
+}
+}  // namespace
+
+static_assert(uag::draft_source<uag::bridged_draft<test_model, test_tokenizer>>);
+
+TEST(bridge_test, greedy_bridged_output_equals_target_only_output) {
+  const test_tokenizer ttok(4), dtok(3);  // different vocabularies: ids shift after "c"
+  std::size_t accepted = 0, drafted = 0;
+  for (int seed = 0; seed < 60; ++seed) {
+    test_model target(ttok, {.seed = static_cast<std::uint64_t>(seed), .sharpness = 4.0f});
+    test_model draft_model(dtok, {.seed = static_cast<std::uint64_t>(seed), .sharpness = 4.0f, .extra_vocab = 3});
+    uag::generation_config cfg;
+    cfg.max_new_tokens = 40;
+    cfg.num_draft_tokens = 1 + static_cast<std::size_t>(seed % 6);
+    const token_vector prompt{0, static_cast<token_id>(2 + seed % 4), 8};
+    const token_vector base = run_base(target, prompt, cfg);
+    for (auto mode : {uag::bridge_mode::text, uag::bridge_mode::tli}) {
+      uag::bridged_draft<test_model, test_tokenizer> draft(draft_model, ttok, {.mode = mode});
+      uag::generation_stats st;
+      EXPECT_EQ(run_gen(target, draft, prompt, cfg, &st), base) << "seed " << seed;
+      accepted += st.accepted;
+      drafted += st.drafted;
+    }
+  }
+  EXPECT_GT(drafted, 0u);
+  std::printf("[bridge] doubles greedy: %zu/%zu candidates accepted\n", accepted, drafted);
+}
+
+TEST(bridge_test, identical_tokenizer_draft_is_fully_accepted_on_the_fast_path) {
+  const test_tokenizer tok(4);
+  test_model target(tok, {.seed = 5});
+  test_model twin(tok, {.seed = 5, .extra_vocab = 7});  // same tokenizer, padded model vocabulary
+  uag::bridged_draft<test_model, test_tokenizer> draft(twin, tok);
+  EXPECT_TRUE(draft.same_tokenizer());
+  uag::generation_config cfg;
+  cfg.max_new_tokens = 30;
+  cfg.stop_at_eos = false;
+  uag::generation_stats st;
+  const token_vector prompt{0, 2};
+  EXPECT_EQ(run_gen(target, draft, prompt, cfg, &st), run_base(target, prompt, cfg));
+  EXPECT_EQ(st.accepted, st.drafted);
+  EXPECT_GT(st.drafted, 0u);
+}
+
+// TLI + speculative sampling on a heterogeneous pair: the first three tokens follow the target's exact
+// distribution (20,000 samples), and q really is in target space.
+TEST(bridge_test, tli_speculative_sampling_matches_target_distribution) {
+  const test_tokenizer ttok(3), dtok(2);  // V_target = 11; the draft lacks "c" and has other ids
+  test_model target(ttok, {.seed = 77, .sharpness = 2.5f, .eos_bias = -50.0f});
+  test_model draft_model(dtok, {.seed = 78, .sharpness = 2.5f, .eos_bias = -50.0f});
+  uag::bridged_draft<test_model, test_tokenizer> draft(draft_model, ttok, {.mode = uag::bridge_mode::tli});
+  ASSERT_NE(draft.intersection(), nullptr);
+  EXPECT_EQ(draft.intersection()->size(), dtok.vocab_size() - 1);  // all but BOS
+  const std::size_t V = ttok.vocab_size();
+  uag::generation_config cfg;
+  cfg.max_new_tokens = 3;
+  cfg.stop_at_eos = false;
+  cfg.num_draft_tokens = 3;
+  cfg.sampling.temperature = 0.9f;
+  cfg.sampling.top_k = 8;
+  cfg.verifier = uag::sampling_verifier::speculative;
+  const token_vector prompt{0, 2};
+  // exact distribution of the first three tokens
+  uag::logits_processor proc(V, cfg.sampling);
+  std::vector<float> row(V), p1(V), p2(V), p3(V);
+  std::vector<double> probs(V * V * V, 0.0);
+  token_vector ctx = prompt;
+  target.row_for(ctx, row.data());
+  proc.probabilities(row, nullptr, p1);
+  for (std::size_t a = 0; a < V; ++a) {
+    ctx.push_back(static_cast<token_id>(a));
+    target.row_for(ctx, row.data());
+    proc.probabilities(row, nullptr, p2);
+    for (std::size_t b = 0; b < V; ++b) {
+      ctx.push_back(static_cast<token_id>(b));
+      target.row_for(ctx, row.data());
+      proc.probabilities(row, nullptr, p3);
+      for (std::size_t c = 0; c < V; ++c) probs[(a * V + b) * V + c] = double(p1[a]) * p2[b] * p3[c];
+      ctx.pop_back();
+    }
+    ctx.pop_back();
+  }
+  std::vector<double> counts(V * V * V, 0.0);
+  std::size_t accepted = 0, drafted = 0;
+  for (std::size_t i = 0; i < 20000; ++i) {
+    auto c = cfg;
+    c.sampling.seed = i;
+    uag::generation_stats st;
+    const token_vector t = run_gen(target, draft, prompt, c, &st);
+    ASSERT_EQ(t.size(), 3u);
+    counts[(static_cast<std::size_t>(t[0]) * V + static_cast<std::size_t>(t[1])) * V + static_cast<std::size_t>(t[2])] += 1;
+    accepted += st.accepted;
+    drafted += st.drafted;
+  }
+  const auto r = uag_test::chi_square(counts, probs);
+  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+  EXPECT_GT(drafted, 0u);
+  EXPECT_GT(accepted, 0u);
+  std::printf("[bridge] TLI chi-square p = %.4f (dof %zu), %zu/%zu candidates accepted\n", r.p_value, r.dof, accepted,
+              drafted);
+}
