@@ -96,7 +96,8 @@ class logits_processor {
       bad |= !(r[i] < std::numeric_limits<float>::infinity());  // NaN or +inf
       best = std::max(best, r[i]);
     }
-    if (bad || best == -std::numeric_limits<float>::infinity()) throw_bad_row(row);
+    // OpenMP starts a max reduction at -FLT_MAX (not -inf), so "all -inf" shows as <= lowest().
+    if (bad || best <= std::numeric_limits<float>::lowest()) throw_bad_row(row);
     return static_cast<token_id>(std::find(r, r + n, best) - r);
   }
 
@@ -118,7 +119,7 @@ class logits_processor {
       p[i] *= inv_t;
       mx = std::max(mx, p[i]);
     }
-    if (bad || mx == -std::numeric_limits<float>::infinity()) throw_bad_row(logits);
+    if (bad || mx <= std::numeric_limits<float>::lowest()) throw_bad_row(logits);
     if (cfg_.top_k > 0 && static_cast<std::size_t>(cfg_.top_k) < n) {
       // Keep every token whose scaled logit is >= the k-th largest (ties kept, as HF's TopK warper does).
       std::copy(p, p + n, scratch_.begin());
