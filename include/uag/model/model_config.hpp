@@ -81,16 +81,16 @@ struct model_config {
 
 namespace detail {
 
-using json = nlohmann::json;
+using model_json = nlohmann::json;
 
-inline const json* config_find(const json& j, const char* key) {
+inline const model_json* config_find(const model_json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return nullptr;
   return &*it;
 }
 
-inline double config_number(const json& j, const char* key, std::optional<double> fallback, double lo, double hi) {
-  const json* v = config_find(j, key);
+inline double config_number(const model_json& j, const char* key, std::optional<double> fallback, double lo, double hi) {
+  const model_json* v = config_find(j, key);
   if (!v) {
     if (!fallback) throw config_error("model_config.missing", std::string("config.json has no '") + key + "'");
     return *fallback;
@@ -103,9 +103,9 @@ inline double config_number(const json& j, const char* key, std::optional<double
   return d;
 }
 
-inline std::size_t config_size(const json& j, const char* key, std::optional<std::size_t> fallback, std::size_t lo,
+inline std::size_t config_size(const model_json& j, const char* key, std::optional<std::size_t> fallback, std::size_t lo,
                                std::size_t hi) {
-  const json* v = config_find(j, key);
+  const model_json* v = config_find(j, key);
   if (!v) {
     if (!fallback) throw config_error("model_config.missing", std::string("config.json has no '") + key + "'");
     return *fallback;
@@ -120,35 +120,35 @@ inline std::size_t config_size(const json& j, const char* key, std::optional<std
                                                std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
-inline bool config_bool(const json& j, const char* key, bool fallback) {
-  const json* v = config_find(j, key);
+inline bool config_bool(const model_json& j, const char* key, bool fallback) {
+  const model_json* v = config_find(j, key);
   if (!v) return fallback;
   if (!v->is_boolean()) throw config_error("model_config.type", std::string("'") + key + "' must be true or false, got " + v->dump());
   return v->get<bool>();
 }
 
-inline std::optional<token_id> config_token(const json& v, const char* key) {
+inline std::optional<token_id> config_token(const model_json& v, const char* key) {
   if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > std::numeric_limits<token_id>::max())
     throw config_error("model_config.type", std::string("'") + key + "' must be a token id, got " + v.dump());
   return static_cast<token_id>(v.get<std::int64_t>());
 }
 
 /// Reads rope settings from a `rope_parameters` (5.x) or `rope_scaling` (4.x) object.
-inline void read_rope_object(const json& r, rope_config& rope, const char* what) {
+inline void read_rope_object(const model_json& r, rope_config& rope, const char* what) {
   if (!r.is_object()) throw config_error("model_config.type", std::string("'") + what + "' must be an object, got " + r.dump());
   for (const auto& [k, v] : r.items())
     if (v.is_object())
       throw unsupported_error("model_config.rope", std::string("per-layer-type '") + what + "' (key '" + k + "') is not supported");
   std::string type = "default";
-  if (const json* t = config_find(r, "rope_type")) {
+  if (const model_json* t = config_find(r, "rope_type")) {
     if (!t->is_string()) throw config_error("model_config.type", std::string(what) + ".rope_type must be a string");
     type = t->get<std::string>();
-  } else if (const json* t2 = config_find(r, "type")) {
+  } else if (const model_json* t2 = config_find(r, "type")) {
     if (!t2->is_string()) throw config_error("model_config.type", std::string(what) + ".type must be a string");
     type = t2->get<std::string>();
   }
   if (config_find(r, "rope_theta")) rope.theta = config_number(r, "rope_theta", std::nullopt, 1e-6, 1e12);
-  if (const json* p = config_find(r, "partial_rotary_factor"); p && !(p->is_number() && p->get<double>() == 1.0))
+  if (const model_json* p = config_find(r, "partial_rotary_factor"); p && !(p->is_number() && p->get<double>() == 1.0))
     throw unsupported_error("model_config.rope", "partial_rotary_factor " + p->dump() + " is not supported");
   if (type == "default") {
     rope.type = rope_kind::none;
@@ -173,7 +173,7 @@ inline void read_rope_object(const json& r, rope_config& rope, const char* what)
 }  // namespace detail
 
 inline model_config model_config::from_json(std::string_view text) {
-  using detail::json;
+  using json = nlohmann::json;
   const json j = detail::parse_json_limited(text, "model_config.json", "config.json");
   if (!j.is_object()) throw format_error("model_config.json", "config.json is not a JSON object");
   model_config c;
