@@ -104,8 +104,9 @@ class hf_tokenizer {
     return decoder_.decode(tokens);
   }
 
-  /// @brief Raw bytes the token stands for in running text (see uag::tokenizer). "" for special tokens
-  /// and unknown ids. cost: O(1), a view into a table built at load.
+  /// @brief Raw bytes the token stands for in running text (see uag::tokenizer): the decoder's per-token
+  /// mapping (byte-level alphabet -> bytes, '▁' -> ' ', <0xNN> -> the byte), also for non-special added
+  /// tokens (gemma3's "▁▁" added token is two spaces). "" for special tokens and unknown ids. cost: O(1), a view into a table built at load.
   std::string_view token_bytes(token_id id) const noexcept {
     if (id < 0 || static_cast<std::size_t>(id) >= vocab_size_) return {};
     return view(bytes_, bytes_offsets_, static_cast<std::size_t>(id));
@@ -304,7 +305,7 @@ class hf_tokenizer {
     }
     string_offsets_[vocab_size_] = static_cast<std::uint32_t>(strings_.size());
 
-    build_byte_tables(added_at);
+    build_byte_tables();
 
     // tokenizer_config.json
     if (!config_text.empty()) {
@@ -322,7 +323,7 @@ class hf_tokenizer {
     compute_fingerprint(root);
   }
 
-  void build_byte_tables(const std::vector<std::int64_t>& added_at) {
+  void build_byte_tables() {
     const bool byte_level = decoder_.has_byte_level();
     byte_level_decode_ = decoder_.is_byte_level_only();
     bytes_offsets_.assign(vocab_size_ + 1, 0);
@@ -340,7 +341,6 @@ class hf_tokenizer {
         }
       }
       if (!present_[id] || special_[id]) continue;
-      if (added_at[id] >= 0) { bytes_ += s; continue; }
       if (byte_level) {
         const std::size_t mark = bytes_.size();
         if (!detail::unicode::byte_level_to_bytes(s, bytes_)) {

@@ -20,8 +20,10 @@ namespace uag {
 /// @brief Incremental decoder over any uag::tokenizer.
 ///
 /// Invariant: the concatenation of everything push() returned plus flush() equals
-/// tok.decode(all ids pushed, skip_special_tokens) for the tokenizers uag loads (decoders whose output for
-/// a sequence starts with their output for any prefix that ends on a complete character).
+/// tok.decode(all ids pushed, skip_special_tokens) whenever decode is prefix-stable on the ids, which holds
+/// for byte-level tokenizers and for any ids whose byte-fallback runs (<0xNN> tokens) spell valid UTF-8.
+/// (HF's ByteFallback turns a whole run with one bad byte into U+FFFDs, so text already emitted for the
+/// start of such a run cannot match; no streaming decoder can un-emit it.)
 template <tokenizer T>
 class streaming_detokenizer {
  public:
@@ -94,18 +96,19 @@ class streaming_detokenizer {
     return i;
   }
 
-  /// Keeps the shortest suffix of the window with non-empty text as the new context.
+  /// Keeps as the new context the shortest suffix of the window whose text is non-empty and free of
+  /// U+FFFD (a context ending inside a byte-fallback group would merge with the next bytes).
   void compact() {
     const std::size_t n = window_.size();
-    std::size_t keep = std::min(n, max_context);
-    for (std::size_t k = 1; k <= std::min(n, max_context); ++k) {
+    const std::size_t limit = std::min(n, max_context);
+    std::size_t keep = 0;
+    for (std::size_t k = 1; k <= limit; ++k) {
       prefix_ = tok_->decode(token_span(window_).subspan(n - k), skip_);
-      if (!prefix_.empty()) { keep = k; break; }
+      if (!prefix_.empty() && prefix_.find("\xEF\xBF\xBD") == std::string::npos) { keep = k; break; }
     }
-    if (keep != n || prefix_.empty()) {
-      window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(n - keep));
-      prefix_ = tok_->decode(token_span(window_), skip_);
-    }
+    if (keep == 0) keep = limit;
+    window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(n - keep));
+    prefix_ = tok_->decode(token_span(window_), skip_);
     context_ = window_.size();
   }
 };
