@@ -1,0 +1,320 @@
+// uag bench: the latency harness. Runs the target-only baseline and assisted configurations on a
+// prompt set, interleaved per prompt so machine drift cancels, and reports speedups with the
+// speculative-decoding bound computed from measured acceptance and cost.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "models.hpp"
+#include "uag/generation/assisted_generator.hpp"
+
+namespace uag_cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: uag bench --prompts FILE.jsonl [options]
+
+For each prompt ({"prompt": "..."} per line) runs the target-only baseline and every configuration,
+interleaved, checks that greedy outputs equal the baseline's, and prints per configuration:
+tokens/s, speedup over the baseline (median and geometric mean of per-prompt ratios), acceptance,
+tokens per target pass, time split (draft / bridge / target / other) and the achieved speedup as a
+fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the measured a (acceptance), c (draft
+cost per token / target cost per pass) and g (mean draft length).
+
+  --target DIR         target model folder (default: the bundled target)
+  --draft DIR          draft model folder (default: the bundled draft)
+  --prompts FILE       JSON lines with a "prompt" field (required)
+  --limit N            use the first N prompts only
+  --max-new-tokens N   tokens per generation (default 128)
+  --temperature T      0 = greedy (default 0)
+  --mode slem|tli      sampling verification when T > 0 (default tli)
+  --seed S             base seed; prompt i uses S + i (default 0)
+  --configs LIST       comma-separated among g1..g16 (static draft length), heuristic,
+                       confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive)
+  --json OUT           write the results as JSON
+  --svg OUT            draw speedup versus draft length and acceptance by draft position)";
+
+struct bench_config {
+  std::string name;
+  uag::draft_length_policy policy;
+  std::size_t gamma;  // constant γ, or the starting γ
+};
+
+bench_config parse_config(const std::string& name) {
+  if (name == "heuristic") return {name, uag::draft_length_policy::heuristic, 5};
+  if (name == "confidence") return {name, uag::draft_length_policy::confidence, 8};
+  if (name == "adaptive") return {name, uag::draft_length_policy::adaptive, 5};
+  if (name.size() >= 2 && name[0] == 'g') return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
+  throw usage_error("unknown configuration '" + name + "' (use g1..g16, heuristic, confidence, adaptive)");
+}
+
+struct totals {
+  std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0;
+  double decode_s = 0, draft_s = 0, bridge_s = 0, target_s = 0, verify_s = 0;
+  std::vector<double> tps;       // per prompt tokens/s
+  std::vector<double> speedups;  // per prompt, over the baseline
+  std::vector<std::size_t> acc_at, drafted_at;
+  bool identical = true;
+
+  void add(const uag::generation_stats& s) {
+    tokens += s.new_tokens, passes += s.target_passes, drafted += s.drafted, accepted += s.accepted;
+    rejections += s.rejections;
+    const double d = s.total_seconds - s.prefill_seconds;
+    decode_s += d, draft_s += s.draft_seconds, bridge_s += s.bridge_seconds, target_s += s.target_seconds;
+    verify_s += s.verify_seconds;
+    tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);
+    acc_at.resize(std::max(acc_at.size(), s.accepted_at_position.size()));
+    drafted_at.resize(std::max(drafted_at.size(), s.drafted_at_position.size()));
+    for (std::size_t i = 0; i < s.accepted_at_position.size(); ++i) acc_at[i] += s.accepted_at_position[i];
+    for (std::size_t i = 0; i < s.drafted_at_position.size(); ++i) drafted_at[i] += s.drafted_at_position[i];
+  }
+  double tokens_per_s() const { return decode_s > 0 ? double(tokens) / decode_s : 0.0; }
+  double acceptance() const { return drafted ? double(accepted) / double(drafted) : 0.0; }
+  double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }
+  double mean_gamma() const { return passes ? double(drafted) / double(passes) : 0.0; }
+  // c: draft (+ bridge) seconds per drafted candidate over target seconds per pass.
+  double cost_ratio() const {
+    return drafted && passes && target_s > 0 ? ((draft_s + bridge_s) / double(drafted)) / (target_s / double(passes)) : 0.0;
+  }
+  double bound() const {
+    const double a = std::min(alpha(), 0.999999), g = mean_gamma(), c = cost_ratio();
+    return (1.0 - std::pow(a, g + 1.0)) / ((1.0 - a) * (g * c + 1.0));
+  }
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double geomean(const std::vector<double>& v) {
+  if (v.empty()) return 0.0;
+  double s = 0;
+  for (double x : v) s += std::log(std::max(x, 1e-12));
+  return std::exp(s / double(v.size()));
+}
+
+std::string svg_chart(const std::vector<bench_config>& cfgs, const std::vector<totals>& res) {
+  // Left: speedup (geometric mean) versus static γ. Right: acceptance by draft position (best static γ).
+  std::ostringstream o;
+  const int W = 860, H = 340, pad = 50, pw = 340, ph = 230;
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' font-family='sans-serif' font-size='12'>\n";
+  o << "<rect width='100%' height='100%' fill='white'/>\n";
+  std::vector<std::pair<double, double>> pts;
+  std::size_t best = 0;
+  double best_v = -1;
+  for (std::size_t i = 0; i < cfgs.size(); ++i) {
+    if (cfgs[i].policy != uag::draft_length_policy::constant) continue;
+    const double v = geomean(res[i].speedups);
+    pts.emplace_back(double(cfgs[i].gamma), v);
+    if (v > best_v) best_v = v, best = i;
+  }
+  double ymax = 1.0;
+  for (auto& p : pts) ymax = std::max(ymax, p.second);
+  ymax = std::ceil(ymax * 2 + 0.5) / 2;
+  const double xmax = pts.empty() ? 8.0 : std::max(1.0, pts.back().first);
+  auto px = [&](double x) { return pad + (x - 1) / std::max(1.0, xmax - 1) * pw; };
+  auto py = [&](double y) { return 30 + ph - y / ymax * ph; };
+  o << "<text x='" << pad << "' y='20'>speedup over target-only (geomean) vs draft length</text>\n";
+  o << "<line x1='" << pad << "' y1='" << py(0) << "' x2='" << pad + pw << "' y2='" << py(0) << "' stroke='black'/>\n";
+  o << "<line x1='" << pad << "' y1='" << py(0) << "' x2='" << pad << "' y2='" << py(ymax) << "' stroke='black'/>\n";
+  o << "<line x1='" << pad << "' y1='" << py(1) << "' x2='" << pad + pw << "' y2='" << py(1) << "' stroke='#999' stroke-dasharray='4'/>\n";
+  for (double y = 0; y <= ymax + 1e-9; y += 0.5)
+    o << "<text x='" << pad - 30 << "' y='" << py(y) + 4 << "'>" << y << "×</text>\n";
+  std::string path;
+  for (auto& [x, y] : pts) {
+    path += (path.empty() ? "M" : "L") + std::to_string(px(x)) + "," + std::to_string(py(y));
+    o << "<circle cx='" << px(x) << "' cy='" << py(y) << "' r='3' fill='#1f77b4'/>\n";
+    o << "<text x='" << px(x) - 4 << "' y='" << py(0) + 16 << "'>" << x << "</text>\n";
+  }
+  o << "<path d='" << path << "' fill='none' stroke='#1f77b4' stroke-width='2'/>\n";
+  const int ox = pad + pw + 90;
+  o << "<text x='" << ox << "' y='20'>acceptance by draft position (" << (res.empty() || best_v < 0 ? "" : cfgs[best].name) << ")</text>\n";
+  o << "<line x1='" << ox << "' y1='" << 30 + ph << "' x2='" << ox + pw << "' y2='" << 30 + ph << "' stroke='black'/>\n";
+  if (best_v >= 0) {
+    const auto& t = res[best];
+    const std::size_t n = std::max<std::size_t>(1, t.drafted_at.size());
+    const double bw = double(pw) / double(n);
+    for (std::size_t i = 0; i < t.drafted_at.size(); ++i) {
+      const double rate = t.drafted_at[i] ? double(t.acc_at[i]) / double(t.drafted_at[i]) : 0.0;
+      o << "<rect x='" << ox + i * bw + 2 << "' y='" << 30 + ph - rate * ph << "' width='" << bw - 4 << "' height='" << rate * ph
+        << "' fill='#ff7f0e'/>\n";
+      o << "<text x='" << ox + i * bw + bw / 2 - 4 << "' y='" << 30 + ph + 16 << "'>" << i + 1 << "</text>\n";
+      o << "<text x='" << ox + i * bw + bw / 2 - 12 << "' y='" << 30 + ph - rate * ph - 4 << "'>" << std::lround(rate * 100) << "%</text>\n";
+    }
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+int bench_main(std::vector<std::string> argv) {
+  args a(std::move(argv));
+  const auto models = bundled_models_dir();
+  const std::string target_dir = a.take("target").value_or((models / "target").string());
+  const std::string draft_dir = a.take("draft").value_or((models / "draft").string());
+  const auto prompts_path = a.take("prompts");
+  if (!prompts_path) throw usage_error("--prompts FILE.jsonl is required");
+  const std::size_t limit = parse_size("limit", a.take("limit").value_or("1000000"), 1, 1000000);
+  uag::generation_config base_cfg;
+  base_cfg.max_new_tokens = parse_size("max-new-tokens", a.take("max-new-tokens").value_or("128"), 1, 1 << 20);
+  base_cfg.sampling.temperature = parse_float("temperature", a.take("temperature").value_or("0"), 0.0f, 100.0f);
+  const cli_mode mode = base_cfg.sampling.greedy() ? cli_mode::greedy : parse_mode(a.take("mode").value_or("tli"));
+  base_cfg.verifier = mode == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
+  const std::size_t seed = parse_size("seed", a.take("seed").value_or("0"), 0, 1u << 31);
+  std::vector<bench_config> cfgs;
+  {
+    std::stringstream ss(a.take("configs").value_or("g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive"));
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) cfgs.push_back(parse_config(item));
+  }
+  if (cfgs.empty()) throw usage_error("--configs is empty");
+  const auto json_out = a.take("json");
+  const auto svg_out = a.take("svg");
+  a.finish();
+
+  std::vector<std::string> prompts;
+  {
+    std::istringstream in(read_text_file(*prompts_path));
+    std::size_t line_no = 0;
+    for (std::string line; std::getline(in, line) && prompts.size() < limit;) {
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
+        throw uag::input_error("cli.prompts", *prompts_path + ":" + std::to_string(line_no) +
+                                                  ": expected a JSON object with a string field \"prompt\"");
+      prompts.push_back(j["prompt"].get<std::string>());
+    }
+  }
+  if (prompts.empty()) throw uag::input_error("cli.prompts", *prompts_path + " holds no prompts");
+
+  pretrained target = load_pretrained(target_dir);
+  pretrained draft_model = load_pretrained(draft_dir);
+  uag::bridged_draft_config dcfg;
+  dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
+  pretrained_draft draft(draft_model, target.tokenizer(), dcfg);
+
+  auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) {
+    uag::generation_config c = base_cfg;
+    c.draft_policy = b.policy;
+    c.num_draft_tokens = b.gamma;
+    c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+    c.sampling.seed = seed + prompt_index;
+    return c;
+  };
+  auto run_baseline = [&](std::size_t i, uag::generation_stats& st) {
+    uag::generation_config c = base_cfg;
+    c.sampling.seed = seed + i;
+    uag::baseline_generator<pretrained> gen(target, c);
+    gen.generate(prompts[i]);
+    st = gen.stats();
+    return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
+  };
+  auto run_assisted = [&](const bench_config& b, std::size_t i, uag::generation_stats& st) {
+    uag::AssistedGenerator<pretrained, pretrained_draft> gen(target, draft, make_cfg(b, i));
+    gen.generate(prompts[i]);
+    st = gen.stats();
+    return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
+  };
+
+  {  // Warm-up (page in weights, size buffers); not measured.
+    uag::generation_stats st;
+    run_baseline(0, st);
+    run_assisted(cfgs[0], 0, st);
+  }
+  totals baseline;
+  std::vector<totals> res(cfgs.size());
+  const std::size_t total_runs = prompts.size() * (cfgs.size() + 1);
+  std::size_t done_runs = 0;
+  auto progress = [&] {
+    const int width = 30;
+    const int filled = static_cast<int>(double(done_runs) / double(total_runs) * width);
+    std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu runs", filled, "==============================", width - filled, "", done_runs, total_runs);
+    std::fflush(stderr);
+  };
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    uag::generation_stats st;
+    const auto base_ids = run_baseline(i, st);
+    baseline.add(st);
+    ++done_runs;
+    progress();
+    // Rotate the configuration order per prompt so slow drift does not favour any configuration.
+    for (std::size_t k = 0; k < cfgs.size(); ++k) {
+      const std::size_t ci = (k + i) % cfgs.size();
+      const auto ids = run_assisted(cfgs[ci], i, st);
+      res[ci].add(st);
+      res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
+      if (ids != base_ids) res[ci].identical = false;  // expected only for greedy
+      ++done_runs;
+      progress();
+    }
+  }
+  std::fprintf(stderr, "\n");
+
+  bool all_identical = true;
+  for (const auto& r : res) all_identical &= r.identical;
+  std::printf("target %s | draft %s | %zu prompts x %zu new tokens | T=%.2f%s\n", target_dir.c_str(), draft_dir.c_str(),
+              prompts.size(), base_cfg.max_new_tokens, base_cfg.sampling.temperature,
+              base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
+  std::printf("baseline: %.1f tokens/s\n\n", baseline.tokens_per_s());
+  std::printf("%-11s %8s %8s %8s %7s %7s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median", "geomean",
+              "accept", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "bound%", "identical");
+  for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
+    const auto& r = res[ci];
+    const double d = r.decode_s > 0 ? r.decode_s : 1.0;
+    const double other = std::max(0.0, r.decode_s - r.draft_s - r.bridge_s - r.target_s);
+    const double gm = geomean(r.speedups);
+    std::printf("%-11s %8.1f %7.2fx %7.2fx %7.3f %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %5.0f%% %s\n",
+                cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, r.acceptance(),
+                r.passes ? double(r.tokens) / double(r.passes) : 0.0, r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
+                100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, 100 * gm / r.bound(),
+                base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
+  }
+  if (base_cfg.sampling.greedy())
+    std::printf("\ngreedy outputs identical to the baseline: %s\n", all_identical ? "yes" : "NO");
+
+  if (json_out) {
+    nlohmann::json j;
+    j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()}};
+    j["configs"] = nlohmann::json::array();
+    for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
+      const auto& r = res[ci];
+      std::vector<double> acc_by_pos;
+      for (std::size_t p = 0; p < r.drafted_at.size(); ++p)
+        acc_by_pos.push_back(r.drafted_at[p] ? double(r.acc_at[p]) / double(r.drafted_at[p]) : 0.0);
+      j["configs"].push_back({{"name", cfgs[ci].name},
+                              {"tokens_per_s", r.tokens_per_s()},
+                              {"speedup", geomean(r.speedups)},
+                              {"speedup_median", median(r.speedups)},
+                              {"acceptance", r.acceptance()},
+                              {"tokens_per_step", r.passes ? double(r.tokens) / double(r.passes) : 0.0},
+                              {"alpha", r.alpha()},
+                              {"cost_ratio", r.cost_ratio()},
+                              {"mean_draft_length", r.mean_gamma()},
+                              {"bound", r.bound()},
+                              {"bound_fraction", geomean(r.speedups) / r.bound()},
+                              {"acceptance_by_position", acc_by_pos}});
+    }
+    // Sampled outputs differ from the baseline's by design (different random draws); only greedy
+    // outputs must be identical.
+    j["identical_outputs"] = all_identical;
+    j["prompts"] = prompts.size();
+    j["max_new_tokens"] = base_cfg.max_new_tokens;
+    j["temperature"] = base_cfg.sampling.temperature;
+    std::ofstream(*json_out) << j.dump(2) << "\n";
+  }
+  if (svg_out) std::ofstream(*svg_out) << svg_chart(cfgs, res);
+  return base_cfg.sampling.greedy() && !all_identical ? 3 : 0;
+}
+
+const registration reg("bench", {"latency harness: baseline vs assisted configurations", kHelp, bench_main});
+
+}  // namespace
+}  // namespace uag_cli

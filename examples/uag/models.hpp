@@ -1,0 +1,82 @@
+#pragma once
+// Loading Hugging Face model folders for the command line, and the bundled pair's default location.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "cli.hpp"
+#include "uag/bridge/bridged_draft.hpp"
+#include "uag/core/error.hpp"
+#include "uag/model/model_with_tokenizer.hpp"
+#include "uag/model/transformer.hpp"
+#include "uag/tokenizer/hf_tokenizer.hpp"
+
+namespace uag_cli {
+
+/// A transformer with the tokenizer.json beside its weights.
+using pretrained = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
+/// The draft source for any pair: fast path for identical tokenizers, TokenizerBridge or TLI otherwise.
+using pretrained_draft = uag::bridged_draft<pretrained, uag::hf_tokenizer>;
+
+/// Where the bundled pair lives: $UAG_MODELS, ./examples/models, or the source tree this was built from.
+inline std::filesystem::path bundled_models_dir() {
+  if (const char* env = std::getenv("UAG_MODELS")) return env;
+  if (std::filesystem::is_directory("examples/models/target")) return "examples/models";
+  return std::filesystem::path(UAG_SOURCE_DIR) / "examples" / "models";
+}
+
+inline pretrained load_pretrained(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw uag::io_error("cli.model_dir", "model folder '" + dir.string() + "' does not exist");
+  return pretrained(uag::transformer::from_folder(dir), uag::hf_tokenizer::from_file(dir));
+}
+
+inline std::size_t parse_size(const std::string& flag, const std::string& v, std::size_t lo, std::size_t hi) {
+  std::size_t pos = 0;
+  long long x = 0;
+  try {
+    x = std::stoll(v, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos != v.size() || x < static_cast<long long>(lo) || x > static_cast<long long>(hi))
+    throw usage_error("--" + flag + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                      "], got '" + v + "'");
+  return static_cast<std::size_t>(x);
+}
+
+inline float parse_float(const std::string& flag, const std::string& v, float lo, float hi) {
+  std::size_t pos = 0;
+  float x = 0;
+  try {
+    x = std::stof(v, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos != v.size() || !(x >= lo && x <= hi))
+    throw usage_error("--" + flag + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                      "], got '" + v + "'");
+  return x;
+}
+
+/// Verification mode named on the command line.
+enum class cli_mode { greedy, slem, tli };
+
+inline cli_mode parse_mode(const std::string& v) {
+  if (v == "greedy") return cli_mode::greedy;
+  if (v == "slem") return cli_mode::slem;
+  if (v == "tli") return cli_mode::tli;
+  throw usage_error("--mode must be greedy, slem or tli, got '" + v + "'");
+}
+
+inline std::string read_text_file(const std::filesystem::path& p) {
+  std::FILE* f = std::fopen(p.string().c_str(), "rb");
+  if (!f) throw uag::io_error("cli.read", "cannot read '" + p.string() + "'");
+  std::string s;
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
+}  // namespace uag_cli
