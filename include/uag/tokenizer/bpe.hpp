@@ -48,64 +48,73 @@ inline std::uint64_t mix64(std::uint64_t x) noexcept {
   return x;
 }
 
-/// @brief string -> id, open addressing; keys stored in one arena.
+/// @brief string -> id, open addressing; keys stored in one arena. A slot holds a hash tag, the key's
+/// place in the arena and the id, so a lookup touches one slot and (on a tag hit) the key bytes.
 class string_id_map {
  public:
   void reserve(std::size_t n) {
     std::size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    slots_.assign(cap, empty_slot);
-    entries_.reserve(n);
+    if (cap > slots_.size()) rehash(cap);
   }
-  std::size_t size() const noexcept { return entries_.size(); }
+  std::size_t size() const noexcept { return size_; }
 
   /// @brief Inserts key -> id; returns false (and changes nothing) if key is present.
   bool insert(std::string_view key, token_id id) {
-    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
     const std::uint64_t h = hash_bytes(key);
+    const std::uint32_t tag = tag_of(h);
     std::size_t i = h & (slots_.size() - 1);
-    while (slots_[i] != empty_slot) {
-      const entry& e = entries_[slots_[i]];
-      if (e.hash == h && view(e) == key) return false;
+    while (slots_[i].tag != 0) {
+      if (slots_[i].tag == tag && view(slots_[i]) == key) return false;
       i = (i + 1) & (slots_.size() - 1);
     }
-    slots_[i] = static_cast<std::uint32_t>(entries_.size());
-    entries_.push_back({h, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(key.size()), id});
+    slots_[i] = {tag, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(key.size()), id};
     arena_.append(key);
+    ++size_;
     return true;
   }
 
-  std::optional<token_id> find(std::string_view key) const noexcept {
-    if (slots_.empty()) return std::nullopt;
+  std::optional<token_id> find(std::string_view key) const noexcept { return find_hashed(key, hash_bytes(key)); }
+
+  /// @brief Hash of key, with the slot it starts probing at prefetched (batch lookups overlap misses).
+  std::uint64_t prefetch(std::string_view key) const noexcept {
     const std::uint64_t h = hash_bytes(key);
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+    return h;
+  }
+
+  std::optional<token_id> find_hashed(std::string_view key, std::uint64_t h) const noexcept {
+    if (slots_.empty()) return std::nullopt;
+    const std::uint32_t tag = tag_of(h);
     std::size_t i = h & (slots_.size() - 1);
-    while (slots_[i] != empty_slot) {
-      const entry& e = entries_[slots_[i]];
-      if (e.hash == h && view(e) == key) return e.id;
+    while (slots_[i].tag != 0) {
+      if (slots_[i].tag == tag && view(slots_[i]) == key) return slots_[i].id;
       i = (i + 1) & (slots_.size() - 1);
     }
     return std::nullopt;
   }
 
  private:
-  static constexpr std::uint32_t empty_slot = 0xFFFFFFFFu;
-  struct entry {
-    std::uint64_t hash;
+  struct slot {
+    std::uint32_t tag;  // high hash bits, never 0; 0 marks an empty slot
     std::uint32_t off, len;
     token_id id;
   };
-  std::vector<std::uint32_t> slots_;
-  std::vector<entry> entries_;
+  std::vector<slot> slots_;
   std::string arena_;
+  std::size_t size_ = 0;
 
-  std::string_view view(const entry& e) const noexcept { return std::string_view(arena_).substr(e.off, e.len); }
-  void grow() {
-    std::size_t cap = slots_.empty() ? 16 : slots_.size() * 2;
-    slots_.assign(cap, empty_slot);
-    for (std::uint32_t k = 0; k < entries_.size(); ++k) {
-      std::size_t i = entries_[k].hash & (cap - 1);
-      while (slots_[i] != empty_slot) i = (i + 1) & (cap - 1);
-      slots_[i] = k;
+  static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32) | 1u; }
+  std::string_view view(const slot& e) const noexcept { return std::string_view(arena_).substr(e.off, e.len); }
+  void rehash(std::size_t cap) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(cap, slot{0, 0, 0, 0});
+    for (const slot& e : old) {
+      if (e.tag == 0) continue;
+      std::size_t i = hash_bytes(view(e)) & (cap - 1);
+      while (slots_[i].tag != 0) i = (i + 1) & (cap - 1);
+      slots_[i] = e;
     }
   }
 };
@@ -211,7 +220,9 @@ class bpe_model {
     for (std::size_t i = 0; i < n; ++i) {
       const auto idv = vocab.at(i);
       const std::string_view tok = vocab.key_at(i);
-      const std::int64_t id = cfg::as_int(idv, path + ".vocab['" + std::string(tok) + "']", 0, max_token_id);
+      auto iv = idv.as_int();
+      if (!iv || *iv < 0 || *iv > max_token_id) (void)cfg::as_int(idv, path + ".vocab['" + std::string(tok) + "']", 0, max_token_id);
+      const std::int64_t id = *iv;
       if (!b.vocab_.insert(tok, static_cast<token_id>(id)))
         throw uag::tokenizer_error("tokenizer.vocab", "token '" + std::string(tok) + "' appears twice in " + path + ".vocab");
       by_id.emplace_back(static_cast<token_id>(id), static_cast<std::uint32_t>(i));
@@ -242,38 +253,69 @@ class bpe_model {
     // merges
     const auto merges = cfg::req_array(m, "merges", path);
     b.merges_.reserve(merges.size());
-    std::string merged;
-    for (std::size_t r = 0; r < merges.size(); ++r) {
-      const auto e = merges.at(r);
+    // In batches: hash and prefetch every key of the batch before probing, so cache misses overlap.
+    constexpr std::size_t batch = 64;
+    struct pending {
       std::string_view left, right;
-      const std::string mp = path + ".merges[" + std::to_string(r) + "]";
-      if (e.is_string()) {
-        const std::string_view s = e.str();
-        const std::size_t sp = s.find(' ');
-        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
-          throw uag::tokenizer_error("tokenizer.merge", "'" + mp + "' = '" + std::string(s) + "' is not two tokens separated by one space");
-        left = s.substr(0, sp);
-        right = s.substr(sp + 1);
-      } else if (e.is_array()) {
-        if (e.size() != 2 || !e.at(0).is_string() || !e.at(1).is_string())
-          throw uag::tokenizer_error("tokenizer.merge", "'" + mp + "' must be a pair of strings");
-        left = e.at(0).str();
-        right = e.at(1).str();
-      } else {
-        cfg::type_error(mp, "a string or an array", e);
+      std::uint64_t hl, hr, hm;
+      std::uint32_t moff, mlen;
+      token_id a, c;
+    };
+    std::vector<pending> pend(batch);
+    std::string merged;
+    for (std::size_t base = 0; base < merges.size(); base += batch) {
+      const std::size_t cnt = std::min(batch, merges.size() - base);
+      for (std::size_t k = 0; k < cnt; ++k) {
+        const std::size_t r = base + k;
+        const auto e = merges.at(r);
+        std::string_view left, right;
+        if (e.is_string()) {
+          const std::string_view s = e.str();
+          const std::size_t sp = s.find(' ');
+          if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
+            throw uag::tokenizer_error("tokenizer.merge", "'" + path + ".merges[" + std::to_string(r) + "]' = '" + std::string(s) +
+                                                             "' is not two tokens separated by one space");
+          left = s.substr(0, sp);
+          right = s.substr(sp + 1);
+        } else if (e.is_array() && e.size() == 2 && e.at(0).is_string() && e.at(1).is_string()) {
+          left = e.at(0).str();
+          right = e.at(1).str();
+        } else if (e.is_array()) {
+          throw uag::tokenizer_error("tokenizer.merge", "'" + path + ".merges[" + std::to_string(r) + "]' must be a pair of strings");
+        } else {
+          cfg::type_error(path + ".merges[" + std::to_string(r) + "]", "a string or an array", e);
+        }
+        pend[k].left = left;
+        pend[k].right = right;
+        pend[k].hl = b.vocab_.prefetch(left);
+        pend[k].hr = b.vocab_.prefetch(right);
       }
-      const auto a = b.vocab_.find(left);
-      const auto c = b.vocab_.find(right);
-      auto name = [&] { return std::string(left) + " " + std::string(right); };
-      if (!a) throw uag::tokenizer_error("tokenizer.merge", "merge '" + name() + "' names unknown token '" + std::string(left) + "'");
-      if (!c) throw uag::tokenizer_error("tokenizer.merge", "merge '" + name() + "' names unknown token '" + std::string(right) + "'");
-      merged.assign(left);
-      const std::size_t cut = std::min(b.prefix_.size(), right.size());
-      merged.append(right.substr(cut));
-      const auto nid = b.vocab_.find(merged);
-      if (!nid)
-        throw uag::tokenizer_error("tokenizer.merge", "merge '" + name() + "' makes '" + merged + "', which is not in the vocab");
-      b.merges_.put(*a, *c, {static_cast<std::uint32_t>(r), *nid});
+      merged.clear();
+      for (std::size_t k = 0; k < cnt; ++k) {
+        auto& p = pend[k];
+        const auto a = b.vocab_.find_hashed(p.left, p.hl);
+        const auto c = b.vocab_.find_hashed(p.right, p.hr);
+        auto name = [&] { return std::string(p.left) + " " + std::string(p.right); };
+        if (!a) throw uag::tokenizer_error("tokenizer.merge", "merge '" + name() + "' names unknown token '" + std::string(p.left) + "'");
+        if (!c) throw uag::tokenizer_error("tokenizer.merge", "merge '" + name() + "' names unknown token '" + std::string(p.right) + "'");
+        p.a = *a;
+        p.c = *c;
+        p.moff = static_cast<std::uint32_t>(merged.size());
+        merged.append(p.left);
+        merged.append(p.right.substr(std::min(b.prefix_.size(), p.right.size())));
+        p.mlen = static_cast<std::uint32_t>(merged.size() - p.moff);
+      }
+      for (std::size_t k = 0; k < cnt; ++k)
+        pend[k].hm = b.vocab_.prefetch(std::string_view(merged).substr(pend[k].moff, pend[k].mlen));
+      for (std::size_t k = 0; k < cnt; ++k) {
+        const auto& p = pend[k];
+        const std::string_view m = std::string_view(merged).substr(p.moff, p.mlen);
+        const auto nid = b.vocab_.find_hashed(m, p.hm);
+        if (!nid)
+          throw uag::tokenizer_error("tokenizer.merge", "merge '" + std::string(p.left) + " " + std::string(p.right) + "' makes '" +
+                                                           std::string(m) + "', which is not in the vocab");
+        b.merges_.put(p.a, p.c, {static_cast<std::uint32_t>(base + k), *nid});
+      }
     }
     b.merge_count_ = merges.size();
     b.build_char_cache();

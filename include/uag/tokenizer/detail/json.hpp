@@ -36,11 +36,13 @@ inline const char* kind_name(kind k) noexcept {
 }
 
 struct node_data {
+  const char* ptr = nullptr;  // string: decoded value; number: literal text
+  std::uint32_t first = 0;    // array/object: index of the first child in document::children_;
+                              // string/number: length of the text
+  std::uint32_t count = 0;    // array/object: number of children (objects store key, value pairs)
   kind k = kind::null;
   bool b = false;
-  std::string_view text;     // string: decoded value; number: literal text
-  std::uint32_t first = 0;   // array/object: index of the first child in document::children_
-  std::uint32_t count = 0;   // array/object: number of children
+  std::string_view text() const noexcept { return std::string_view(ptr, first); }
 };
 
 class document;
@@ -97,17 +99,14 @@ class document {
   value root() const { return value(this, 0); }
   const node_data& node(std::uint32_t i) const noexcept { return nodes_[i]; }
   std::uint32_t child(std::uint32_t i) const noexcept { return children_[i]; }
-  std::string_view key(std::uint32_t i) const noexcept { return keys_[i]; }
 
  private:
   std::string_view src_;
   std::string_view what_;
   std::size_t pos_ = 0;
   std::vector<node_data> nodes_;
-  std::vector<std::uint32_t> children_;   // object children at [first, first+count) have keys_ at same index
-  std::vector<std::string_view> keys_;    // parallel to children_ (empty views for array children)
+  std::vector<std::uint32_t> children_;   // array: value nodes; object: key node, value node, ...
   std::vector<std::uint32_t> stack_;      // children of the arrays/objects being parsed
-  std::vector<std::string_view> key_stack_;
   std::deque<std::string> arena_;         // decoded strings that had escapes
 
   [[noreturn]] void fail(std::string_view msg) const {
@@ -131,7 +130,7 @@ class document {
 
   std::uint32_t new_node(kind k) {
     if (nodes_.size() >= 0xFFFFFFF0u) fail("too many values");
-    nodes_.push_back(node_data{k, false, {}, 0, 0});
+    nodes_.push_back(node_data{nullptr, 0, 0, k, false});
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
 
@@ -144,8 +143,7 @@ class document {
       case '[': return parse_array(depth);
       case '"': {
         const std::uint32_t n = new_node(kind::string);
-        const std::string_view s = parse_string();
-        nodes_[n].text = s;
+        set_text(n, parse_string());
         return n;
       }
       case 't': expect_word("true"); { auto n = new_node(kind::boolean); nodes_[n].b = true; return n; }
@@ -185,8 +183,14 @@ class document {
       while (pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '9') ++pos_;
     }
     const std::uint32_t n = new_node(kind::number);
-    nodes_[n].text = src_.substr(start, pos_ - start);
+    set_text(n, src_.substr(start, pos_ - start));
     return n;
+  }
+
+  void set_text(std::uint32_t n, std::string_view s) {
+    if (s.size() > 0xFFFFFFFFu) fail("string too long");
+    nodes_[n].ptr = s.data();
+    nodes_[n].first = static_cast<std::uint32_t>(s.size());
   }
 
   static int hex_value(char c) noexcept {
@@ -297,7 +301,6 @@ class document {
         skip_ws();
         const std::uint32_t c = parse_value(depth + 1);
         stack_.push_back(c);
-        key_stack_.emplace_back();
         skip_ws();
         if (pos_ >= src_.size()) fail("unterminated array");
         if (src_[pos_] == ',') { ++pos_; continue; }
@@ -320,14 +323,15 @@ class document {
       while (true) {
         skip_ws();
         if (pos_ >= src_.size() || src_[pos_] != '"') fail("expected a string key in object");
-        const std::string_view k = parse_string();
+        const std::uint32_t k = new_node(kind::string);
+        set_text(k, parse_string());
         skip_ws();
         if (pos_ >= src_.size() || src_[pos_] != ':') fail("expected ':' after object key");
         ++pos_;
         skip_ws();
         const std::uint32_t c = parse_value(depth + 1);
+        stack_.push_back(k);
         stack_.push_back(c);
-        key_stack_.push_back(k);
         skip_ws();
         if (pos_ >= src_.size()) fail("unterminated object");
         if (src_[pos_] == ',') { ++pos_; continue; }
@@ -341,40 +345,44 @@ class document {
 
   void finish_children(std::uint32_t n, std::size_t base) {
     nodes_[n].first = static_cast<std::uint32_t>(children_.size());
-    nodes_[n].count = static_cast<std::uint32_t>(stack_.size() - base);
+    const std::size_t cnt = stack_.size() - base;
+    nodes_[n].count = static_cast<std::uint32_t>(nodes_[n].k == kind::object ? cnt / 2 : cnt);
     children_.insert(children_.end(), stack_.begin() + static_cast<std::ptrdiff_t>(base), stack_.end());
-    keys_.insert(keys_.end(), key_stack_.begin() + static_cast<std::ptrdiff_t>(base), key_stack_.end());
     stack_.resize(base);
-    key_stack_.resize(base);
   }
 };
 
 inline kind value::type() const noexcept { return doc_->node(index_).k; }
 inline bool value::as_bool() const noexcept { return doc_->node(index_).b; }
-inline std::string_view value::str() const noexcept { return doc_->node(index_).text; }
+inline std::string_view value::str() const noexcept {
+  const auto& n = doc_->node(index_);
+  return (n.k == kind::string || n.k == kind::number) ? n.text() : std::string_view();
+}
 inline std::size_t value::size() const noexcept {
   const auto& n = doc_->node(index_);
   return (n.k == kind::array || n.k == kind::object) ? n.count : 0;
 }
 inline value value::at(std::size_t i) const noexcept {
-  return value(doc_, doc_->child(doc_->node(index_).first + static_cast<std::uint32_t>(i)));
+  const auto& n = doc_->node(index_);
+  const std::uint32_t k = n.k == kind::object ? 2 * static_cast<std::uint32_t>(i) + 1 : static_cast<std::uint32_t>(i);
+  return value(doc_, doc_->child(n.first + k));
 }
 inline std::string_view value::key_at(std::size_t i) const noexcept {
-  return doc_->key(doc_->node(index_).first + static_cast<std::uint32_t>(i));
+  return doc_->node(doc_->child(doc_->node(index_).first + 2 * static_cast<std::uint32_t>(i))).text();
 }
 inline std::optional<value> value::find(std::string_view key) const noexcept {
   const auto& n = doc_->node(index_);
   if (n.k != kind::object) return std::nullopt;
   for (std::uint32_t i = 0; i < n.count; ++i)
-    if (doc_->key(n.first + i) == key) return value(doc_, doc_->child(n.first + i));
+    if (doc_->node(doc_->child(n.first + 2 * i)).text() == key) return value(doc_, doc_->child(n.first + 2 * i + 1));
   return std::nullopt;
 }
 inline std::optional<std::int64_t> value::as_int() const noexcept {
   const auto& n = doc_->node(index_);
   if (n.k != kind::number) return std::nullopt;
   std::int64_t v = 0;
-  const char* b = n.text.data();
-  const char* e = b + n.text.size();
+  const char* b = n.ptr;
+  const char* e = b + n.first;
   auto [p, ec] = std::from_chars(b, e, v);
   if (ec != std::errc() || p != e) return std::nullopt;
   return v;
@@ -383,8 +391,8 @@ inline std::optional<double> value::as_double() const noexcept {
   const auto& n = doc_->node(index_);
   if (n.k != kind::number) return std::nullopt;
   double v = 0;
-  const char* b = n.text.data();
-  const char* e = b + n.text.size();
+  const char* b = n.ptr;
+  const char* e = b + n.first;
   auto [p, ec] = std::from_chars(b, e, v);
   if (ec != std::errc() || p != e) return std::nullopt;
   return v;
