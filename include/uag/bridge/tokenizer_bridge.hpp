@@ -25,12 +25,23 @@
 
 namespace uag {
 
+/// @brief What to_target keeps back when the drafted text may continue: more text can merge into the
+/// last token ("▁the" + "m" → "▁them") and BPE can re-split the whole last word ("▁un" "bel" →
+/// "▁un" "believ" "able"), which would make the candidates differ from what the target would write.
+enum class hold_back_policy {
+  none,        // propose every re-encoded token
+  last_token,  // keep the last token back
+  last_word,   // keep back the tokens of the last word (from the last token that starts with or follows
+               // whitespace); just the last token when the window's new text is a single word
+};
+
 /// @brief Settings of a TokenizerBridge.
 struct bridge_config {
   std::size_t target_lookbehind = 8;  // committed target tokens re-encoded with new draft text (>= 1)
   std::size_t draft_lookbehind = 8;   // draft tokens re-encoded with new committed text on resync (>= 1)
-  bool hold_back_last = true;         // to_target keeps the last re-encoded token back unless final:
-                                      // more text may still merge into it ("▁the" + "m" → "▁them")
+  hold_back_policy hold_back = hold_back_policy::last_word;  // what to_target keeps back unless final
+  std::size_t max_held_word_bytes = 16;  // last_word: a word this long that is all the new text is
+                                         // proposed but for its last token (long words, CJK runs)
 
   /// @brief Throws uag::config_error naming the first invalid field.
   void validate() const {
@@ -454,11 +465,22 @@ class TokenizerBridge {
           std::string_view(window_).substr(static_cast<std::size_t>(e), static_cast<std::size_t>(y - e));
       if (!tf_.encode_greedy(piece, out)) return 0;
     }
+    const std::size_t r_first = out.size();
     for (std::size_t k = j; k < enc_.ids.size(); ++k) {
       if (tf_.tok().is_special(enc_.ids[k])) break;
       out.push_back(enc_.ids[k]);
     }
-    if (!final && cfg_.hold_back_last && out.size() > first_out) out.pop_back();
+    if (!final && cfg_.hold_back != hold_back_policy::none && out.size() > first_out) {
+      // More text may still merge into the last token, and BPE may re-split the whole last word.
+      std::size_t cut = out.size() - 1;
+      if (cfg_.hold_back == hold_back_policy::last_word) {
+        std::size_t i = out.size() - 1;
+        while (i > r_first && !word_start(enc_.bounds[j + (i - r_first)])) --i;
+        const std::int64_t word_bytes = enc_.bounds.back() - enc_.bounds[j + (i - r_first)];
+        if (i > first_out || word_bytes <= static_cast<std::int64_t>(cfg_.max_held_word_bytes)) cut = i;
+      }
+      out.resize(cut);
+    }
     // A trailing lone marker is never proposed: the next text merges into it.
     while (out.size() > first_out && tf_.prefix_space() && t_.size() == t_.seg_start &&
            out.size() - first_out == 1 && zero_length_first(out.back()))
@@ -486,6 +508,17 @@ class TokenizerBridge {
   std::string_view draft_text() const noexcept { return d_.text; }
 
  private:
+  // True when a token starting at window position p starts a word: it begins with whitespace or ASCII
+  // punctuation, or follows either (pre-tokenizers split there, so BPE merges do not cross it).
+  bool word_start(std::int64_t p) const noexcept {
+    auto sep = [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u < 0x80 && !((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_');
+    };
+    if (p < 0 || static_cast<std::size_t>(p) >= window_.size()) return false;
+    return sep(window_[static_cast<std::size_t>(p)]) || (p > 0 && sep(window_[static_cast<std::size_t>(p - 1)]));
+  }
+
   // True when id, as the first token of a segment, spells no text (a lone marker space).
   bool zero_length_first(token_id id) const {
     const std::string_view b = tf_.tok().token_bytes(id);
