@@ -1,0 +1,226 @@
+// The uag command line: every subcommand once on small models (tests/data/models fixtures paired with
+// small hand-built tokenizers), checking exit codes and the JSON shapes the README documents.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct result {
+  int code;
+  std::string out;
+};
+
+// Runs `uag <args>` with stdout captured (stderr goes to a file so messages can be checked).
+result run(const std::string& args, const std::string& stdin_file = "") {
+  const std::string err = (fs::temp_directory_path() / "uag_cli_test_stderr.txt").string();
+  std::string cmd = std::string(UAG_BINARY_DIR) + "/bin/uag " + args + " 2>" + err;
+  if (!stdin_file.empty()) cmd += " <" + stdin_file;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  for (std::size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+  const int status = pclose(p);
+  std::ifstream e(err);
+  std::string err_text((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
+  return {WEXITSTATUS(status), out + err_text};
+}
+
+std::string utf8(unsigned cp) {
+  std::string s;
+  if (cp < 0x80) s += static_cast<char>(cp);
+  else if (cp < 0x800) s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
+  else s += static_cast<char>(0xE0 | (cp >> 12)), s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), s += static_cast<char>(0x80 | (cp & 0x3F));
+  return s;
+}
+
+// SentencePiece-style BPE (Metaspace, byte fallback off): 3 specials, '▁', printable ASCII, a few merges.
+json sentencepiece_tokenizer() {
+  json vocab = json::object();
+  vocab["<unk>"] = 0, vocab["<s>"] = 1, vocab["</s>"] = 2, vocab["\u2581"] = 3;
+  int id = 4;
+  for (int c = 33; c < 127; ++c) vocab[std::string(1, static_cast<char>(c))] = id++;
+  json merges = json::array();
+  for (const char* m : {"\u2581 t", "h e", "\u2581t he", "i n", "\u2581 a", "e r", "o n", "\u2581 s"}) {
+    merges.push_back(m);
+    std::string a(m);
+    a.erase(a.find(' '), 1);
+    vocab[a] = id++;
+  }
+  // The model has 256 logits: give every id a (never merged, still decodable) token.
+  for (int k = 0; id < 256; ++k) vocab["\u2581w" + std::to_string(k)] = id++;
+  return {{"version", "1.0"},
+          {"added_tokens", json::array({{{"id", 0}, {"content", "<unk>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}},
+                                        {{"id", 1}, {"content", "<s>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}},
+                                        {{"id", 2}, {"content", "</s>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}}})},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "first"}, {"split", false}}},
+          {"post_processor", {{"type", "TemplateProcessing"},
+                              {"single", json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+                              {"pair", json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}})},
+                              {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
+          {"decoder", {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "first"}, {"split", false}}},
+          {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", "<unk>"}, {"continuing_subword_prefix", nullptr},
+                     {"end_of_word_suffix", nullptr}, {"fuse_unk", true}, {"byte_fallback", false}, {"ignore_merges", false},
+                     {"vocab", vocab}, {"merges", merges}}}};
+}
+
+// GPT-2 style byte-level BPE: the 256 byte symbols, a few merges, and <|endoftext|> as BOS/EOS.
+json byte_level_tokenizer() {
+  std::vector<unsigned> cps;  // GPT-2's bytes_to_unicode
+  int n = 0;
+  json vocab = json::object();
+  for (unsigned b = 0; b < 256; ++b) {
+    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
+    cps.push_back(printable ? b : 256 + n++);
+  }
+  for (unsigned b = 0; b < 256; ++b) vocab[utf8(cps[b])] = b;
+  const std::string G = utf8(cps[' ']);
+  json merges = json::array();
+  int id = 256;
+  for (auto [a, b] : std::vector<std::pair<std::string, std::string>>{{G, "t"}, {"h", "e"}, {G + "t", "he"}, {"i", "n"}, {G, "a"}, {"e", "r"}}) {
+    merges.push_back(a + " " + b);
+    vocab[a + b] = id++;
+  }
+  for (int k = 0; id < 511; ++k) vocab[G + "w" + std::to_string(k)] = id++;  // the model has 512 logits
+  vocab["<|endoftext|>"] = id;
+  return {{"version", "1.0"},
+          {"added_tokens", json::array({{{"id", id}, {"content", "<|endoftext|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}}})},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"post_processor", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}}},
+          {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+          {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
+                     {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+                     {"vocab", vocab}, {"merges", merges}}}};
+}
+
+class cli_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / "uag_cli_test";
+    fs::remove_all(root_);
+    const fs::path data = UAG_TEST_DATA_DIR;
+    make_model(data / "models" / "llama", root_ / "target", sentencepiece_tokenizer());
+    make_model(data / "models" / "llama_tied", root_ / "draft", byte_level_tokenizer());
+    std::ofstream(root_ / "prompts.jsonl") << "{\"prompt\": \"the cat sat on\"}\n{\"prompt\": \"in a hole in the ground\"}\n";
+    std::ofstream(root_ / "texts.jsonl") << "{\"text\": \"the heron\"}\n{\"text\": \"\"}\n{\"text\": \"a b\"}\n";
+  }
+  static void make_model(const fs::path& from, const fs::path& to, const json& tok) {
+    fs::create_directories(to);
+    fs::copy_file(from / "config.json", to / "config.json");
+    fs::copy_file(from / "model.safetensors", to / "model.safetensors");
+    std::ofstream(to / "tokenizer.json") << tok.dump();
+  }
+  static std::string target() { return (root_ / "target").string(); }
+  static std::string draft() { return (root_ / "draft").string(); }
+  static inline fs::path root_;
+};
+
+}  // namespace
+
+TEST_F(cli_test, help_for_every_subcommand) {
+  EXPECT_EQ(run("--help").code, 0);
+  for (const char* cmd : {"generate", "bench", "tokenize", "logits"}) {
+    const auto r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.out.find("usage: uag"), std::string::npos) << cmd << ": " << r.out;
+  }
+  EXPECT_EQ(run("frobnicate").code, 2);
+}
+
+TEST_F(cli_test, generate_json_shape_and_greedy_equals_no_draft) {
+  const auto a = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 12 --json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const json ja = json::parse(a.out.substr(0, a.out.find('\n')));
+  ASSERT_TRUE(ja["text"].is_string());
+  ASSERT_TRUE(ja["target_ids"].is_array());
+  ASSERT_TRUE(ja["stats"].is_object());
+  for (const char* k : {"new_tokens", "target_passes", "drafted", "accepted", "acceptance", "tokens_per_pass", "tokens_per_s"})
+    EXPECT_TRUE(ja["stats"].contains(k)) << k;
+  const auto b = run("generate --target " + target() + " --no-draft --prompt 'the cat' --max-new-tokens 12 --json");
+  ASSERT_EQ(b.code, 0) << b.out;
+  const json jb = json::parse(b.out.substr(0, b.out.find('\n')));
+  EXPECT_EQ(ja["target_ids"], jb["target_ids"]);
+  EXPECT_EQ(ja["text"], jb["text"]);
+}
+
+TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
+  const auto g = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 8");
+  ASSERT_EQ(g.code, 0) << g.out;
+  EXPECT_NE(g.out.find("tokens/s"), std::string::npos);
+  for (const char* mode : {"slem", "tli"}) {
+    const auto r = run("generate --target " + target() + " --draft " + draft() +
+                       " --prompt 'the cat' --max-new-tokens 8 --temperature 0.7 --top-p 0.9 --seed 3 --json --mode " + mode);
+    ASSERT_EQ(r.code, 0) << mode << ": " << r.out;
+    EXPECT_EQ(json::parse(r.out.substr(0, r.out.find('\n')))["stats"]["new_tokens"], 8);
+  }
+}
+
+TEST_F(cli_test, bench_json_shape) {
+  const std::string out = (root_ / "bench.json").string(), svg = (root_ / "bench.svg").string();
+  const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                     " --max-new-tokens 8 --configs g1,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(out);
+  const json j = json::parse(in);
+  EXPECT_TRUE(j["baseline"]["tokens_per_s"].is_number());
+  ASSERT_EQ(j["configs"].size(), 5u);
+  for (const auto& c : j["configs"])
+    for (const char* k : {"name", "tokens_per_s", "speedup", "acceptance", "tokens_per_step", "bound_fraction"})
+      EXPECT_TRUE(c.contains(k)) << k;
+  EXPECT_EQ(j["identical_outputs"], true);
+  std::ifstream s(svg);
+  std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
+  EXPECT_NE(svg_text.find("<svg"), std::string::npos);
+}
+
+TEST_F(cli_test, tokenize_json_lines) {
+  const auto r = run("tokenize --tokenizer " + target() + " --add-special-tokens", (root_ / "texts.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::istringstream lines(r.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line) && n < 3) {
+    const json j = json::parse(line);
+    ASSERT_TRUE(j["ids"].is_array());
+    ASSERT_TRUE(j["decoded"].is_string());
+    EXPECT_EQ(j["ids"][0], 1) << "BOS from the post-processor";
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+}
+
+TEST_F(cli_test, logits_file_and_greedy_ids) {
+  const std::string out = (root_ / "logits.bin").string();
+  const auto r = run("logits --model " + target() + " --ids 1,5,9 --out " + out + " --greedy 4");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(fs::file_size(out), 3u * 256u * sizeof(float));
+  const json ids = json::parse(r.out.substr(0, r.out.find('\n')));
+  ASSERT_TRUE(ids.is_array());
+  EXPECT_EQ(ids.size(), 4u);
+}
+
+TEST_F(cli_test, bad_input_gives_one_line_errors) {
+  auto expect_fail = [](const result& r, int code, const std::string& needle) {
+    EXPECT_EQ(r.code, code) << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+  };
+  expect_fail(run("generate --target /nonexistent --prompt hi"), 1, "does not exist");
+  expect_fail(run("generate --target " + target() + " --no-draft --prompt hi --max-new-tokens abc"), 2, "--max-new-tokens");
+  expect_fail(run("generate --target " + target() + " --no-draft --prompt hi --top-p 2"), 2, "--top-p");
+  expect_fail(run("generate --target " + target() + " --no-draft --prompt hi --bogus"), 2, "unknown argument");
+  expect_fail(run("generate --target " + target() + " --no-draft"), 2, "--prompt");
+  expect_fail(run("generate --target " + target() + " --no-draft --prompt-file /nonexistent/p.txt"), 1, "cannot read");
+  expect_fail(run("bench --target " + target() + " --draft " + draft()), 2, "--prompts");
+  expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "texts.jsonl").string()), 1, "prompt");
+  expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
+}
