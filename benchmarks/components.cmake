@@ -1,3 +1,5 @@
 # Benchmarks (one line per component): uag_add_benchmark(<name>)
 uag_add_benchmark(generator)
 uag_add_benchmark(model)
+uag_add_benchmark(tokenizer)
+target_compile_definitions(bench_tokenizer PRIVATE UAG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -361,8 +361,12 @@ TEST(tokenizer_test, component_snippets_match_reference) {
     EXPECT_EQ(tok.encode(text, false), e.at("ids").get<uag::token_vector>()) << file << " text " << nlohmann::json(text).dump();
     const auto ids_special = e.at("ids_special").get<uag::token_vector>();
     EXPECT_EQ(tok.encode(text, true), ids_special) << file << " text " << nlohmann::json(text).dump();
-    EXPECT_EQ(tok.decode(ids_special, false), e.at("decoded").get<std::string>()) << file << " text " << nlohmann::json(text).dump();
-    EXPECT_EQ(tok.decode(ids_special, true), e.at("decoded_skip").get<std::string>()) << file << " text " << nlohmann::json(text).dump();
+    if (!e.at("decoded").is_null()) {  // null where HF itself panics
+      EXPECT_EQ(tok.decode(ids_special, false), e.at("decoded").get<std::string>()) << file << " text " << nlohmann::json(text).dump();
+    }
+    if (!e.at("decoded_skip").is_null()) {
+      EXPECT_EQ(tok.decode(ids_special, true), e.at("decoded_skip").get<std::string>()) << file << " text " << nlohmann::json(text).dump();
+    }
     ++checked;
   }
   EXPECT_GT(checked, 10);

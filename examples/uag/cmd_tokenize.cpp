@@ -56,7 +56,7 @@ int tokenize_main(std::vector<std::string> argv) {
     } catch (const uag::input_error& e) {
       throw uag::input_error("tokenize.text", "stdin line " + std::to_string(line_no) + ": " + e.what());
     }
-    nlohmann::json r;
+    nlohmann::ordered_json r;  // keys in the documented order: ids, decoded
     r["ids"] = ids;
     r["decoded"] = tok.decode(ids, false);
     out = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -151,7 +151,7 @@ inline void find_added_matches(std::string_view sentence, const added_token_matc
   if (start_offset < sentence.size()) out.push_back({start_offset, sentence.size(), -1});
 }
 
-/// @brief Parses tokenizer.json's "added_tokens".
+/// @brief Parses tokenizer.json's "added_tokens" (ids as written; see hf_tokenizer for the ids HF assigns).
 inline std::vector<added_token> parse_added_tokens(std::optional<detail::json::value> v) {
   namespace cfg = detail::cfg;
   std::vector<added_token> out;
@@ -164,7 +164,6 @@ inline std::vector<added_token> parse_added_tokens(std::optional<detail::json::v
     added_token t;
     t.id = static_cast<token_id>(cfg::as_int(cfg::req(e, "id", p), p + ".id", 0, (1 << 24) - 1));
     t.content = std::string(cfg::req_string(e, "content", p));
-    if (t.content.empty()) throw uag::tokenizer_error("tokenizer.added", "'" + p + ".content' is empty");
     t.special = cfg::opt_bool(e, "special", p, false);
     t.lstrip = cfg::opt_bool(e, "lstrip", p, false);
     t.rstrip = cfg::opt_bool(e, "rstrip", p, false);

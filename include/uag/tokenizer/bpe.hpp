@@ -324,6 +324,8 @@ class bpe_model {
 
   /// @brief max id + 1 of the model vocab.
   std::size_t size() const noexcept { return size_; }
+  /// @brief Number of vocab entries (HF's BPE::get_vocab_size; differs from size() when ids have gaps).
+  std::size_t entry_count() const noexcept { return vocab_.size(); }
   std::size_t merge_count() const noexcept { return merge_count_; }
   bool has_id(token_id id) const noexcept { return id >= 0 && static_cast<std::size_t>(id) < size_ && present_[static_cast<std::size_t>(id)]; }
   std::string_view token(token_id id) const noexcept {

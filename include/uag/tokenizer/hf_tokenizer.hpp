@@ -86,7 +86,7 @@ class hf_tokenizer {
       bytes.clear();
       for (const token_id id : ids) {
         const auto i = static_cast<std::size_t>(id);
-        if (!present_[i] || (skip_special_tokens && special_[i])) continue;
+        if (!present_[i] || (skip_special_tokens && skip_[i])) continue;
         bytes += view(decode_bytes_, decode_offsets_, i);
       }
       std::string out;
@@ -98,7 +98,7 @@ class hf_tokenizer {
     tokens.reserve(ids.size());
     for (const token_id id : ids) {
       const auto i = static_cast<std::size_t>(id);
-      if (!present_[i] || (skip_special_tokens && special_[i])) continue;
+      if (!present_[i] || (skip_special_tokens && skip_[i])) continue;
       tokens.emplace_back(view(strings_, string_offsets_, i));
     }
     return decoder_.decode(tokens);
@@ -151,7 +151,9 @@ class hf_tokenizer {
   detail::string_id_map added_ids_;
   added_token_matcher raw_matcher_, normalized_matcher_;
   std::size_t vocab_size_ = 0;
-  std::vector<std::uint8_t> present_, special_;
+  std::vector<std::uint8_t> present_;
+  std::vector<std::uint8_t> special_;  // added with special=true
+  std::vector<std::uint8_t> skip_;     // dropped by decode(skip_special_tokens): token string is a special content
   std::string strings_;                         // id -> token string
   std::vector<std::uint32_t> string_offsets_;
   std::string bytes_;                           // id -> token_bytes
@@ -258,12 +260,31 @@ class hf_tokenizer {
     if (pre_tokenizer_.ends_with_byte_level() && model_.enable_raw_bytes())
       pre_tokenizer_.steps().back().map_bytes = false;
 
-    // Added tokens: matchers, ids, vocabulary size.
+    // Added tokens get their ids as HF's AddedVocabulary::add_tokens gives them (the ids written in the file
+    // are only checked by HF): an empty or repeated content is ignored; a content in the model vocab takes
+    // the model's id; any other takes max(added ids) + 1, or the model's entry count when all added ids are
+    // below it.
     vocab_size_ = model_.size();
     added_ids_.reserve(added_.size());
-    for (std::size_t i = 0; i < added_.size(); ++i) {
-      added_ids_.insert(added_[i].content, added_[i].id);
-      vocab_size_ = std::max(vocab_size_, static_cast<std::size_t>(added_[i].id) + 1);
+    {
+      std::vector<added_token> kept;
+      std::optional<token_id> max_added;
+      const auto model_count = static_cast<token_id>(model_.entry_count());
+      for (auto& t : added_) {
+        if (t.content.empty() || added_ids_.find(t.content)) continue;
+        if (auto mid = model_.find(t.content)) {
+          t.id = *mid;
+        } else if (!max_added) {
+          t.id = model_count;
+        } else {
+          t.id = (*max_added >= model_count || model_count == 0) ? *max_added + 1 : model_count;
+        }
+        max_added = max_added ? std::max(*max_added, t.id) : t.id;
+        added_ids_.insert(t.content, t.id);
+        vocab_size_ = std::max(vocab_size_, static_cast<std::size_t>(t.id) + 1);
+        kept.push_back(std::move(t));
+      }
+      added_ = std::move(kept);
     }
     // HF matches special tokens before the others when contents collide (special_tokens ++ added_tokens).
     for (int pass = 0; pass < 2; ++pass) {
@@ -280,9 +301,17 @@ class hf_tokenizer {
       }
     }
 
-    // id -> token string (added content first, as HF's id_to_token), special flags.
+    // id -> token string (added content first, as HF's id_to_token), special flags. HF decodes an added
+    // token with normalized=true from its normalized content (so "[MASK]" under a Prepend("▁") normalizer
+    // decodes as "▁[MASK]", and is then not recognised as special by skip_special_tokens).
     present_.assign(vocab_size_, 0);
     special_.assign(vocab_size_, 0);
+    skip_.assign(vocab_size_, 0);
+    std::vector<std::string> added_text(added_.size());
+    for (std::size_t i = 0; i < added_.size(); ++i) {
+      added_text[i] = added_[i].content;
+      if (added_[i].normalized) normalizer_.apply(added_text[i]);
+    }
     std::vector<std::int64_t> added_at(vocab_size_, -1);
     for (std::size_t i = 0; i < added_.size(); ++i)
       if (added_at[static_cast<std::size_t>(added_[i].id)] < 0) added_at[static_cast<std::size_t>(added_[i].id)] = static_cast<std::int64_t>(i);
@@ -294,13 +323,14 @@ class hf_tokenizer {
       string_offsets_[id] = static_cast<std::uint32_t>(strings_.size());
       std::string_view s;
       if (added_at[id] >= 0) {
-        s = added_[static_cast<std::size_t>(added_at[id])].content;
+        s = added_text[static_cast<std::size_t>(added_at[id])];
         present_[id] = 1;
+        special_[id] = added_[static_cast<std::size_t>(added_at[id])].special;
       } else if (model_.has_id(static_cast<token_id>(id))) {
         s = model_.token(static_cast<token_id>(id));
         present_[id] = 1;
       }
-      if (present_[id] && special_contents.find(s)) special_[id] = 1;
+      if (present_[id] && special_contents.find(s)) skip_[id] = 1;
       strings_.append(s);
     }
     string_offsets_[vocab_size_] = static_cast<std::uint32_t>(strings_.size());

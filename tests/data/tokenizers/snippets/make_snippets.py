@@ -4,7 +4,7 @@
     python3 make_snippets.py            # writes snippets/*.json (stdlib only)
     python3 make_snippets.py --expect   # also writes expected.jsonl with HF `tokenizers` (the reference)
 
-expected.jsonl: one line per (snippet, text):
+expected.jsonl: one line per (snippet, text) (a decode is null where HF panics):
   {"tokenizer": file, "text": t, "ids": encode(t, add_special_tokens=False).ids,
    "ids_special": encode(t, True).ids, "decoded": decode(ids_special, False), "decoded_skip": decode(ids_special, True)}
 Generated with HF tokenizers 0.23 on the device machine (the only place it is installed).
@@ -126,10 +126,10 @@ def snippets():
         {"type": "Split", "pattern": {"String": "\u0120"}, "behavior": "MergedWithNext", "invert": False}]})
     for d in [False, True]:
         s[f"pre_digits_{'individual' if d else 'grouped'}"] = bl(pre={"type": "Sequence", "pretokenizers": [
-            {"type": "Digits", "individual_digits": d}, {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]})
+            {"type": "Digits", "individual_digits": d}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]})
     for p in ["Whitespace", "WhitespaceSplit", "Punctuation"]:
         s[f"pre_{p.lower()}"] = bl(pre={"type": "Sequence", "pretokenizers": [
-            {"type": p}, {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]})
+            {"type": p}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]})
     for scheme in ["always", "first", "never"]:
         for split in [True, False]:
             s[f"pre_metaspace_{scheme}_{'split' if split else 'whole'}"] = sp(
@@ -190,13 +190,21 @@ def main():
     import tokenizers
     lines = []
     for name in names:
-        t = Tokenizer.from_file(os.path.join(HERE, name + ".json"))
+        try:
+            t = Tokenizer.from_file(os.path.join(HERE, name + ".json"))
+        except BaseException as e:  # HF rejects the file: no expectations for it
+            print(f"{name}: HF cannot load it: {e}")
+            continue
+        def decode(ids, skip):
+            try:
+                return t.decode(ids, skip_special_tokens=skip)
+            except BaseException:  # HF panics in some decoders (e.g. Strip with stop > len); no expectation then
+                return None
         for text in TEXTS:
             ids = t.encode(text, add_special_tokens=False).ids
             ids_special = t.encode(text, add_special_tokens=True).ids
             lines.append(json.dumps({"tokenizer": name + ".json", "text": text, "ids": ids, "ids_special": ids_special,
-                                     "decoded": t.decode(ids_special, skip_special_tokens=False),
-                                     "decoded_skip": t.decode(ids_special, skip_special_tokens=True)},
+                                     "decoded": decode(ids_special, False), "decoded_skip": decode(ids_special, True)},
                                     ensure_ascii=False))
     dest = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else HERE
     with open(os.path.join(dest, "expected.jsonl"), "w", encoding="utf-8") as f:
