@@ -3,7 +3,6 @@ uag_add_test(generator)
 uag_add_test(sampling)
 uag_add_test(draft)
 uag_add_test(model)
-uag_add_test(bridge)
 if(TARGET uag_cli)  # the command-line test drives the built uag binary
   uag_add_test(cli)
   add_dependencies(test_cli uag_cli)
@@ -14,3 +13,6 @@ add_test(NAME fetch_tokenizers COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/data/tok
 set_tests_properties(fetch_tokenizers PROPERTIES FIXTURES_SETUP tokenizers LABELS tokenizer)
 set(UAG_TEST_PROPERTIES_tokenizer FIXTURES_REQUIRED tokenizers)
 uag_add_test(tokenizer)
+# The bridge tests use the six real tokenizers too.
+set(UAG_TEST_PROPERTIES_bridge FIXTURES_REQUIRED tokenizers)
+uag_add_test(bridge)

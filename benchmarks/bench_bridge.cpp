@@ -1,0 +1,140 @@
+// Bridge cost per generation step: sync_draft (committed target ids → draft context) plus to_target
+// (γ = 5 drafted ids → target candidates), default windows, for several real tokenizer pairs at context
+// lengths of 100 and 4000 target tokens. The draft is an oracle emulated from the text (untimed); the
+// target accepts the candidates that match its own encoding, then adds its own token. Each step is
+// timed alone; counters: median_us and p99_us per step (the per-iteration time is their mean).
+// With a bounded window the figures at 100 and 4000 tokens should be the same.
+// Needs the six tokenizers in the cache (tests/data/tokenizers/fetch_tokenizers.sh).
+// Run: build/bin/bench_bridge
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/bridge_emulation.hpp"
+#include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/tokenizer/hf_tokenizer.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path cache_dir() {
+  if (const char* env = std::getenv("UAG_TOKENIZER_CACHE"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : ".") / ".cache" / "uag" / "tokenizers";
+}
+
+const uag::hf_tokenizer* tokenizer(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<uag::hf_tokenizer>> cache;
+  auto& slot = cache[name];
+  if (!slot && fs::exists(cache_dir() / name / "tokenizer.json"))
+    slot = std::make_unique<uag::hf_tokenizer>(uag::hf_tokenizer::from_file(cache_dir() / name));
+  return slot.get();
+}
+
+// A long text of prose and code from the corpus (about 60k bytes).
+const std::string& long_text() {
+  static const std::string text = [] {
+    std::string out;
+    std::ifstream f(fs::path(UAG_SOURCE_DIR) / "tests" / "data" / "tokenizers" / "corpus.jsonl");
+    std::string line;
+    while (std::getline(f, line) && out.size() < 60000) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line);
+      const std::string kind = j.value("kind", std::string());
+      const std::string t = j.at("text").get<std::string>();
+      // Literal special-token strings ("<unk>", "<|endoftext|>") encode to specials: not plain text.
+      bool special_like = false;
+      for (const char* s : {"<unk>", "<s>", "</s>", "<|", "<bos>", "<eos>", "<pad>", "<start_of", "<end_of", "<mask>"})
+        special_like = special_like || t.find(s) != std::string::npos;
+      if (!special_like && (kind == "prose" || kind == "code" || kind == "mixed")) out += t + "\n";
+    }
+    return out;
+  }();
+  return text;
+}
+
+void bridge_step(benchmark::State& state, const std::string& target_name, const std::string& draft_name) {
+  const auto* target = tokenizer(target_name);
+  const auto* draft = tokenizer(draft_name);
+  if (!target || !draft) {
+    state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
+    return;
+  }
+  const std::size_t context = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t gamma = 5;
+  const std::string& text = long_text();
+  const uag::token_vector truth = target->encode(text, true);
+  const uag_test::emulated_draft<uag::hf_tokenizer> em(*draft, text);
+  if (truth.size() < context + 2000) {
+    state.SkipWithError("text too short");
+    return;
+  }
+  uag::TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> bridge(*target, *draft);
+  bridge.reserve(context + 4096);
+  uag::token_vector committed, cands;
+  committed.reserve(context + 4096);
+  cands.reserve(64);
+  std::vector<double> us;
+  us.reserve(1 << 16);
+  std::size_t steps_since_reset = 1000, accepted = 0, proposed = 0;
+  using clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    if (steps_since_reset >= 200) {  // back to a prompt of `context` tokens (untimed prompt sync)
+      bridge.reset();
+      committed.assign(truth.begin(), truth.begin() + static_cast<std::ptrdiff_t>(context));
+      bridge.sync_draft(committed);
+      steps_since_reset = 0;
+    }
+    ++steps_since_reset;
+    const auto t0 = clock::now();
+    bridge.sync_draft(committed);
+    const auto t1 = clock::now();
+    const uag::token_vector run = em.continuation(bridge.committed_text().size(), gamma);
+    const auto t2 = clock::now();
+    cands.clear();
+    bridge.to_target(run, cands, false);
+    const auto t3 = clock::now();
+    const double step_us = std::chrono::duration<double, std::micro>((t1 - t0) + (t3 - t2)).count();
+    us.push_back(step_us);
+    state.SetIterationTime(step_us * 1e-6);
+    proposed += cands.size();
+    for (uag::token_id c : cands) {
+      if (c != truth[committed.size()]) break;
+      committed.push_back(c);
+      ++accepted;
+    }
+    committed.push_back(truth[committed.size()]);
+  }
+  std::sort(us.begin(), us.end());
+  if (!us.empty()) {
+    state.counters["median_us"] = us[us.size() / 2];
+    state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  }
+  state.counters["accept_rate"] = proposed ? double(accepted) / double(proposed) : 0.0;
+}
+
+void register_all() {
+  const std::vector<std::pair<std::string, std::string>> pairs{
+      {"llama3", "llama2"}, {"llama2", "llama3"}, {"gemma3", "gpt4o"}, {"qwen3", "gemma3"}, {"deepseek_v3", "qwen3"}};
+  for (const auto& [t, d] : pairs)
+    for (long ctx : {100L, 4000L})
+      benchmark::RegisterBenchmark(("bridge_step/" + t + "<-" + d + "/ctx").c_str(),
+                                   [t, d](benchmark::State& s) { bridge_step(s, t, d); })
+          ->Arg(ctx)
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+}
+const int registered = (register_all(), 0);
+
+}  // namespace
