@@ -127,13 +127,15 @@ void bridge_step(benchmark::State& state, const std::string& target_name, const 
 void register_all() {
   const std::vector<std::pair<std::string, std::string>> pairs{
       {"llama3", "llama2"}, {"llama2", "llama3"}, {"gemma3", "gpt4o"}, {"qwen3", "gemma3"}, {"deepseek_v3", "qwen3"}};
-  for (const auto& [t, d] : pairs)
-    for (long ctx : {100L, 4000L})
+  for (const auto& pair : pairs)
+    for (long ctx : {100L, 4000L}) {
+      const std::string t = pair.first, d = pair.second;  // clang 14: no capture of structured bindings
       benchmark::RegisterBenchmark(("bridge_step/" + t + "<-" + d + "/ctx").c_str(),
                                    [t, d](benchmark::State& s) { bridge_step(s, t, d); })
           ->Arg(ctx)
           ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
+    }
 }
 const int registered = (register_all(), 0);
 
