@@ -718,3 +718,73 @@ TEST(bridge_test, real_tokenizers_vocabulary_intersection) {
   EXPECT_EQ(sl.to_target(*the_l3), the_l2);
 }
 #endif
+
+// ---- bridged_draft end to end with real tokenizers ----
+#if UAG_TEST_HAVE_HF
+namespace {
+// A causal LM over any tokenizer whose logits are a hash of (seed, last 2 ids): emits arbitrary ids,
+// including byte fragments and specials, which is what stresses a bridge.
+template <class Tok>
+class hashed_model {
+ public:
+  hashed_model(const Tok& tok, std::uint64_t seed, std::size_t pad = 0) : tok_(&tok), seed_(seed), vocab_(tok.vocab_size() + pad) {}
+  std::size_t vocab_size() const { return vocab_; }
+  std::size_t n_cached() const { return ids_.size(); }
+  std::size_t max_context() const { return 4096; }
+  const Tok& tokenizer() const { return *tok_; }
+  uag::logits_view forward(token_span ids) {
+    out_.resize(ids.size() * vocab_);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      ids_.push_back(ids[i]);
+      std::uint64_t h = mix(seed_);
+      for (std::size_t j = ids_.size() - std::min<std::size_t>(2, ids_.size()); j < ids_.size(); ++j) h = mix(h ^ static_cast<std::uint64_t>(ids_[j]));
+      float* row = out_.data() + i * vocab_;
+      for (std::size_t v = 0; v < vocab_; ++v) row[v] = -4.0f;
+      for (int k = 0; k < 64; ++k) {  // a few likely ids, so that greedy text is not all one token
+        const std::uint64_t r = mix(h + static_cast<std::uint64_t>(k));
+        row[r % tok_->vocab_size()] = 6.0f * static_cast<float>(static_cast<double>(r >> 40) * 0x1.0p-24);
+      }
+    }
+    return {out_.data(), ids.size(), vocab_};
+  }
+  void truncate(std::size_t n) { ids_.resize(n); }
+
+ private:
+  const Tok* tok_;
+  std::uint64_t seed_;
+  std::size_t vocab_;
+  token_vector ids_;
+  std::vector<float> out_;
+};
+}  // namespace
+
+TEST(bridge_test, real_tokenizers_greedy_bridged_output_equals_target_only_output) {
+  using model = hashed_model<uag::hf_tokenizer>;
+  static_assert(uag::draft_source<uag::bridged_draft<model, uag::hf_tokenizer>>);
+  for (const auto& [tname, dname] : std::vector<std::pair<std::string, std::string>>{{"llama2", "qwen3"}, {"gemma3", "llama3"}}) {
+    const auto& ttok = real(tname);
+    const auto& dtok = real(dname);
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      model target(ttok, seed);
+      model draft_model(dtok, seed + 100, 64);  // padded draft vocabulary
+      uag::generation_config cfg;
+      cfg.max_new_tokens = 24;
+      cfg.num_draft_tokens = 4;
+      const token_vector prompt = ttok.encode("The quick brown fox", true);
+      uag::baseline_generator<model> base(target, cfg);
+      base.begin_ids(prompt);
+      while (!base.done()) base.step();
+      const token_vector want(base.output_ids().begin(), base.output_ids().end());
+      for (auto mode : {uag::bridge_mode::text, uag::bridge_mode::tli}) {
+        uag::bridged_draft<model, uag::hf_tokenizer> draft(draft_model, ttok, {.mode = mode});
+        uag::AssistedGenerator<model, uag::bridged_draft<model, uag::hf_tokenizer>> gen(target, draft, cfg);
+        gen.begin_ids(prompt);
+        while (!gen.done()) gen.step();
+        EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), want)
+            << tname << " <- " << dname << " seed " << seed << " mode " << int(mode);
+        EXPECT_GT(gen.stats().drafted, 0u);
+      }
+    }
+  }
+}
+#endif

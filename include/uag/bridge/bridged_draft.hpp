@@ -82,6 +82,11 @@ class bridged_draft {
     const auto t0 = clock::now();
     const token_span ctx = bridge_.sync_draft(committed);
     double bridge_s = seconds_since(t0);
+    const std::size_t want = req.max_tokens + (tli_ || bridge_.same_tokenizer() ? 0 : cfg_.extra_draft_tokens);
+    if (ctx.empty() || ctx.size() + want > model_->max_context()) {  // the draft's context is full: no draft
+      out.bridge_seconds += bridge_s;
+      return;
+    }
     runner_->sync(ctx);
     const std::size_t fed_before = runner_->tokens_fed();
     const std::size_t first = out.tokens.size();
