@@ -4,9 +4,12 @@
 //
 //   bench_model --benchmark_counters_tabular=true
 //
+// Weights are float32 or bfloat16 (the Arg); compute is float32 either way.
 // Shape: Llama, vocab 32000, hidden 512, 8 layers, intermediate 1536, 8 heads / 4 KV heads, tied
 // embeddings: 41 M parameters, 166 MB of float32 weights streamed per forward pass (5x a 32 MiB L3).
 #include <benchmark/benchmark.h>
+
+#include <time.h>
 
 #include <chrono>
 #include <cstring>
@@ -40,12 +43,34 @@ uag::model_config bench_config() {
   return c;
 }
 
-uag::transformer& bench_model() {
-  static uag::transformer m(bench_config(), uag::random_weights(bench_config(), 1), {.max_context = 1024});
-  return m;
+/// The benchmark model with float32 (bf16 = false) or bfloat16 projection weights.
+uag::transformer& bench_model(bool bf16 = false) {
+  static uag::transformer f32(bench_config(), uag::random_weights(bench_config(), 1),
+                              {.max_context = 1024, .weights = uag::weight_format::f32});
+  if (!bf16) return f32;
+  static uag::transformer b16(bench_config(), uag::random_weights(bench_config(), 1),
+                              {.max_context = 1024, .weights = uag::weight_format::bf16});
+  return b16;
 }
 
 constexpr std::size_t context = 128;  // tokens in the cache before each measured pass
+
+/// CPU time of the calling thread. The *_1thread_cpu benchmarks time one thread by its own CPU time, so
+/// that other processes on this shared 2-core machine (which deschedule a thread, and stall the other
+/// thread of a pair at every OpenMP barrier) do not distort the figures; memory stalls still count.
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+/// Sets the model's threads for one benchmark and restores them after.
+struct thread_scope {
+  uag::transformer& m;
+  int saved;
+  thread_scope(uag::transformer& model, int n) : m(model), saved(model.n_threads()) { m.set_n_threads(n); }
+  ~thread_scope() { m.set_n_threads(saved); }
+};  // tokens in the cache before each measured pass
 
 std::vector<uag::token_id> some_ids(std::size_t n, uag::token_id seed = 0) {
   std::vector<uag::token_id> ids(n);
@@ -86,23 +111,51 @@ void BM_memcpy(benchmark::State& state) {
 }
 BENCHMARK(BM_memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-/// Memory-read bandwidth with all threads (sum of floats), the access pattern of weight streaming.
+/// Memory-read bandwidth with all threads (vectorised sum of floats), the access pattern of weight streaming.
 void BM_memread(benchmark::State& state) {
   const std::size_t n = std::size_t{64} << 20;  // 256 MB of floats
   std::vector<float> v(n, 1.0f);
+  int threads = 1;
+#if defined(_OPENMP)
+  threads = omp_get_max_threads();
+#endif
+  std::vector<float> partial(static_cast<std::size_t>(threads) * 16);
   for (auto _ : state) {
-    float total = 0.0f;
-#pragma omp parallel for reduction(+ : total) schedule(static)
-    for (std::size_t i = 0; i < n; ++i) total += v[i];
-    benchmark::DoNotOptimize(total);
+#pragma omp parallel num_threads(threads)
+    {
+      int t = 0, nt = 1;
+#if defined(_OPENMP)
+      t = omp_get_thread_num();
+      nt = omp_get_num_threads();
+#endif
+      const std::size_t chunk = n / static_cast<std::size_t>(nt);
+      partial[static_cast<std::size_t>(t) * 16] =
+          Eigen::Map<const Eigen::VectorXf>(v.data() + chunk * static_cast<std::size_t>(t), static_cast<Eigen::Index>(chunk)).sum();
+    }
+    benchmark::DoNotOptimize(partial.data());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
 }
 BENCHMARK(BM_memread)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+/// Memory-read bandwidth of one thread, timed by its CPU time.
+void BM_memread_1thread_cpu(benchmark::State& state) {
+  const std::size_t n = std::size_t{64} << 20;  // 256 MB of floats
+  std::vector<float> v(n, 1.0f);
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    float total = Eigen::Map<const Eigen::VectorXf>(v.data(), static_cast<Eigen::Index>(n)).sum();
+    benchmark::DoNotOptimize(total);
+    state.SetIterationTime(thread_cpu_seconds() - a);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
+}
+BENCHMARK(BM_memread_1thread_cpu)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 /// Decoding: one token per forward pass with all logits, cache held at `context` tokens.
+/// Arg: 0 = float32 weights, 1 = bfloat16 weights.
 void BM_decode(benchmark::State& state) {
-  auto& m = bench_model();
+  auto& m = bench_model(state.range(0) != 0);
   prefill(m);
   const auto ids = some_ids(1, 3);
   for (auto _ : state) {
@@ -115,28 +168,52 @@ void BM_decode(benchmark::State& state) {
   state.counters["weights_MB"] = static_cast<double>(m.streamed_weight_bytes()) / 1e6;
   state.counters["threads"] = m.n_threads();
 }
-BENCHMARK(BM_decode)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_decode)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+/// Decoding with one thread, timed by its CPU time. Arg: 0 = float32 weights, 1 = bfloat16.
+void BM_decode_1thread_cpu(benchmark::State& state) {
+  auto& m = bench_model(state.range(0) != 0);
+  thread_scope one(m, 1);
+  prefill(m);
+  const auto ids = some_ids(1, 3);
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    auto l = m.forward(ids);
+    benchmark::DoNotOptimize(l.data);
+    m.truncate(context);
+    state.SetIterationTime(thread_cpu_seconds() - a);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * m.streamed_weight_bytes()));
+}
+BENCHMARK(BM_decode_1thread_cpu)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 /// Verification: k tokens in one pass, logits for all k rows (what a speculative verifier needs).
 /// Each iteration also times a 1-token pass, side by side, and reports cost_vs_k1 = time(k) / time(1).
-void verify(benchmark::State& state, std::size_t n_rows_wanted) {
-  auto& m = bench_model();
+/// Args: k, weights (0 = float32, 1 = bfloat16). one_thread_cpu: one thread, timed by its CPU time.
+void verify(benchmark::State& state, std::size_t n_rows_wanted, bool one_thread_cpu = false) {
+  auto& m = bench_model(state.range(1) != 0);
+  thread_scope threads(m, one_thread_cpu ? 1 : m.n_threads());
+  const auto now = [&] {
+    return one_thread_cpu ? thread_cpu_seconds()
+                          : std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
   const auto k = static_cast<std::size_t>(state.range(0));
   prefill(m);
   const auto ids = some_ids(k, 11);
   const auto one = some_ids(1, 5);
   double t1 = 0.0, tk = 0.0;
   for (auto _ : state) {
-    auto a = std::chrono::steady_clock::now();
+    const double a = now();
     auto l1 = m.forward(one);
     benchmark::DoNotOptimize(l1.data);
     m.truncate(context);
-    auto b = std::chrono::steady_clock::now();
+    const double b = now();
     auto lk = m.forward(ids, n_rows_wanted ? n_rows_wanted : k);
     benchmark::DoNotOptimize(lk.data);
     m.truncate(context);
-    auto c = std::chrono::steady_clock::now();
-    const double d1 = std::chrono::duration<double>(b - a).count(), dk = std::chrono::duration<double>(c - b).count();
+    const double c = now();
+    const double d1 = b - a, dk = c - b;
     t1 += d1;
     tk += dk;
     state.SetIterationTime(dk);
@@ -147,8 +224,30 @@ void verify(benchmark::State& state, std::size_t n_rows_wanted) {
 }
 void BM_verify_all_logits(benchmark::State& state) { verify(state, 0); }
 void BM_verify_last_logits(benchmark::State& state) { verify(state, 1); }
-BENCHMARK(BM_verify_all_logits)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_verify_last_logits)->Arg(8)->UseManualTime()->Unit(benchmark::kMillisecond);
+void BM_verify_all_logits_1thread_cpu(benchmark::State& state) { verify(state, 0, true); }
+BENCHMARK(BM_verify_all_logits)
+    ->ArgsProduct({{1, 2, 4, 8, 16}, {0, 1}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_verify_last_logits)->ArgsProduct({{8}, {0, 1}})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_verify_all_logits_1thread_cpu)
+    ->ArgsProduct({{1, 2, 4, 8}, {0, 1}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+/// The kernel alone: lm_head-sized product (32000 x 512 float32 = 65.5 MB) for k rows, with all threads.
+void BM_matmul(benchmark::State& state) {
+  const auto& w = bench_model().weights().embed;
+  const auto k = static_cast<std::size_t>(state.range(0));
+  std::vector<float> x(k * 512, 0.01f), y(k * 32000);
+  for (auto _ : state) {
+    uag::detail::matmul_xwt(x.data(), 512, k, w.data(), 32000, 512, nullptr, y.data(), 32000, false,
+                            bench_model().n_threads());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * static_cast<std::size_t>(w.size()) * 4));
+}
+BENCHMARK(BM_matmul)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 /// Prefill throughput (tokens/s) for a 256-token prompt, logits for the last row only.
 void BM_prefill(benchmark::State& state) {

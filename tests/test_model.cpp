@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -169,12 +170,17 @@ TEST_P(model_parity_test, partial_rows_equal_last_rows_of_full) {
   }
 }
 
-TEST_P(model_parity_test, small_chunks_and_one_thread_give_the_same_logits) {
+TEST_P(model_parity_test, small_chunks_one_thread_and_f32_weights_give_the_same_logits) {
   const reference ref = load_reference(GetParam());
   auto a = uag::transformer::from_folder(models_dir / GetParam());
-  auto b = uag::transformer::from_folder(models_dir / GetParam(), {.max_context = 64, .n_threads = 1, .chunk_rows = 5});
+  auto b = uag::transformer::from_folder(
+      models_dir / GetParam(), {.max_context = 64, .n_threads = 1, .chunk_rows = 5, .weights = uag::weight_format::f32});
   EXPECT_EQ(b.max_context(), 64u);
   EXPECT_EQ(b.n_threads(), 1);
+  EXPECT_TRUE(a.bf16_weights());  // fixtures are stored as BF16: automatic picks the (lossless) bf16 storage
+  EXPECT_FALSE(b.bf16_weights());
+  EXPECT_GT(b.streamed_weight_bytes(), a.streamed_weight_bytes());
+  EXPECT_LT(b.streamed_weight_bytes(), 2 * a.streamed_weight_bytes());
   const auto la = copy(a.forward(ref.input));
   EXPECT_LE(max_abs_diff({la.data(), ref.input.size(), a.vocab_size()}, b.forward(ref.input)), 1e-5f);
 }
@@ -185,6 +191,44 @@ INSTANTIATE_TEST_SUITE_P(model_test, model_parity_test,
 
 static_assert(uag::causal_lm<uag::transformer>);
 static_assert(uag::causal_lm_with_partial_logits<uag::transformer>);
+
+// ---------------------------------------------------------------------------------------------------
+// The matmul kernel against a naive product: odd sizes (masked tails, remainder rows), every tile shape.
+
+TEST(model_test, matmul_kernel_matches_naive_product) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  for (std::size_t in : {1u, 16u, 37u, 64u}) {
+    for (std::size_t out : {1u, 3u, 13u, 40u}) {
+      std::vector<float> w(out * in), bias(out);
+      for (auto& v : w) v = uag::detail::bf16_to_float(uag::detail::float_to_bf16(d(rng)));  // exact in bf16
+      for (auto& v : bias) v = d(rng);
+      std::vector<std::uint16_t> wb(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i) wb[i] = uag::detail::float_to_bf16(w[i]);
+      for (std::size_t n = 1; n <= 11; ++n) {
+        const std::size_t ldx = in + 3, ldy = out + 2;
+        std::vector<float> x(n * ldx);
+        for (auto& v : x) v = d(rng);
+        std::vector<float> want(n * ldy, 0.5f), y1 = want, y2 = want;
+        for (std::size_t r = 0; r < n; ++r)
+          for (std::size_t o = 0; o < out; ++o) {
+            double acc = bias[o];
+            for (std::size_t i = 0; i < in; ++i) acc += static_cast<double>(x[r * ldx + i]) * w[o * in + i];
+            want[r * ldy + o] += static_cast<float>(acc);  // accumulate = true
+          }
+        uag::detail::matmul_xwt(x.data(), ldx, n, w.data(), out, in, bias.data(), y1.data(), ldy, true, 2);
+        uag::detail::matmul_xwt(x.data(), ldx, n, wb.data(), out, in, bias.data(), y2.data(), ldy, true, 2);
+        for (std::size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(y1[i], want[i], 1e-4) << "f32 in=" << in << " out=" << out << " n=" << n << " i=" << i;
+          ASSERT_NEAR(y2[i], want[i], 1e-4) << "bf16 in=" << in << " out=" << out << " n=" << n << " i=" << i;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(uag::detail::float_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(uag::detail::float_to_bf16(std::bit_cast<float>(0x3f808000u)), 0x3f80);  // tie to even
+  EXPECT_EQ(uag::detail::float_to_bf16(std::bit_cast<float>(0x3f818000u)), 0x3f82);  // tie to even (up)
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Contracts of forward / truncate.

@@ -34,11 +34,19 @@
 
 namespace uag {
 
+/// @brief How projection weights are held in memory (compute is always float32).
+enum class weight_format {
+  automatic,  // bf16 when every matrix was stored as BF16 in the file (lossless), else f32
+  f32,        // float32: exact for any source, twice the memory traffic of bf16
+  bf16,       // bfloat16, widened to float32 in registers; rounds float32/float16 sources
+};
+
 /// @brief Options of a transformer instance.
 struct transformer_options {
   std::size_t max_context = 0;  // tokens the KV cache holds; 0 = config's max_position_embeddings capped at 4096
   int n_threads = 0;            // OpenMP threads for matmuls and attention; 0 = all (omp_get_max_threads())
   std::size_t chunk_rows = 32;  // tokens processed together; scratch buffers are sized for this many rows
+  weight_format weights = weight_format::automatic;  // storage of the projection matrices and lm_head
 };
 
 /// @brief Row-major float matrix, the layout of every weight (out_features, in_features) as in PyTorch.
@@ -67,13 +75,14 @@ struct transformer_weights {
   std::vector<layer_weights> layers;  // n_layers
   Eigen::VectorXf final_norm;        // (hidden)
   row_matrix lm_head;                // (vocab, hidden); empty when tied to embed
+  bool source_bf16 = false;          // every matrix was read from a BF16 tensor (bf16 storage is lossless)
 };
 
 namespace detail {
 
 /// Copies tensor `name` (any float dtype) into dst after checking its shape. throws: format_error
 /// "[uag.model.missing_tensor]" / "[uag.model.tensor_shape]".
-inline void load_tensor(const safetensors_set& set, const std::string& name, std::vector<std::size_t> shape, float* dst) {
+inline dtype load_tensor(const safetensors_set& set, const std::string& name, std::vector<std::size_t> shape, float* dst) {
   const auto hit = set.find(name);
   if (!hit) throw format_error("model.missing_tensor", "tensor '" + name + "' is missing from the safetensors file(s)");
   if (hit->info->shape != shape) {
@@ -87,6 +96,7 @@ inline void load_tensor(const safetensors_set& set, const std::string& name, std
   std::size_t n = 1;
   for (auto d : shape) n *= d;
   hit->file->to_f32(*hit->info, std::span<float>(dst, n));
+  return hit->info->type;
 }
 
 }  // namespace detail
@@ -97,13 +107,14 @@ inline void load_tensor(const safetensors_set& set, const std::string& name, std
 inline transformer_weights load_weights(const model_config& c, const safetensors_set& set) {
   const std::size_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), im = c.intermediate_size, v = c.vocab_size;
   transformer_weights w;
+  bool all_bf16 = true;
   w.embed.resize(static_cast<Eigen::Index>(v), static_cast<Eigen::Index>(h));
-  detail::load_tensor(set, "model.embed_tokens.weight", {v, h}, w.embed.data());
+  all_bf16 &= detail::load_tensor(set, "model.embed_tokens.weight", {v, h}, w.embed.data()) == dtype::bf16;
   w.final_norm.resize(static_cast<Eigen::Index>(h));
   detail::load_tensor(set, "model.norm.weight", {h}, w.final_norm.data());
   if (!c.tie_word_embeddings) {
     w.lm_head.resize(static_cast<Eigen::Index>(v), static_cast<Eigen::Index>(h));
-    detail::load_tensor(set, "lm_head.weight", {v, h}, w.lm_head.data());
+    all_bf16 &= detail::load_tensor(set, "lm_head.weight", {v, h}, w.lm_head.data()) == dtype::bf16;
   }
   auto vec = [](std::size_t n) { return Eigen::VectorXf(static_cast<Eigen::Index>(n)); };
   auto mat = [](std::size_t r, std::size_t cols) { return row_matrix(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(cols)); };
@@ -112,9 +123,9 @@ inline transformer_weights load_weights(const model_config& c, const safetensors
     const std::string p = "model.layers." + std::to_string(l) + ".";
     auto& L = w.layers[l];
     L.w_qkv = mat(q + 2 * kv, h);
-    detail::load_tensor(set, p + "self_attn.q_proj.weight", {q, h}, L.w_qkv.data());
-    detail::load_tensor(set, p + "self_attn.k_proj.weight", {kv, h}, L.w_qkv.data() + q * h);
-    detail::load_tensor(set, p + "self_attn.v_proj.weight", {kv, h}, L.w_qkv.data() + (q + kv) * h);
+    all_bf16 &= detail::load_tensor(set, p + "self_attn.q_proj.weight", {q, h}, L.w_qkv.data()) == dtype::bf16;
+    all_bf16 &= detail::load_tensor(set, p + "self_attn.k_proj.weight", {kv, h}, L.w_qkv.data() + q * h) == dtype::bf16;
+    all_bf16 &= detail::load_tensor(set, p + "self_attn.v_proj.weight", {kv, h}, L.w_qkv.data() + (q + kv) * h) == dtype::bf16;
     if (c.qkv_bias) {
       L.b_qkv = vec(q + 2 * kv);
       detail::load_tensor(set, p + "self_attn.q_proj.bias", {q}, L.b_qkv.data());
@@ -122,7 +133,7 @@ inline transformer_weights load_weights(const model_config& c, const safetensors
       detail::load_tensor(set, p + "self_attn.v_proj.bias", {kv}, L.b_qkv.data() + q + kv);
     }
     L.w_o = mat(h, q);
-    detail::load_tensor(set, p + "self_attn.o_proj.weight", {h, q}, L.w_o.data());
+    all_bf16 &= detail::load_tensor(set, p + "self_attn.o_proj.weight", {h, q}, L.w_o.data()) == dtype::bf16;
     if (c.o_bias) {
       L.b_o = vec(h);
       detail::load_tensor(set, p + "self_attn.o_proj.bias", {h}, L.b_o.data());
@@ -134,10 +145,10 @@ inline transformer_weights load_weights(const model_config& c, const safetensors
       detail::load_tensor(set, p + "self_attn.k_norm.weight", {c.head_dim}, L.k_norm.data());
     }
     L.w_gate_up = mat(2 * im, h);
-    detail::load_tensor(set, p + "mlp.gate_proj.weight", {im, h}, L.w_gate_up.data());
-    detail::load_tensor(set, p + "mlp.up_proj.weight", {im, h}, L.w_gate_up.data() + im * h);
+    all_bf16 &= detail::load_tensor(set, p + "mlp.gate_proj.weight", {im, h}, L.w_gate_up.data()) == dtype::bf16;
+    all_bf16 &= detail::load_tensor(set, p + "mlp.up_proj.weight", {im, h}, L.w_gate_up.data() + im * h) == dtype::bf16;
     L.w_down = mat(h, im);
-    detail::load_tensor(set, p + "mlp.down_proj.weight", {h, im}, L.w_down.data());
+    all_bf16 &= detail::load_tensor(set, p + "mlp.down_proj.weight", {h, im}, L.w_down.data()) == dtype::bf16;
     if (c.mlp_bias) {
       L.b_gate_up = vec(2 * im);
       L.b_down = vec(h);
@@ -150,6 +161,7 @@ inline transformer_weights load_weights(const model_config& c, const safetensors
     detail::load_tensor(set, p + "input_layernorm.weight", {h}, L.attn_norm.data());
     detail::load_tensor(set, p + "post_attention_layernorm.weight", {h}, L.mlp_norm.data());
   }
+  w.source_bf16 = all_bf16;
   return w;
 }
 
@@ -230,6 +242,7 @@ class transformer {
   transformer(model_config c, transformer_weights w, transformer_options options = {})
       : config_(std::move(c)), w_(std::move(w)) {
     check_shapes();
+    pack_weights(options.weights);
     max_context_ = options.max_context ? options.max_context : std::min<std::size_t>(config_.max_position_embeddings, 4096);
     if (max_context_ > (std::size_t{1} << 22))
       throw config_error("model.max_context", "max_context " + std::to_string(max_context_) + " exceeds 4194304");
@@ -255,6 +268,11 @@ class transformer {
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
   }
 
+  transformer(const transformer&) = delete;  // holds pointers into its own weights
+  transformer& operator=(const transformer&) = delete;
+  transformer(transformer&&) noexcept = default;
+  transformer& operator=(transformer&&) noexcept = default;
+
   /// @brief Logits per row (the config's vocab_size; may exceed the tokenizer's vocabulary).
   std::size_t vocab_size() const noexcept { return config_.vocab_size; }
   /// @brief Tokens held in the KV cache.
@@ -263,21 +281,26 @@ class transformer {
   std::size_t max_context() const noexcept { return max_context_; }
   /// @brief The model's configuration.
   const model_config& config() const noexcept { return config_; }
-  /// @brief The weights.
+  /// @brief The weights. With bf16 storage the projection matrices and an untied lm_head are released
+  /// (empty) after packing; embeddings, norms and biases stay.
   const transformer_weights& weights() const noexcept { return w_; }
+  /// @brief True when projections are held as bfloat16.
+  bool bf16_weights() const noexcept { return bf16_; }
   /// @brief OpenMP threads used.
   int n_threads() const noexcept { return n_threads_; }
-
-  /// @brief Bytes of weights one forward pass streams from memory (all matrices except the embedding
-  /// table, which is only indexed; lm_head counted even when tied). For bandwidth figures.
-  std::size_t streamed_weight_bytes() const noexcept {
-    std::size_t n = static_cast<std::size_t>(lm_head().size() + w_.final_norm.size());
-    for (const auto& L : w_.layers)
-      n += static_cast<std::size_t>(L.w_qkv.size() + L.w_o.size() + L.w_gate_up.size() + L.w_down.size() +
-                                    L.b_qkv.size() + L.b_o.size() + L.b_gate_up.size() + L.b_down.size() +
-                                    L.attn_norm.size() + L.mlp_norm.size() + L.q_norm.size() + L.k_norm.size());
-    return n * sizeof(float);
+  /// @brief Changes the number of OpenMP threads (0 = all). cost: may allocate attention scratch.
+  void set_n_threads(int n) {
+#if defined(_OPENMP)
+    n_threads_ = n > 0 ? n : omp_get_max_threads();
+#else
+    (void)n;
+#endif
+    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * max_context_));
   }
+
+  /// @brief Bytes of weights one forward pass streams from memory: every projection, lm_head (even when
+  /// tied), norms and biases; not the embedding table, which is only indexed. For bandwidth figures.
+  std::size_t streamed_weight_bytes() const noexcept { return streamed_bytes_; }
 
   /// @brief Appends ids to the cache and returns one logits row per id (row i predicts the token after ids[i]).
   /// requires: every id < vocab_size(); n_cached() + ids.size() <= max_context().
@@ -309,8 +332,7 @@ class transformer {
       if (lo < start + m) {
         const std::size_t r0 = lo - start, count = start + m - lo;
         for (std::size_t r = r0; r < r0 + count; ++r) rms_norm(&x_[r * h], w_.final_norm.data(), &xn_[r * h]);
-        detail::matmul_xwt(&xn_[r0 * h], h, count, lm_head().data(), vocab, h, nullptr, &logits_[(lo - first) * vocab],
-                           vocab, false, n_threads_);
+        mm(lm_ref_, &xn_[r0 * h], h, count, vocab, h, nullptr, &logits_[(lo - first) * vocab], vocab, false);
       }
     }
     n_cached_ += n;
@@ -327,7 +349,49 @@ class transformer {
   }
 
  private:
-  const row_matrix& lm_head() const noexcept { return config_.tie_word_embeddings ? w_.embed : w_.lm_head; }
+  /// A projection matrix as the kernel sees it: float32, or bfloat16 bits.
+  struct matrix_ref {
+    const float* f32 = nullptr;
+    const std::uint16_t* bf16 = nullptr;
+  };
+  struct layer_refs {
+    matrix_ref qkv, o, gate_up, down;
+  };
+
+  void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, std::size_t out, std::size_t in,
+          const float* bias, float* y, std::size_t ldy, bool accumulate) const noexcept {
+    if (m.bf16)
+      detail::matmul_xwt(x, ldx, n, m.bf16, out, in, bias, y, ldy, accumulate, n_threads_);
+    else
+      detail::matmul_xwt(x, ldx, n, m.f32, out, in, bias, y, ldy, accumulate, n_threads_);
+  }
+
+  /// Chooses the storage of the projections; with bf16, converts them (round to nearest even, exact for
+  /// BF16 checkpoints) and releases the float32 copies.
+  void pack_weights(weight_format format) {
+    bf16_ = format == weight_format::bf16 || (format == weight_format::automatic && w_.source_bf16);
+    const std::size_t elem = bf16_ ? 2 : 4;
+    std::size_t vec_floats = static_cast<std::size_t>(w_.final_norm.size());
+    std::size_t mat_elems = 0;
+    auto pack = [&](row_matrix& m, bool release) -> matrix_ref {
+      mat_elems += static_cast<std::size_t>(m.size());
+      if (!bf16_) return {m.data(), nullptr};
+      std::vector<std::uint16_t> b(static_cast<std::size_t>(m.size()));
+      const float* src = m.data();
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = detail::float_to_bf16(src[i]);
+      bf16_store_.push_back(std::move(b));
+      if (release) m.resize(0, 0);
+      return {nullptr, bf16_store_.back().data()};
+    };
+    refs_.clear();
+    for (auto& L : w_.layers) {
+      refs_.push_back({pack(L.w_qkv, true), pack(L.w_o, true), pack(L.w_gate_up, true), pack(L.w_down, true)});
+      vec_floats += static_cast<std::size_t>(L.b_qkv.size() + L.b_o.size() + L.b_gate_up.size() + L.b_down.size() +
+                                             L.attn_norm.size() + L.mlp_norm.size() + L.q_norm.size() + L.k_norm.size());
+    }
+    lm_ref_ = config_.tie_word_embeddings ? pack(w_.embed, false) : pack(w_.lm_head, true);
+    streamed_bytes_ = mat_elems * elem + vec_floats * sizeof(float);
+  }
 
   void check_shapes() const {
     const auto& c = config_;
@@ -445,8 +509,8 @@ class transformer {
     for (std::size_t l = 0; l < c.n_layers; ++l) {
       const auto& L = w_.layers[l];
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.attn_norm.data(), &xn_[r * h]);
-      detail::matmul_xwt(xn_.data(), h, m, L.w_qkv.data(), qkv_dim_, h, L.b_qkv.size() ? L.b_qkv.data() : nullptr,
-                         qkv_.data(), qkv_dim_, false, n_threads_);
+      const auto& R = refs_[l];
+      mm(R.qkv, xn_.data(), h, m, qkv_dim_, h, L.b_qkv.size() ? L.b_qkv.data() : nullptr, qkv_.data(), qkv_dim_, false);
       float* kc = &k_cache_[l * max_context_ * kv];
       float* vc = &v_cache_[l * max_context_ * kv];
       for (std::size_t r = 0; r < m; ++r) {
@@ -466,19 +530,17 @@ class transformer {
         std::memcpy(vc + pos * kv, row + q_dim + kv, kv * sizeof(float));
       }
       attention(l, m, pos0);
-      detail::matmul_xwt(att_.data(), q_dim, m, L.w_o.data(), h, q_dim, L.b_o.size() ? L.b_o.data() : nullptr, x_.data(),
-                         h, true, n_threads_);
+      mm(R.o, att_.data(), q_dim, m, h, q_dim, L.b_o.size() ? L.b_o.data() : nullptr, x_.data(), h, true);
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.mlp_norm.data(), &xn_[r * h]);
-      detail::matmul_xwt(xn_.data(), h, m, L.w_gate_up.data(), 2 * im, h,
-                         L.b_gate_up.size() ? L.b_gate_up.data() : nullptr, gu_.data(), 2 * im, false, n_threads_);
+      mm(R.gate_up, xn_.data(), h, m, 2 * im, h, L.b_gate_up.size() ? L.b_gate_up.data() : nullptr, gu_.data(), 2 * im,
+         false);
       for (std::size_t r = 0; r < m; ++r) {
         const float* g = &gu_[r * 2 * im];
         const float* u = g + im;
         float* a = &act_[r * im];
         for (std::size_t i = 0; i < im; ++i) a[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
       }
-      detail::matmul_xwt(act_.data(), im, m, L.w_down.data(), h, im, L.b_down.size() ? L.b_down.data() : nullptr,
-                         x_.data(), h, true, n_threads_);
+      mm(R.down, act_.data(), im, m, h, im, L.b_down.size() ? L.b_down.data() : nullptr, x_.data(), h, true);
     }
   }
 
@@ -546,6 +608,11 @@ class transformer {
   std::vector<float> act_;      // (chunk, intermediate)
   std::vector<float> scores_;   // (n_threads, max_context) attention scratch
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
+  bool bf16_ = false;                                // projections held as bfloat16
+  std::vector<std::vector<std::uint16_t>> bf16_store_;  // packed bf16 matrices (bf16_ only)
+  std::vector<layer_refs> refs_;                     // per layer: the matrices the kernel reads
+  matrix_ref lm_ref_;                                // lm_head (or the tied embedding)
+  std::size_t streamed_bytes_ = 0;                   // see streamed_weight_bytes()
 };
 
 static_assert(causal_lm<transformer>);
