@@ -38,8 +38,11 @@ namespace {
 // (0 = BOS, 1 = EOS); prefix_space mimics SentencePiece's dummy prefix (a marker space before the text).
 class piece_tokenizer {
  public:
-  piece_tokenizer(std::vector<std::string> pieces, bool prefix_space, std::uint64_t fingerprint)
-      : pieces_(std::move(pieces)), prefix_space_(prefix_space), fingerprint_(fingerprint) {}
+  // salt: tokenizers with equal pieces and salt count as identical (the fingerprint hashes both).
+  piece_tokenizer(std::vector<std::string> pieces, bool prefix_space, std::uint64_t salt)
+      : pieces_(std::move(pieces)), prefix_space_(prefix_space), fingerprint_(mix(salt + (prefix_space ? 1 : 0))) {
+    for (const auto& p : pieces_) fingerprint_ = mix(fingerprint_ ^ std::hash<std::string>{}(p));
+  }
   token_vector encode(std::string_view text, bool add_special) const {
     if (!uag::utf8::is_valid(text)) throw uag::input_error("input.utf8", "invalid UTF-8");
     token_vector out;
@@ -226,6 +229,7 @@ struct property_stats {
   std::size_t texts = 0;
   std::size_t target_tokens = 0;   // canonical target tokens over all texts
   std::size_t ambiguous = 0;       // canonical target tokens not reproduced exactly
+  std::size_t ambiguous_texts = 0; // texts with at least one
   std::size_t steps = 0;
   std::size_t max_lag = 0;         // most bytes drafted but not yet proposed after a step
   std::size_t failures = 0;
@@ -325,6 +329,7 @@ void feed_text(const TT& target, const DT& draft, const std::string& text, std::
   st.target_tokens += canonical.size();
   const std::size_t amb = ambiguous_positions(target, canonical, token_span(committed).subspan(prefix));
   st.ambiguous += amb;
+  st.ambiguous_texts += amb ? 1 : 0;
   if (amb && std::getenv("UAG_BRIDGE_AMBIG")) {
     std::printf("AMBIG %s\n  canon:", label.c_str());
     for (token_id id : canonical) std::printf(" %s", show(target.token_bytes(id)).c_str());
@@ -639,9 +644,10 @@ TEST(bridge_test, real_tokenizers_step_by_step_property) {
     EXPECT_EQ(st.failures, 0u) << tname << " <- " << dname;
     EXPECT_GE(st.texts, texts.size() / 2) << tname << " <- " << dname;
     std::printf("[bridge] property %-12s <- %-12s texts %zu (skipped %zu) steps %zu ambiguous %zu / %zu target tokens"
-                " (%.3f%%) max lag %zu bytes\n",
+                " (%.3f%%) in %zu texts; max lag %zu bytes\n",
                 tname.c_str(), dname.c_str(), st.texts, skipped, st.steps, st.ambiguous, st.target_tokens,
-                100.0 * double(st.ambiguous) / double(std::max<std::size_t>(st.target_tokens, 1)), st.max_lag);
+                100.0 * double(st.ambiguous) / double(std::max<std::size_t>(st.target_tokens, 1)), st.ambiguous_texts,
+                st.max_lag);
     ++pair_index;
   }
 }

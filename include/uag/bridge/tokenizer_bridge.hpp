@@ -10,6 +10,8 @@
 /// offset that is not the same text position can never be mistaken for an overlap.
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -144,14 +146,14 @@ class tokenizer_facts {
   /// highest id wins (merged tokens over byte-fallback tokens, e.g. "▁" over "<0x20>").
   /// returns: false (and appends nothing) if some byte has no token.
   bool encode_greedy(std::string_view bytes, token_vector& out) const {
-    ensure_index();
+    if (!index_) index_ = bytes_index_for(*tok_);
     const std::size_t first = out.size();
     std::size_t i = 0;
     while (i < bytes.size()) {
-      std::size_t len = std::min(max_len_, bytes.size() - i);
+      std::size_t len = std::min(index_->max_len, bytes.size() - i);
       for (; len > 0; --len) {
-        const auto it = index_->find(bytes.substr(i, len));
-        if (it != index_->end()) {
+        const auto it = index_->ids.find(bytes.substr(i, len));
+        if (it != index_->ids.end()) {
           out.push_back(it->second);
           break;
         }
@@ -166,26 +168,46 @@ class tokenizer_facts {
   }
 
  private:
-  void ensure_index() const {
-    if (index_) return;
-    index_.emplace();
-    const std::size_t n = tok_->vocab_size();
-    index_->reserve(n);
+  struct bytes_index {
+    std::unordered_map<std::string, token_id, string_hash, std::equal_to<>> ids;
+    std::size_t max_len = 0;
+  };
+
+  static std::shared_ptr<const bytes_index> build_index(const Tok& tok) {
+    auto index = std::make_shared<bytes_index>();
+    const std::size_t n = tok.vocab_size();
+    index->ids.reserve(n);
     for (std::size_t k = n; k-- > 0;) {
       const auto id = static_cast<token_id>(k);
-      if (tok_->is_special(id)) continue;
-      const std::string_view b = tok_->token_bytes(id);
+      if (tok.is_special(id)) continue;
+      const std::string_view b = tok.token_bytes(id);
       if (b.empty()) continue;
-      index_->try_emplace(std::string(b), id);
-      max_len_ = std::max(max_len_, b.size());
+      index->ids.try_emplace(std::string(b), id);
+      index->max_len = std::max(index->max_len, b.size());
+    }
+    return index;
+  }
+
+  // O(vocab) to build; shared process-wide between tokenizers of equal fingerprint (the index owns its
+  // strings, so it outlives any one tokenizer object).
+  static std::shared_ptr<const bytes_index> bytes_index_for(const Tok& tok) {
+    if constexpr (has_fingerprint<Tok>) {
+      static std::mutex mutex;
+      static std::unordered_map<std::uint64_t, std::shared_ptr<const bytes_index>> cache;
+      const auto key = static_cast<std::uint64_t>(tok.fingerprint());
+      std::lock_guard<std::mutex> lock(mutex);
+      auto& slot = cache[key];
+      if (!slot) slot = build_index(tok);
+      return slot;
+    } else {
+      return build_index(tok);
     }
   }
 
   const Tok* tok_;
   bool prefix_space_ = false;
   token_vector leading_specials_;
-  mutable std::optional<std::unordered_map<std::string, token_id, string_hash, std::equal_to<>>> index_;
-  mutable std::size_t max_len_ = 0;
+  mutable std::shared_ptr<const bytes_index> index_;
 };
 
 /// @brief A token sequence with its running text: text = concatenation of token_bytes, specials empty,
