@@ -7,3 +7,6 @@
 #include "uag/model/concepts.hpp"
 #include "uag/sampling/rng.hpp"
 #include "uag/tokenizer/concepts.hpp"
+#include "uag/bridge/bridged_draft.hpp"
+#include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/bridge/vocabulary_intersection.hpp"

@@ -442,8 +442,10 @@ class TokenizerBridge {
 
   /// @brief Candidate target ids for the drafted ids (which continue the context last returned by
   /// sync_draft): the new draft text is re-encoded with the committed target tail and the target ids
-  /// after the committed text are appended to out. Unless final, the last re-encoded token is held back
-  /// (more text may merge into it). returns: number of ids appended.
+  /// after the committed text are appended to out. Unless final (the draft ended, e.g. at its EOS), the
+  /// config's hold_back_policy keeps back what more text could still change (the last word or token).
+  /// Appends nothing when the text re-encodes to nothing new. returns: number of ids appended.
+  /// cost: one target encode of the window (look-behind + new text).
   std::size_t to_target(token_span drafted, token_vector& out, bool final = false) {
     if (same_) {
       out.insert(out.end(), drafted.begin(), drafted.end());
