@@ -653,7 +653,7 @@ TEST(bridge_test, real_tokenizers_step_by_step_property) {
 }
 
 TEST(bridge_test, real_tokenizers_oracle_draft_acceptance) {
-  const auto texts = corpus_texts(25, 77);
+  const auto texts = corpus_texts(80, 77);
   for (const auto& [tname, dname] : kPairs) {
     const auto& target = real(tname);
     const auto& draft = real(dname);
@@ -792,5 +792,48 @@ TEST(bridge_test, real_tokenizers_greedy_bridged_output_equals_target_only_outpu
       }
     }
   }
+}
+#endif
+
+#if UAG_TEST_HAVE_HF
+// Qwen 3 normalises to NFC, Llama 3 does not: a decomposed "é" drafted by Llama 3 becomes Qwen's
+// composed "é"; the committed target text is the normalised one and the draft follows it.
+TEST(bridge_test, real_tokenizers_normalizer_rewrites_new_text_only) {
+  const auto& qwen = real("qwen3");
+  const auto& llama = real("llama3");
+  TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> b(qwen, llama);
+  token_vector committed = qwen.encode("I like caf", false);
+  b.sync_draft(committed);
+  token_vector cands;
+  b.to_target(llama.encode("e\xCC\x81 au lait.", false), cands, true);
+  ASSERT_FALSE(cands.empty());
+  committed.insert(committed.end(), cands.begin(), cands.end());
+  EXPECT_EQ(qwen.decode(committed, true), "I like caf\xC3\xA9 au lait.");
+  const token_span ctx = b.sync_draft(committed);
+  EXPECT_EQ(b.draft_text(), b.committed_text());
+  EXPECT_EQ(llama.decode(ctx, true), "I like caf\xC3\xA9 au lait.");
+}
+
+// A draft that writes bytes which are not UTF-8 (byte-level tokens for 0xFF, a lone continuation byte)
+// gets no candidates for them; the target's own token then replaces them in the draft context.
+TEST(bridge_test, real_tokenizers_invalid_draft_bytes_give_no_candidates) {
+  const auto& target = real("gemma3");
+  const auto& draft = real("gpt4o");
+  TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> b(target, draft);
+  token_vector committed = target.encode("Hello", true);
+  b.sync_draft(committed);
+  token_vector garbage;
+  for (std::size_t id = 0; id < draft.vocab_size() && garbage.size() < 2; ++id) {
+    const auto bytes = draft.token_bytes(static_cast<token_id>(id));
+    if (bytes == "\xFF" || bytes == "\x80") garbage.push_back(static_cast<token_id>(id));
+  }
+  ASSERT_EQ(garbage.size(), 2u);
+  token_vector cands;
+  EXPECT_EQ(b.to_target(garbage, cands, true), 0u);
+  const token_vector world = target.encode(" world", false);
+  committed.insert(committed.end(), world.begin(), world.end());
+  const token_span ctx = b.sync_draft(committed);
+  EXPECT_EQ(draft.decode(ctx, true), "Hello world");
+  EXPECT_EQ(b.draft_text(), "Hello world");
 }
 #endif

@@ -283,6 +283,7 @@ inline bool is_continuation_byte(char c) noexcept { return (static_cast<unsigned
 struct window_encoding {
   token_vector ids;
   std::vector<std::int64_t> bounds;
+  std::string text;          // what the ids spell (marker spaces removed), in the same coordinates
   bool text_matches = true;  // the ids spell the window text exactly (no normaliser rewrote it)
   std::int64_t first_mismatch = 0;  // when !text_matches: first byte where they differ
 };
@@ -295,6 +296,7 @@ void encode_window(const tokenizer_facts<Tok>& f, std::string_view window, bool 
                    window_encoding& out) {
   out.ids.clear();
   out.bounds.clear();
+  out.text.clear();
   out.text_matches = true;
   out.first_mismatch = 0;
   if (window.empty()) {
@@ -338,6 +340,7 @@ void encode_window(const tokenizer_facts<Tok>& f, std::string_view window, bool 
       }
     }
     pos += static_cast<std::int64_t>(b.size());
+    out.text.append(b);
     out.bounds.push_back(pos);
   }
   if (out.text_matches && pos != static_cast<std::int64_t>(window.size())) {
@@ -389,6 +392,7 @@ class TokenizerBridge {
     window_.reserve(std::max<std::size_t>(window_.capacity(), 1024));
     enc_.ids.reserve(256);
     enc_.bounds.reserve(257);
+    enc_.text.reserve(1024);
     pass_.reserve(n);
   }
 
@@ -478,7 +482,7 @@ class TokenizerBridge {
     // own marker, which must not be proposed again — skip it if it is alone, else spell its text anew.
     const bool marker_committed = tf_.prefix_space() && ws == t_.seg_start && e == 0 && t_.size() > ws;
     if (marker_committed && !enc_.ids.empty()) {
-      if (enc_.bounds[1] > 0 && !tf_.encode_greedy(std::string_view(window_).substr(0, static_cast<std::size_t>(enc_.bounds[1])), out))
+      if (enc_.bounds[1] > 0 && !tf_.encode_greedy(std::string_view(enc_.text).substr(0, static_cast<std::size_t>(enc_.bounds[1])), out))
         return 0;
       j = 1;
     } else if (enc_.bounds[j] != e) {
@@ -486,7 +490,7 @@ class TokenizerBridge {
       // the rest of that token with target tokens starting exactly at the committed end.
       const std::int64_t y = enc_.bounds[j];
       const std::string_view piece =
-          std::string_view(window_).substr(static_cast<std::size_t>(e), static_cast<std::size_t>(y - e));
+          std::string_view(enc_.text).substr(static_cast<std::size_t>(e), static_cast<std::size_t>(y - e));
       if (!tf_.encode_greedy(piece, out)) return 0;
     }
     const std::size_t r_first = out.size();
@@ -539,8 +543,9 @@ class TokenizerBridge {
       const auto u = static_cast<unsigned char>(c);
       return u < 0x80 && !((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_');
     };
-    if (p < 0 || static_cast<std::size_t>(p) >= window_.size()) return false;
-    return sep(window_[static_cast<std::size_t>(p)]) || (p > 0 && sep(window_[static_cast<std::size_t>(p - 1)]));
+    const std::string& t = enc_.text;
+    if (p < 0 || static_cast<std::size_t>(p) >= t.size()) return false;
+    return sep(t[static_cast<std::size_t>(p)]) || (p > 0 && sep(t[static_cast<std::size_t>(p - 1)]));
   }
 
   // True when id, as the first token of a segment, spells no text (a lone marker space).
