@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/tokenizer_encode_property.hpp"
 #include "uag/tokenizer/hf_tokenizer.hpp"
 #include "uag/tokenizer/streaming_detokenizer.hpp"
 
@@ -377,16 +378,24 @@ TEST(tokenizer_test, component_snippets_match_reference) {
 
 TEST(tokenizer_test, fuzz_regressions) {
   const fs::path dir = fs::path(UAG_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
-  if (!fs::exists(dir)) GTEST_SKIP() << "no regression inputs";
+  int n = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
     const std::string data = read_text(entry.path());
-    try {
-      const auto tok = uag::hf_tokenizer::from_json(data);
-      (void)tok.encode("hello world 123 \xE2\x96\x81 <s>", true);
-    } catch (const uag::error&) {
-      // a typed error is the expected outcome for most malformed inputs
+    if (name.rfind("tokenizer_encode_", 0) == 0) {
+      EXPECT_TRUE(uag_fuzz::tokenizer_encode_property(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())) << name;
+      ++n;
+    } else if (name.rfind("tokenizer_load_", 0) == 0) {
+      try {
+        const auto tok = uag::hf_tokenizer::from_json(data);
+        (void)tok.decode(tok.encode("hello world 123 \xE2\x96\x81 <s>", true), false);
+      } catch (const uag::error&) {
+        // a typed error is the expected outcome for most malformed inputs
+      }
+      ++n;
     }
   }
+  EXPECT_GT(n, 0);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ class string_id_map {
   }
 };
 
-/// @brief (left id, right id) -> (rank, merged id), open addressing.
+/// @brief (left id, right id) -> (rank, merged id), open addressing; key and value share one slot.
 class merge_map {
  public:
   struct value_type {
@@ -128,52 +128,49 @@ class merge_map {
   };
   void reserve(std::size_t n) {
     std::size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
-    keys_.assign(cap, empty_key);
-    values_.assign(cap, {});
+    while (cap * 2 < n * 3) cap <<= 1;  // load factor <= 2/3
+    if (cap > slots_.size()) rehash(cap);
   }
   std::size_t size() const noexcept { return size_; }
   /// Inserts or overwrites (HF collects merges into a HashMap: a later duplicate wins).
   void put(token_id a, token_id b, value_type v) {
-    if ((size_ + 1) * 2 > keys_.size()) grow();
+    if ((size_ + 1) * 3 > slots_.size() * 2) rehash(slots_.empty() ? 16 : slots_.size() * 2);
     const std::uint64_t k = key(a, b);
-    std::size_t i = mix64(k) & (keys_.size() - 1);
-    while (keys_[i] != empty_key && keys_[i] != k) i = (i + 1) & (keys_.size() - 1);
-    if (keys_[i] == empty_key) ++size_;
-    keys_[i] = k;
-    values_[i] = v;
+    std::size_t i = mix64(k) & (slots_.size() - 1);
+    while (slots_[i].key != empty_key && slots_[i].key != k) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i].key == empty_key) ++size_;
+    slots_[i] = {k, v};
   }
   const value_type* find(token_id a, token_id b) const noexcept {
-    if (keys_.empty()) return nullptr;
+    if (slots_.empty()) return nullptr;
     const std::uint64_t k = key(a, b);
-    std::size_t i = mix64(k) & (keys_.size() - 1);
-    while (keys_[i] != empty_key) {
-      if (keys_[i] == k) return &values_[i];
-      i = (i + 1) & (keys_.size() - 1);
+    std::size_t i = mix64(k) & (slots_.size() - 1);
+    while (slots_[i].key != empty_key) {
+      if (slots_[i].key == k) return &slots_[i].value;
+      i = (i + 1) & (slots_.size() - 1);
     }
     return nullptr;
   }
 
  private:
   static constexpr std::uint64_t empty_key = ~0ull;
-  std::vector<std::uint64_t> keys_;
-  std::vector<value_type> values_;
+  struct slot {
+    std::uint64_t key;
+    value_type value;
+  };
+  std::vector<slot> slots_;
   std::size_t size_ = 0;
   static std::uint64_t key(token_id a, token_id b) noexcept {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
   }
-  void grow() {
-    std::vector<std::uint64_t> ok = std::move(keys_);
-    std::vector<value_type> ov = std::move(values_);
-    const std::size_t cap = ok.empty() ? 16 : ok.size() * 2;
-    keys_.assign(cap, empty_key);
-    values_.assign(cap, {});
-    for (std::size_t j = 0; j < ok.size(); ++j) {
-      if (ok[j] == empty_key) continue;
-      std::size_t i = mix64(ok[j]) & (cap - 1);
-      while (keys_[i] != empty_key) i = (i + 1) & (cap - 1);
-      keys_[i] = ok[j];
-      values_[i] = ov[j];
+  void rehash(std::size_t cap) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(cap, slot{empty_key, {0, 0}});
+    for (const slot& e : old) {
+      if (e.key == empty_key) continue;
+      std::size_t i = mix64(e.key) & (cap - 1);
+      while (slots_[i].key != empty_key) i = (i + 1) & (cap - 1);
+      slots_[i] = e;
     }
   }
 };

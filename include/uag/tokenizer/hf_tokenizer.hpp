@@ -18,6 +18,13 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__unix__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 #include "uag/core/error.hpp"
 #include "uag/core/types.hpp"
 #include "uag/core/utf8.hpp"
@@ -53,11 +60,32 @@ class hf_tokenizer {
     std::filesystem::path json_path = path;
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) json_path = path / "tokenizer.json";
-    const std::string text = read_file(json_path);
     std::string config;
     const auto config_path = json_path.parent_path() / "tokenizer_config.json";
     if (std::filesystem::is_regular_file(config_path, ec)) config = read_file(config_path);
-    return from_json(text, config);
+#if defined(__unix__)
+    // Map the (large) tokenizer.json instead of copying it: the loader only reads it once.
+    const int fd = ::open(json_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        const auto size = static_cast<std::size_t>(st.st_size);
+        void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        ::close(fd);
+        if (p != MAP_FAILED) {
+          struct unmap {
+            void* p;
+            std::size_t n;
+            ~unmap() { ::munmap(p, n); }
+          } guard{p, size};
+          return from_json(std::string_view(static_cast<const char*>(p), size), config);
+        }
+      } else {
+        ::close(fd);
+      }
+    }
+#endif
+    return from_json(read_file(json_path), config);
   }
 
   /// @brief Ids of text. With add_special_tokens the post-processor adds its special tokens (BOS...).
@@ -172,10 +200,20 @@ class hf_tokenizer {
   static std::string read_file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);
     if (!f) throw uag::io_error("tokenizer.open", "cannot open '" + p.string() + "'");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) throw uag::io_error("tokenizer.read", "cannot read '" + p.string() + "'");
-    return std::move(ss).str();
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    f.seekg(0, std::ios::beg);
+    std::string text;
+    if (size > 0) {
+      text.resize(static_cast<std::size_t>(size));
+      f.read(text.data(), size);
+    } else {  // not seekable: read as a stream
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      text = std::move(ss).str();
+    }
+    if (f.bad() || (size > 0 && f.gcount() != size)) throw uag::io_error("tokenizer.read", "cannot read '" + p.string() + "'");
+    return text;
   }
 
   struct scratch {

@@ -36,12 +36,13 @@ inline const char* kind_name(kind k) noexcept {
 }
 
 struct node_data {
-  const char* ptr = nullptr;  // string: decoded value; number: literal text
+  const char* ptr = nullptr;  // string: decoded value; number: literal text; boolean: non-null for true
   std::uint32_t first = 0;    // array/object: index of the first child in document::children_;
                               // string/number: length of the text
-  std::uint32_t count = 0;    // array/object: number of children (objects store key, value pairs)
-  kind k = kind::null;
-  bool b = false;
+  std::uint32_t count_kind = 0;  // bits 0-28: array/object children (objects store key, value pairs); 29-31: kind
+  kind k() const noexcept { return static_cast<kind>(count_kind >> 29); }
+  std::uint32_t count() const noexcept { return count_kind & 0x1FFFFFFFu; }
+  bool b() const noexcept { return ptr != nullptr; }
   std::string_view text() const noexcept { return std::string_view(ptr, first); }
 };
 
@@ -130,7 +131,7 @@ class document {
 
   std::uint32_t new_node(kind k) {
     if (nodes_.size() >= 0xFFFFFFF0u) fail("too many values");
-    nodes_.push_back(node_data{nullptr, 0, 0, k, false});
+    nodes_.push_back(node_data{nullptr, 0, static_cast<std::uint32_t>(k) << 29});
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
 
@@ -146,7 +147,7 @@ class document {
         set_text(n, parse_string());
         return n;
       }
-      case 't': expect_word("true"); { auto n = new_node(kind::boolean); nodes_[n].b = true; return n; }
+      case 't': expect_word("true"); { auto n = new_node(kind::boolean); nodes_[n].ptr = src_.data(); return n; }
       case 'f': expect_word("false"); return new_node(kind::boolean);
       case 'n': expect_word("null"); return new_node(kind::null);
       default:
@@ -346,25 +347,27 @@ class document {
   void finish_children(std::uint32_t n, std::size_t base) {
     nodes_[n].first = static_cast<std::uint32_t>(children_.size());
     const std::size_t cnt = stack_.size() - base;
-    nodes_[n].count = static_cast<std::uint32_t>(nodes_[n].k == kind::object ? cnt / 2 : cnt);
+    const std::size_t members = nodes_[n].k() == kind::object ? cnt / 2 : cnt;
+    if (members >= 0x1FFFFFFFu) fail("too many members");
+    nodes_[n].count_kind |= static_cast<std::uint32_t>(members);
     children_.insert(children_.end(), stack_.begin() + static_cast<std::ptrdiff_t>(base), stack_.end());
     stack_.resize(base);
   }
 };
 
-inline kind value::type() const noexcept { return doc_->node(index_).k; }
-inline bool value::as_bool() const noexcept { return doc_->node(index_).b; }
+inline kind value::type() const noexcept { return doc_->node(index_).k(); }
+inline bool value::as_bool() const noexcept { return doc_->node(index_).b(); }
 inline std::string_view value::str() const noexcept {
   const auto& n = doc_->node(index_);
-  return (n.k == kind::string || n.k == kind::number) ? n.text() : std::string_view();
+  return (n.k() == kind::string || n.k() == kind::number) ? n.text() : std::string_view();
 }
 inline std::size_t value::size() const noexcept {
   const auto& n = doc_->node(index_);
-  return (n.k == kind::array || n.k == kind::object) ? n.count : 0;
+  return (n.k() == kind::array || n.k() == kind::object) ? n.count() : 0;
 }
 inline value value::at(std::size_t i) const noexcept {
   const auto& n = doc_->node(index_);
-  const std::uint32_t k = n.k == kind::object ? 2 * static_cast<std::uint32_t>(i) + 1 : static_cast<std::uint32_t>(i);
+  const std::uint32_t k = n.k() == kind::object ? 2 * static_cast<std::uint32_t>(i) + 1 : static_cast<std::uint32_t>(i);
   return value(doc_, doc_->child(n.first + k));
 }
 inline std::string_view value::key_at(std::size_t i) const noexcept {
@@ -372,14 +375,14 @@ inline std::string_view value::key_at(std::size_t i) const noexcept {
 }
 inline std::optional<value> value::find(std::string_view key) const noexcept {
   const auto& n = doc_->node(index_);
-  if (n.k != kind::object) return std::nullopt;
-  for (std::uint32_t i = 0; i < n.count; ++i)
+  if (n.k() != kind::object) return std::nullopt;
+  for (std::uint32_t i = 0; i < n.count(); ++i)
     if (doc_->node(doc_->child(n.first + 2 * i)).text() == key) return value(doc_, doc_->child(n.first + 2 * i + 1));
   return std::nullopt;
 }
 inline std::optional<std::int64_t> value::as_int() const noexcept {
   const auto& n = doc_->node(index_);
-  if (n.k != kind::number) return std::nullopt;
+  if (n.k() != kind::number) return std::nullopt;
   std::int64_t v = 0;
   const char* b = n.ptr;
   const char* e = b + n.first;
@@ -389,7 +392,7 @@ inline std::optional<std::int64_t> value::as_int() const noexcept {
 }
 inline std::optional<double> value::as_double() const noexcept {
   const auto& n = doc_->node(index_);
-  if (n.k != kind::number) return std::nullopt;
+  if (n.k() != kind::number) return std::nullopt;
   double v = 0;
   const char* b = n.ptr;
   const char* e = b + n.first;
