@@ -661,6 +661,10 @@ TEST(bridge_test, real_tokenizers_oracle_draft_acceptance) {
     for (const auto& text : texts) {
       if (!spells_exactly(target, text) || !spells_exactly(draft, text)) continue;
       const auto [a, p] = oracle_run(target, draft, text, 5);
+      if (std::getenv("UAG_BRIDGE_ORACLE")) {
+        const std::size_t nn = target.encode(text, false).size();
+        std::printf("  %s<-%s tokens %zu accepted %zu proposed %zu passes %zu  %s\n", tname.c_str(), dname.c_str(), nn, a, p, nn - a, show(text.substr(0, 60)).c_str());
+      }
       accepted += a;
       proposed += p;
       const std::size_t n = target.encode(text, false).size();

@@ -504,8 +504,13 @@ class TokenizerBridge {
       if (cfg_.hold_back == hold_back_policy::last_word) {
         std::size_t i = out.size() - 1;
         while (i > r_first && !word_start(enc_.bounds[j + (i - r_first)])) --i;
-        const std::int64_t word_bytes = enc_.bounds.back() - enc_.bounds[j + (i - r_first)];
-        if (i > first_out || word_bytes <= static_cast<std::int64_t>(cfg_.max_held_word_bytes)) cut = i;
+        if (i > first_out) {
+          cut = i;  // propose the complete words, keep the last one back
+        } else if (i == r_first && word_start(enc_.bounds[j])) {
+          // The new text is one word that starts at the committed end: wait for its end unless it is long.
+          const std::int64_t word_bytes = enc_.bounds.back() - enc_.bounds[j];
+          if (word_bytes <= static_cast<std::int64_t>(cfg_.max_held_word_bytes)) cut = i;
+        }  // else the word began in committed text (its first tokens are fixed): keep the last token back
       }
       out.resize(cut);
     }
