@@ -270,8 +270,20 @@ void feed_text(const TT& target, const DT& draft, const std::string& text, std::
   const std::size_t prefix = committed.size();
   std::size_t stalls = 0, max_run = 6;
   token_vector cands;
+  token_vector prev_ctx;
+  std::size_t prev_synced = 0;
   for (std::size_t step = 0; step < 4 * text.size() + 16; ++step) {
     const token_span ctx = bridge.sync_draft(committed);
+    // Resynchronisation is bounded: the context keeps all but at most draft_lookbehind of the ids that
+    // spelled the previously committed text, so the draft cache is cropped only near its end.
+    const auto keep = static_cast<std::size_t>(std::mismatch(prev_ctx.begin(), prev_ctx.end(), ctx.begin(), ctx.end()).first - prev_ctx.begin());
+    if (keep + bridge.config().draft_lookbehind < prev_synced) {
+      ADD_FAILURE() << label << ": resync dropped " << prev_synced - keep << " draft ids at step " << step;
+      ++st.failures;
+      return;
+    }
+    prev_ctx.assign(ctx.begin(), ctx.end());
+    prev_synced = ctx.size();
     const std::string done_text = std::string(bridge.committed_text());
     if (bridge.draft_text() != done_text) {
       ADD_FAILURE() << label << ": draft context spells a different text than the committed target ids";
