@@ -79,10 +79,37 @@ std::string show(const uag::token_vector& ids) { return nlohmann::json(ids).dump
 // ---------------------------------------------------------------------------------------------------------
 // Parity with HF tokenizers on the corpus.
 
-class parity : public ::testing::TestWithParam<std::string> {};
+// One test per tokenizer (ctest runs each test in its own process, so each loads its tokenizer once):
+// parity, then the properties below.
+void corpus_matches_hf_tokenizers(const std::string& name);
+void streaming_detokenizer_concatenation_equals_decode(const std::string& name);
+void token_bytes_concatenate_to_the_text(const std::string& name);
+void token_strings_and_ids_round_trip(const std::string& name);
 
-TEST_P(parity, corpus_matches_hf_tokenizers) {
-  const std::string name = GetParam();
+class real : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(real, parity_with_hf_tokenizers_and_properties) {
+  {
+    SCOPED_TRACE("parity");
+    corpus_matches_hf_tokenizers(GetParam());
+  }
+  {
+    SCOPED_TRACE("streaming");
+    streaming_detokenizer_concatenation_equals_decode(GetParam());
+  }
+  {
+    SCOPED_TRACE("token_bytes");
+    token_bytes_concatenate_to_the_text(GetParam());
+  }
+  {
+    SCOPED_TRACE("token strings");
+    token_strings_and_ids_round_trip(GetParam());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(tokenizer_test, real, ::testing::ValuesIn(k_names), [](const auto& info) { return info.param; });
+
+void corpus_matches_hf_tokenizers(const std::string& name) {
   const auto* tok = real_tokenizer(name);
   ASSERT_NE(tok, nullptr);
   const auto texts = corpus();
@@ -116,16 +143,11 @@ TEST_P(parity, corpus_matches_hf_tokenizers) {
   EXPECT_EQ(mismatches[0] + mismatches[1] + mismatches[2] + mismatches[3], 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(tokenizer_test, parity, ::testing::ValuesIn(k_names),
-                         [](const auto& info) { return info.param; });
-
 // ---------------------------------------------------------------------------------------------------------
 // Properties on the real tokenizers.
 
-class real : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(real, streaming_detokenizer_concatenation_equals_decode) {
-  const auto* tok = real_tokenizer(GetParam());
+void streaming_detokenizer_concatenation_equals_decode(const std::string& name) {
+  const auto* tok = real_tokenizer(name);
   ASSERT_NE(tok, nullptr);
   std::mt19937 rng(1234);
   const auto texts = corpus();
@@ -152,13 +174,13 @@ TEST_P(real, streaming_detokenizer_concatenation_equals_decode) {
         out += piece;
       }
       out += stream.flush();
-      ASSERT_EQ(out, tok->decode(ids, skip)) << GetParam() << " ids " << show(ids) << " skip " << skip;
+      ASSERT_EQ(out, tok->decode(ids, skip)) << name << " ids " << show(ids) << " skip " << skip;
     }
   }
 }
 
-TEST_P(real, token_bytes_concatenate_to_the_text_for_byte_level_tokenizers) {
-  const auto* tok = real_tokenizer(GetParam());
+void token_bytes_concatenate_to_the_text(const std::string& name) {
+  const auto* tok = real_tokenizer(name);
   ASSERT_NE(tok, nullptr);
   const auto texts = corpus();
   int checked = 0;
@@ -172,20 +194,20 @@ TEST_P(real, token_bytes_concatenate_to_the_text_for_byte_level_tokenizers) {
     }
     if (has_added) continue;
     // Byte-level tokenizers without a normalizer reproduce the text exactly; the others after their decode.
-    if (GetParam() == "llama3" || GetParam() == "gpt4o" || GetParam() == "deepseek_v3") {
-      EXPECT_EQ(bytes, texts[i]) << GetParam() << " line " << i + 1;
-    } else if (GetParam() == "llama2") {
+    if (name == "llama3" || name == "gpt4o" || name == "deepseek_v3") {
+      EXPECT_EQ(bytes, texts[i]) << name << " line " << i + 1;
+    } else if (name == "llama2") {
       EXPECT_EQ(bytes.substr(bytes.empty() ? 0 : 1), tok->decode(ids, false)) << "line " << i + 1;  // Strip drops 1 space
     } else {
-      EXPECT_EQ(bytes, tok->decode(ids, false)) << GetParam() << " line " << i + 1;
+      EXPECT_EQ(bytes, tok->decode(ids, false)) << name << " line " << i + 1;
     }
     ++checked;
   }
   EXPECT_GT(checked, 100);
 }
 
-TEST_P(real, token_strings_and_ids_round_trip) {
-  const auto* tok = real_tokenizer(GetParam());
+void token_strings_and_ids_round_trip(const std::string& name) {
+  const auto* tok = real_tokenizer(name);
   ASSERT_NE(tok, nullptr);
   int n = 0;
   for (uag::token_id id = 0; id < static_cast<uag::token_id>(tok->vocab_size()); id += 97) {
@@ -200,26 +222,14 @@ TEST_P(real, token_strings_and_ids_round_trip) {
   EXPECT_FALSE(tok->token_to_id("this is surely not a token \x01\x02").has_value());
 }
 
-TEST_P(real, fingerprint_is_stable_and_distinguishes) {
-  const auto* tok = real_tokenizer(GetParam());
-  ASSERT_NE(tok, nullptr);
-  const auto again = uag::hf_tokenizer::from_file(cache_dir() / GetParam());
-  EXPECT_EQ(tok->fingerprint(), again.fingerprint());
-  for (const auto& other : k_names) {
-    if (other == GetParam()) continue;
-    const auto* o = real_tokenizer(other);
-    ASSERT_NE(o, nullptr);
-    EXPECT_NE(tok->fingerprint(), o->fingerprint()) << GetParam() << " vs " << other;
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(tokenizer_test, real, ::testing::ValuesIn(k_names), [](const auto& info) { return info.param; });
-
-TEST(tokenizer_test, special_ids_of_real_tokenizers) {
+TEST(tokenizer_test, special_ids_and_fingerprints_of_real_tokenizers) {
   const auto* llama2 = real_tokenizer("llama2");
   const auto* qwen3 = real_tokenizer("qwen3");
   ASSERT_NE(llama2, nullptr);
   ASSERT_NE(qwen3, nullptr);
+  // Loading the same files again gives the same fingerprint; another tokenizer another one.
+  EXPECT_EQ(uag::hf_tokenizer::from_file(cache_dir() / "llama2").fingerprint(), llama2->fingerprint());
+  EXPECT_NE(llama2->fingerprint(), qwen3->fingerprint());
   // Values as written in their tokenizer.json / tokenizer_config.json.
   EXPECT_EQ(llama2->bos_id(), llama2->token_to_id("<s>"));
   EXPECT_EQ(llama2->eos_id(), llama2->token_to_id("</s>"));
