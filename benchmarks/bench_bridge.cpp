@@ -4,6 +4,9 @@
 // target accepts the candidates that match its own encoding, then adds its own token. Each step is
 // timed alone; counters: median_us and p99_us per step (the per-iteration time is their mean).
 // With a bounded window the figures at 100 and 4000 tokens should be the same.
+// target_forward: one decode pass (one token, all logits, 128 cached) of the reference transformer with
+// bench_model's shape (Llama, 41 M parameters, float32), in the same run: bridge µs / forward µs is the
+// bridge's share of a target pass.
 // Needs the six tokenizers in the cache (tests/data/tokenizers/fetch_tokenizers.sh).
 // Run: build/bin/bench_bridge
 #include <benchmark/benchmark.h>
@@ -22,6 +25,7 @@
 
 #include "support/bridge_emulation.hpp"
 #include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/model/transformer.hpp"
 #include "uag/tokenizer/hf_tokenizer.hpp"
 
 namespace {
@@ -123,6 +127,34 @@ void bridge_step(benchmark::State& state, const std::string& target_name, const 
   }
   state.counters["accept_rate"] = proposed ? double(accepted) / double(proposed) : 0.0;
 }
+
+void target_forward(benchmark::State& state) {
+  uag::model_config c;
+  c.architecture_name = "LlamaForCausalLM";
+  c.arch = uag::architecture::llama;
+  c.vocab_size = 32000;
+  c.hidden_size = 512;
+  c.intermediate_size = 1536;
+  c.n_layers = 8;
+  c.n_heads = 8;
+  c.n_kv_heads = 4;
+  c.head_dim = 64;
+  c.max_position_embeddings = 2048;
+  c.rms_norm_eps = 1e-5;
+  c.tie_word_embeddings = true;
+  c.sliding_layers.assign(c.n_layers, false);
+  uag::transformer m(c, uag::random_weights(c, 1), {.max_context = 1024, .weights = uag::weight_format::f32});
+  std::vector<uag::token_id> prompt(128);
+  for (std::size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<uag::token_id>((7919 * (i + 1)) % 32000);
+  m.forward(prompt, 0);
+  const std::vector<uag::token_id> one{3};
+  for (auto _ : state) {
+    auto l = m.forward(one);
+    benchmark::DoNotOptimize(l.data);
+    m.truncate(prompt.size());
+  }
+}
+BENCHMARK(target_forward)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void register_all() {
   const std::vector<std::pair<std::string, std::string>> pairs{
