@@ -157,8 +157,11 @@ void target_forward(benchmark::State& state) {
 BENCHMARK(target_forward)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void register_all() {
+  // (target, draft): the twelve ordered pairs of the bridge tests.
   const std::vector<std::pair<std::string, std::string>> pairs{
-      {"llama3", "llama2"}, {"llama2", "llama3"}, {"gemma3", "gpt4o"}, {"qwen3", "gemma3"}, {"deepseek_v3", "qwen3"}};
+      {"llama2", "llama3"}, {"llama3", "llama2"}, {"gemma3", "gpt4o"},       {"gpt4o", "gemma3"},
+      {"qwen3", "llama3"},  {"llama3", "qwen3"},  {"deepseek_v3", "qwen3"},  {"qwen3", "gemma3"},
+      {"gemma3", "llama2"}, {"llama2", "gemma3"}, {"gpt4o", "deepseek_v3"}, {"deepseek_v3", "llama2"}};
   for (const auto& pair : pairs)
     for (long ctx : {100L, 4000L}) {
       const std::string t = pair.first, d = pair.second;  // clang 14: no capture of structured bindings
