@@ -393,7 +393,6 @@ class TokenizerBridge {
     enc_.ids.reserve(256);
     enc_.bounds.reserve(257);
     enc_.text.reserve(1024);
-    pass_.reserve(n);
   }
 
   /// @brief Forgets the sequence (new prompt).
@@ -402,17 +401,18 @@ class TokenizerBridge {
     d_.clear();
     for (token_id id : df_.leading_specials()) d_.push(df_, id);
     d_committed_ = d_.size();
-    pass_.clear();
+    pass_ = {};
   }
 
   /// @brief The draft ids that spell committed (the draft context), after incorporating the target ids
-  /// committed since the last call. The span stays valid until the next call on the bridge.
+  /// committed since the last call. The span stays valid until the next call on the bridge (fast path:
+  /// it is committed itself).
   /// requires: committed extends the committed ids of the previous call (otherwise the bridge restarts
   /// from scratch: O(context)). cost: O(new ids + window).
   token_span sync_draft(token_span committed) {
-    if (same_) {
-      pass_.assign(committed.begin(), committed.end());
-      return pass_;
+    if (same_) {  // the draft context is the committed ids themselves: no copy, O(1)
+      pass_ = committed;
+      return committed;
     }
     const std::size_t seen = t_.size();
     if (committed.size() < seen || (seen > 0 && committed[seen - 1] != t_.ids[seen - 1])) {
@@ -648,7 +648,7 @@ class TokenizerBridge {
   std::string window_;                    // re-encoding window (reused)
   detail::window_encoding enc_;           // re-encoding result (reused)
   token_vector greedy_;                   // greedy fallback ids (reused)
-  token_vector pass_;                     // fast path: the draft context is the committed ids
+  token_span pass_;                       // fast path: the committed ids of the last sync_draft
 };
 
 }  // namespace uag
