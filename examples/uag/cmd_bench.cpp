@@ -37,7 +37,9 @@ cost per token / target cost per pass) and g (mean draft length).
   --configs LIST       comma-separated among g1..g16 (static draft length), heuristic,
                        confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive)
   --json OUT           write the results as JSON
-  --svg OUT            draw speedup versus draft length and acceptance by draft position)";
+  --svg OUT            draw speedup versus draft length and acceptance by draft position
+  --threads N          threads for the target (default 0 = all cores)
+  --draft-threads N    threads for the draft (default 1; 0 = all cores))";
 
 struct bench_config {
   std::string name;
@@ -177,6 +179,7 @@ int bench_main(std::vector<std::string> argv) {
   if (cfgs.empty()) throw usage_error("--configs is empty");
   const auto json_out = a.take("json");
   const auto svg_out = a.take("svg");
+  const thread_flags threads = take_thread_flags(a);
   a.finish();
 
   std::vector<std::string> prompts;
@@ -195,8 +198,8 @@ int bench_main(std::vector<std::string> argv) {
   }
   if (prompts.empty()) throw uag::input_error("cli.prompts", *prompts_path + " holds no prompts");
 
-  pretrained target = load_pretrained(target_dir);
-  pretrained draft_model = load_pretrained(draft_dir);
+  pretrained target = load_pretrained(target_dir, threads.target);
+  pretrained draft_model = load_pretrained(draft_dir, threads.draft);
   uag::bridged_draft_config dcfg;
   dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
   pretrained_draft draft(draft_model, target.tokenizer(), dcfg);

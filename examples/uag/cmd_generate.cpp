@@ -30,7 +30,9 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
   --mode greedy|slem|tli verification: greedy (requires T = 0), exact-match sampling, or
                          token-level intersection with speculative sampling (default: greedy
                          when T = 0, else tli)
-  --json                 print one JSON object {"text", "target_ids", "stats"} instead of streaming)";
+  --json                 print one JSON object {"text", "target_ids", "stats"} instead of streaming
+  --threads N            threads for the target (default 0 = all cores)
+  --draft-threads N      threads for the draft (default 1; 0 = all cores))";
 
 nlohmann::json stats_json(const uag::generation_stats& s) {
   return {{"prompt_tokens", s.prompt_tokens},   {"new_tokens", s.new_tokens},
@@ -97,15 +99,16 @@ int generate_main(std::vector<std::string> argv) {
   if (mode != cli_mode::greedy && cfg.sampling.greedy()) throw usage_error("--mode slem/tli need --temperature > 0");
   cfg.verifier = mode == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
   const bool json = a.flag("json");
+  const thread_flags threads = take_thread_flags(a);
   a.finish();
   const std::string prompt = prompt_text ? *prompt_text : read_text_file(*prompt_file);
 
-  pretrained target = load_pretrained(target_dir);
+  pretrained target = load_pretrained(target_dir, threads.target);
   if (no_draft) {
     uag::baseline_generator<pretrained> gen(target, cfg);
     return run_generation(gen, prompt, json);
   }
-  pretrained draft_model = load_pretrained(draft_dir);
+  pretrained draft_model = load_pretrained(draft_dir, threads.draft);
   uag::bridged_draft_config dcfg;
   dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
   pretrained_draft draft(draft_model, target.tokenizer(), dcfg);

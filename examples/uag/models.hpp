@@ -25,11 +25,21 @@ inline std::filesystem::path bundled_models_dir() {
   return std::filesystem::path(UAG_SOURCE_DIR) / "examples" / "models";
 }
 
-inline pretrained load_pretrained(const std::filesystem::path& dir) {
+/// n_threads: OpenMP threads for this model's kernels (0 = all cores).
+inline pretrained load_pretrained(const std::filesystem::path& dir, int n_threads = 0) {
   if (!std::filesystem::is_directory(dir))
     throw uag::io_error("cli.model_dir", "model folder '" + dir.string() + "' does not exist");
-  return pretrained(uag::transformer::from_folder(dir), uag::hf_tokenizer::from_file(dir));
+  uag::transformer_options opt;
+  opt.n_threads = n_threads;
+  return pretrained(uag::transformer::from_folder(dir, opt), uag::hf_tokenizer::from_file(dir));
 }
+
+/// --threads / --draft-threads: 0 = all cores.
+struct thread_flags {
+  int target = 0;
+  int draft = 1;  // a small draft is latency-bound: OpenMP fork/join per matmul costs more than it saves
+};
+
 
 inline std::size_t parse_size(const std::string& flag, const std::string& v, std::size_t lo, std::size_t hi) {
   std::size_t pos = 0;
@@ -67,6 +77,13 @@ inline cli_mode parse_mode(const std::string& v) {
   if (v == "slem") return cli_mode::slem;
   if (v == "tli") return cli_mode::tli;
   throw usage_error("--mode must be greedy, slem or tli, got '" + v + "'");
+}
+
+inline thread_flags take_thread_flags(args& a) {
+  thread_flags t;
+  if (auto v = a.take("threads")) t.target = static_cast<int>(parse_size("threads", *v, 0, 1024));
+  if (auto v = a.take("draft-threads")) t.draft = static_cast<int>(parse_size("draft-threads", *v, 0, 1024));
+  return t;
 }
 
 inline std::string read_text_file(const std::filesystem::path& p) {
