@@ -52,10 +52,11 @@ inline std::uint64_t mix64(std::uint64_t x) noexcept {
 /// place in the arena and the id, so a lookup touches one slot and (on a tag hit) the key bytes.
 class string_id_map {
  public:
-  void reserve(std::size_t n) {
+  void reserve(std::size_t n, std::size_t key_bytes = 0) {
     std::size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
     if (cap > slots_.size()) rehash(cap);
+    arena_.reserve(key_bytes);
   }
   std::size_t size() const noexcept { return size_; }
 
@@ -109,6 +110,8 @@ class string_id_map {
   std::string_view view(const slot& e) const noexcept { return std::string_view(arena_).substr(e.off, e.len); }
   void rehash(std::size_t cap) {
     std::vector<slot> old = std::move(slots_);
+    slots_.reserve(cap);
+    advise_huge_pages(slots_.data(), cap * sizeof(slot));
     slots_.assign(cap, slot{0, 0, 0, 0});
     for (const slot& e : old) {
       if (e.tag == 0) continue;
@@ -165,6 +168,8 @@ class merge_map {
   }
   void rehash(std::size_t cap) {
     std::vector<slot> old = std::move(slots_);
+    slots_.reserve(cap);
+    advise_huge_pages(slots_.data(), cap * sizeof(slot));
     slots_.assign(cap, slot{empty_key, {0, 0}});
     for (const slot& e : old) {
       if (e.key == empty_key) continue;
@@ -210,7 +215,9 @@ class bpe_model {
     const auto vocab = cfg::req(m, "vocab", path);
     if (!vocab.is_object()) cfg::type_error(path + ".vocab", "an object", vocab);
     const std::size_t n = vocab.size();
-    b.vocab_.reserve(n);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += vocab.key_at(i).size();
+    b.vocab_.reserve(n, total);
     std::int64_t max_id = -1;
     std::vector<std::pair<token_id, std::uint32_t>> by_id;
     by_id.reserve(n);
@@ -228,8 +235,6 @@ class bpe_model {
     b.size_ = static_cast<std::size_t>(max_id + 1);
     b.offsets_.assign(b.size_ + 1, 0);
     b.present_.assign(b.size_, 0);
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) total += vocab.key_at(i).size();
     b.strings_.reserve(total);
     std::sort(by_id.begin(), by_id.end());
     std::size_t k = 0;
@@ -312,6 +317,8 @@ class bpe_model {
           throw uag::tokenizer_error("tokenizer.merge", "merge '" + std::string(p.left) + " " + std::string(p.right) + "' makes '" +
                                                            std::string(m) + "', which is not in the vocab");
         b.merges_.put(p.a, p.c, {static_cast<std::uint32_t>(base + k), *nid});
+        b.merges_hash_ = detail::mix64(b.merges_hash_ ^ ((static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.a)) << 32) |
+                                                         static_cast<std::uint32_t>(p.c))) + base + k;
       }
     }
     b.merge_count_ = merges.size();
@@ -324,6 +331,8 @@ class bpe_model {
   /// @brief Number of vocab entries (HF's BPE::get_vocab_size; differs from size() when ids have gaps).
   std::size_t entry_count() const noexcept { return vocab_.size(); }
   std::size_t merge_count() const noexcept { return merge_count_; }
+  /// @brief Hash of the merges as (left id, right id) in rank order.
+  std::uint64_t merges_hash() const noexcept { return merges_hash_; }
   bool has_id(token_id id) const noexcept { return id >= 0 && static_cast<std::size_t>(id) < size_ && present_[static_cast<std::size_t>(id)]; }
   std::string_view token(token_id id) const noexcept {
     const auto i = static_cast<std::size_t>(id);
@@ -404,6 +413,7 @@ class bpe_model {
   std::vector<std::uint8_t> present_;   // (size_) 1 where the id is in the vocab
   std::size_t size_ = 0;
   std::size_t merge_count_ = 0;
+  std::uint64_t merges_hash_ = 0x6A09E667F3BCC908ull;
   std::optional<std::string> unk_token_;
   std::string prefix_, suffix_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;

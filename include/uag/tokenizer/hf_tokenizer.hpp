@@ -70,7 +70,11 @@ class hf_tokenizer {
       struct stat st {};
       if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         const auto size = static_cast<std::size_t>(st.st_size);
+#if defined(MAP_POPULATE)
+        void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);  // one fault, not 8k
+#else
         void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+#endif
         ::close(fd);
         if (p != MAP_FAILED) {
           struct unmap {
@@ -474,19 +478,7 @@ class hf_tokenizer {
     mix(canon);
     mix(strings_);
     mix(std::string_view(reinterpret_cast<const char*>(string_offsets_.data()), string_offsets_.size() * sizeof(std::uint32_t)));
-    if (m) {
-      if (auto merges = m->find("merges")) {
-        std::string ms;
-        ms.reserve(merges->size() * 8);
-        for (std::size_t i = 0; i < merges->size(); ++i) {
-          const auto e = merges->at(i);
-          if (e.is_string()) { ms += e.str(); }
-          else { ms += e.at(0).str(); ms += ' '; ms += e.at(1).str(); }
-          ms += '\n';
-        }
-        mix(ms);
-      }
-    }
+    h = detail::mix64(h ^ model_.merges_hash()) + 0x9E3779B97F4A7C15ull;
     fingerprint_ = h;
   }
 };
