@@ -853,3 +853,46 @@ TEST(bridge_test, real_tokenizers_invalid_draft_bytes_give_no_candidates) {
   EXPECT_EQ(b.draft_text(), "Hello world");
 }
 #endif
+
+#if UAG_TEST_HAVE_HF
+// Random draft ids (byte fragments, invalid UTF-8, specials) and random target tokens of its own: the
+// bridge never throws, candidates always spell a prefix of the drafted text, and after every resync the
+// draft context spells the committed text exactly.
+TEST(bridge_test, real_tokenizers_random_ids_keep_the_invariants) {
+  for (const auto& [tname, dname] : std::vector<std::pair<std::string, std::string>>{
+           {"llama2", "gpt4o"}, {"gemma3", "llama3"}, {"deepseek_v3", "llama2"}, {"gpt4o", "gemma3"}}) {
+    const auto& target = real(tname);
+    const auto& draft = real(dname);
+    TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> b(target, draft);
+    std::mt19937_64 rng(11);
+    token_vector committed = target.encode("Start:", true);
+    token_vector cands;
+    std::size_t total = 0;
+    for (int step = 0; step < 300; ++step) {
+      b.sync_draft(committed);
+      ASSERT_EQ(b.draft_text(), b.committed_text()) << tname << " <- " << dname << " step " << step;
+      const std::string before = std::string(b.committed_text());
+      token_vector run;
+      for (std::size_t n = 1 + rng() % 6; run.size() < n;) {
+        // mostly ordinary text tokens, sometimes any id at all
+        const token_id id = rng() % 4 == 0 ? static_cast<token_id>(rng() % draft.vocab_size())
+                                           : draft.encode(rng() % 2 ? " word" : "字", false).front();
+        run.push_back(id);
+      }
+      cands.clear();
+      ASSERT_NO_THROW(b.to_target(run, cands, rng() % 4 == 0));
+      const std::string drafted = std::string(b.draft_text().substr(before.size()));
+      committed.insert(committed.end(), cands.begin(), cands.end());
+      total += cands.size();
+      const std::string now = run_text(target, token_span(committed));
+      const std::string proposed = now.substr(std::min(before.size(), now.size()));
+      EXPECT_EQ(drafted.compare(0, proposed.size(), proposed), 0)
+          << tname << " <- " << dname << " step " << step << ": candidates " << show(proposed) << " drafted " << show(drafted);
+      // the target's own token: usually plain text, sometimes any id (specials, byte fragments)
+      committed.push_back(rng() % 5 == 0 ? static_cast<token_id>(rng() % target.vocab_size())
+                                         : target.encode(" ok", false).back());
+    }
+    EXPECT_GT(total, 100u) << tname << " <- " << dname;
+  }
+}
+#endif
