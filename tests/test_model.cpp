@@ -256,6 +256,22 @@ TEST(model_test, out_of_vocab_ids_context_overflow_and_bad_truncate_are_input_er
   EXPECT_EQ(m.n_cached(), 3u);
 }
 
+TEST(model_test, weights_or_config_built_in_code_are_checked) {
+  auto c = uag::model_config::from_file(models_dir / "llama" / "config.json");
+  auto w = uag::random_weights(c, 1);
+  w.layers[1].w_down.resize(3, 3);
+  EXPECT_THROW(uag::transformer(c, std::move(w)), uag::format_error);
+  auto bad = c;
+  bad.sliding_layers.clear();
+  EXPECT_THROW(uag::transformer(bad, uag::random_weights(c, 1)), uag::config_error);
+  bad = c;
+  bad.n_kv_heads = 3;
+  EXPECT_THROW(uag::transformer(bad, uag::random_weights(c, 1)), uag::config_error);
+  uag::transformer ok(c, uag::random_weights(c, 1), {.max_context = 8});
+  EXPECT_FALSE(ok.bf16_weights());  // random weights are float32
+  EXPECT_EQ(ok.forward(std::vector<uag::token_id>{1, 2}).rows, 2u);
+}
+
 TEST(model_test, config_is_read_per_architecture) {
   auto llama3 = uag::model_config::from_file(models_dir / "llama3_rope" / "config.json");
   EXPECT_EQ(llama3.rope.type, uag::rope_kind::llama3);

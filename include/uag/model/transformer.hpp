@@ -395,6 +395,13 @@ class transformer {
 
   void check_shapes() const {
     const auto& c = config_;
+    // A config built in code skips from_json's validation: check what indexing relies on.
+    if (c.vocab_size == 0 || c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0 || c.n_kv_heads == 0 ||
+        c.n_heads % c.n_kv_heads != 0 || c.head_dim == 0 || c.head_dim % 2 != 0 || c.intermediate_size == 0)
+      throw config_error("model.config", "inconsistent model_config (zero size, odd head_dim, or n_heads not a multiple of n_kv_heads)");
+    if (c.sliding_layers.size() != c.n_layers)
+      throw config_error("model.config", "model_config.sliding_layers has " + std::to_string(c.sliding_layers.size()) +
+                                             " entries for " + std::to_string(c.n_layers) + " layers");
     const auto h = static_cast<Eigen::Index>(c.hidden_size), q = static_cast<Eigen::Index>(c.q_dim()),
                kv = static_cast<Eigen::Index>(c.kv_dim()), im = static_cast<Eigen::Index>(c.intermediate_size),
                v = static_cast<Eigen::Index>(c.vocab_size), hd = static_cast<Eigen::Index>(c.head_dim);
