@@ -144,6 +144,10 @@ class merge_map {
     if (slots_[i].key == empty_key) ++size_;
     slots_[i] = {k, v};
   }
+  /// @brief Prefetches the slot where (a, b) starts probing (batch inserts overlap cache misses).
+  void prefetch(token_id a, token_id b) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[mix64(key(a, b)) & (slots_.size() - 1)]);
+  }
   const value_type* find(token_id a, token_id b) const noexcept {
     if (slots_.empty()) return nullptr;
     const std::uint64_t k = key(a, b);
@@ -255,13 +259,14 @@ class bpe_model {
     // merges
     const auto merges = cfg::req_array(m, "merges", path);
     b.merges_.reserve(merges.size());
+    b.merge_capacity_hint_ = merges.size();
     // In batches: hash and prefetch every key of the batch before probing, so cache misses overlap.
     constexpr std::size_t batch = 64;
     struct pending {
       std::string_view left, right;
       std::uint64_t hl, hr, hm;
       std::uint32_t moff, mlen;
-      token_id a, c;
+      token_id a, c, nid;
     };
     std::vector<pending> pend(batch);
     std::string merged;
@@ -310,13 +315,18 @@ class bpe_model {
       for (std::size_t k = 0; k < cnt; ++k)
         pend[k].hm = b.vocab_.prefetch(std::string_view(merged).substr(pend[k].moff, pend[k].mlen));
       for (std::size_t k = 0; k < cnt; ++k) {
-        const auto& p = pend[k];
+        auto& p = pend[k];
         const std::string_view m = std::string_view(merged).substr(p.moff, p.mlen);
         const auto nid = b.vocab_.find_hashed(m, p.hm);
         if (!nid)
           throw uag::tokenizer_error("tokenizer.merge", "merge '" + std::string(p.left) + " " + std::string(p.right) + "' makes '" +
                                                            std::string(m) + "', which is not in the vocab");
-        b.merges_.put(p.a, p.c, {static_cast<std::uint32_t>(base + k), *nid});
+        p.nid = *nid;
+        if (b.merges_.size() + cnt < b.merge_capacity_hint_) b.merges_.prefetch(p.a, p.c);
+      }
+      for (std::size_t k = 0; k < cnt; ++k) {
+        const auto& p = pend[k];
+        b.merges_.put(p.a, p.c, {static_cast<std::uint32_t>(base + k), p.nid});
         b.merges_hash_ = detail::mix64(b.merges_hash_ ^ ((static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.a)) << 32) |
                                                          static_cast<std::uint32_t>(p.c))) + base + k;
       }
@@ -414,6 +424,7 @@ class bpe_model {
   std::size_t size_ = 0;
   std::size_t merge_count_ = 0;
   std::uint64_t merges_hash_ = 0x6A09E667F3BCC908ull;
+  std::size_t merge_capacity_hint_ = 0;  // merges reserved for (prefetching is pointless across a rehash)
   std::optional<std::string> unk_token_;
   std::string prefix_, suffix_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
