@@ -134,6 +134,32 @@ TEST_P(model_parity_test, token_by_token_equals_full_forward) {
   EXPECT_LE(d, 1e-5f);
 }
 
+// Lossless greedy verification needs more than closeness: a row's logits must not depend on how many
+// rows share the pass (else a near-tie could flip between the baseline and a verification batch).
+TEST_P(model_parity_test, verification_batches_are_bit_identical_to_single_token_passes) {
+  const reference ref = load_reference(GetParam());
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  for (int threads : {1, 2}) {
+    uag::transformer_options opt;
+    opt.n_threads = threads;
+    auto m = uag::transformer::from_folder(models_dir / GetParam(), opt);
+    std::vector<std::vector<float>> single;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto row = m.forward(std::span<const uag::token_id>(&all[i], 1));
+      single.emplace_back(row.data, row.data + row.cols);
+    }
+    const std::size_t start = ref.input.size();
+    for (std::size_t k : {2u, 3u, 5u, 8u, 9u}) {
+      m.truncate(start);
+      const auto rows = m.forward(std::span<const uag::token_id>(&all[start], k));
+      for (std::size_t r = 0; r < k; ++r)
+        ASSERT_EQ(0, std::memcmp(rows.data + r * rows.cols, single[start + r].data(), rows.cols * sizeof(float)))
+            << "row " << r << " of a " << k << "-token pass, " << threads << " threads";
+    }
+  }
+}
+
 TEST_P(model_parity_test, truncate_then_forward_equals_fresh_forward) {
   const reference ref = load_reference(GetParam());
   auto m = uag::transformer::from_folder(models_dir / GetParam());
