@@ -49,7 +49,8 @@ inline std::uint64_t mix64(std::uint64_t x) noexcept {
 }
 
 /// @brief string -> id, open addressing; keys stored in one arena. A slot holds a hash tag, the key's
-/// place in the arena and the id, so a lookup touches one slot and (on a tag hit) the key bytes.
+/// length, its first 8 bytes and its place in the arena, so a lookup of a key of at most 8 bytes (most
+/// tokens) touches only its slot, and longer keys touch the arena only on a full prefix match.
 class string_id_map {
  public:
   void reserve(std::size_t n, std::size_t key_bytes = 0) {
@@ -61,16 +62,18 @@ class string_id_map {
   std::size_t size() const noexcept { return size_; }
 
   /// @brief Inserts key -> id; returns false (and changes nothing) if key is present.
-  bool insert(std::string_view key, token_id id) {
+  bool insert(std::string_view key, token_id id) { return insert_hashed(key, hash_bytes(key), id); }
+
+  bool insert_hashed(std::string_view key, std::uint64_t h, token_id id) {
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    const std::uint64_t h = hash_bytes(key);
     const std::uint32_t tag = tag_of(h);
+    const std::uint64_t pre = prefix_of(key);
     std::size_t i = h & (slots_.size() - 1);
     while (slots_[i].tag != 0) {
-      if (slots_[i].tag == tag && view(slots_[i]) == key) return false;
+      if (same(slots_[i], tag, pre, key)) return false;
       i = (i + 1) & (slots_.size() - 1);
     }
-    slots_[i] = {tag, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(key.size()), id};
+    slots_[i] = {tag, static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(arena_.size()), id, pre};
     arena_.append(key);
     ++size_;
     return true;
@@ -88,9 +91,10 @@ class string_id_map {
   std::optional<token_id> find_hashed(std::string_view key, std::uint64_t h) const noexcept {
     if (slots_.empty()) return std::nullopt;
     const std::uint32_t tag = tag_of(h);
+    const std::uint64_t pre = prefix_of(key);
     std::size_t i = h & (slots_.size() - 1);
     while (slots_[i].tag != 0) {
-      if (slots_[i].tag == tag && view(slots_[i]) == key) return slots_[i].id;
+      if (same(slots_[i], tag, pre, key)) return slots_[i].id;
       i = (i + 1) & (slots_.size() - 1);
     }
     return std::nullopt;
@@ -99,20 +103,30 @@ class string_id_map {
  private:
   struct slot {
     std::uint32_t tag;  // high hash bits, never 0; 0 marks an empty slot
-    std::uint32_t off, len;
+    std::uint32_t len, off;
     token_id id;
+    std::uint64_t prefix;  // first 8 bytes of the key, zero padded
   };
   std::vector<slot> slots_;
   std::string arena_;
   std::size_t size_ = 0;
 
   static std::uint32_t tag_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32) | 1u; }
+  static std::uint64_t prefix_of(std::string_view key) noexcept {
+    std::uint64_t v = 0;
+    std::memcpy(&v, key.data(), key.size() < 8 ? key.size() : 8);
+    return v;
+  }
+  bool same(const slot& e, std::uint32_t tag, std::uint64_t pre, std::string_view key) const noexcept {
+    if (e.tag != tag || e.len != key.size() || e.prefix != pre) return false;
+    return key.size() <= 8 || std::memcmp(arena_.data() + e.off + 8, key.data() + 8, key.size() - 8) == 0;
+  }
   std::string_view view(const slot& e) const noexcept { return std::string_view(arena_).substr(e.off, e.len); }
   void rehash(std::size_t cap) {
     std::vector<slot> old = std::move(slots_);
     slots_.reserve(cap);
     advise_huge_pages(slots_.data(), cap * sizeof(slot));
-    slots_.assign(cap, slot{0, 0, 0, 0});
+    slots_.assign(cap, slot{0, 0, 0, 0, 0});
     for (const slot& e : old) {
       if (e.tag == 0) continue;
       std::size_t i = hash_bytes(view(e)) & (cap - 1);
@@ -225,16 +239,22 @@ class bpe_model {
     std::int64_t max_id = -1;
     std::vector<std::pair<token_id, std::uint32_t>> by_id;
     by_id.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto idv = vocab.at(i);
-      const std::string_view tok = vocab.key_at(i);
-      auto iv = idv.as_int();
-      if (!iv || *iv < 0 || *iv > max_token_id) (void)cfg::as_int(idv, path + ".vocab['" + std::string(tok) + "']", 0, max_token_id);
-      const std::int64_t id = *iv;
-      if (!b.vocab_.insert(tok, static_cast<token_id>(id)))
-        throw uag::tokenizer_error("tokenizer.vocab", "token '" + std::string(tok) + "' appears twice in " + path + ".vocab");
-      by_id.emplace_back(static_cast<token_id>(id), static_cast<std::uint32_t>(i));
-      max_id = std::max(max_id, id);
+    std::uint64_t hashes[64];
+    for (std::size_t base = 0; base < n; base += 64) {
+      const std::size_t cnt = std::min<std::size_t>(64, n - base);
+      for (std::size_t k = 0; k < cnt; ++k) hashes[k] = b.vocab_.prefetch(vocab.key_at(base + k));
+      for (std::size_t k = 0; k < cnt; ++k) {
+        const std::size_t i = base + k;
+        const auto idv = vocab.at(i);
+        const std::string_view tok = vocab.key_at(i);
+        auto iv = idv.as_int();
+        if (!iv || *iv < 0 || *iv > max_token_id) (void)cfg::as_int(idv, path + ".vocab['" + std::string(tok) + "']", 0, max_token_id);
+        const std::int64_t id = *iv;
+        if (!b.vocab_.insert_hashed(tok, hashes[k], static_cast<token_id>(id)))
+          throw uag::tokenizer_error("tokenizer.vocab", "token '" + std::string(tok) + "' appears twice in " + path + ".vocab");
+        by_id.emplace_back(static_cast<token_id>(id), static_cast<std::uint32_t>(i));
+        max_id = std::max(max_id, id);
+      }
     }
     b.size_ = static_cast<std::size_t>(max_id + 1);
     b.offsets_.assign(b.size_ + 1, 0);
