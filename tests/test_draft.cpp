@@ -137,3 +137,51 @@ TEST(draft_test, model_draft_pads_q_to_the_target_width) {
     EXPECT_GT(p.q[i * tv + static_cast<std::size_t>(p.tokens[i])], 0.0f);
   }
 }
+
+// Fuzz finding (tests/fuzz/regressions/generator/draft_context_shorter_than_target): a draft model with
+// a shorter context than the committed text threw uag.draft.context mid-generation. It now drafts only
+// what fits, then nothing.
+TEST(draft_test, model_draft_with_a_short_context_drafts_what_fits_then_nothing) {
+  test_tokenizer tok;
+  test_model m(tok, {.seed = 4, .max_context = 6});
+  uag::model_draft<test_model> d(m);
+  uag::draft_proposal p;
+  d.propose(token_vector{0, 2, 3, 4}, request(8), p);
+  EXPECT_EQ(p.tokens.size(), 3u);  // 4 committed + 3 drafted - 1 pending = 6 ids in the cache
+  p.clear();
+  d.propose(token_vector{0, 2, 3, 4, 5, 6}, request(8), p);
+  EXPECT_EQ(p.tokens.size(), 1u);
+  for (std::size_t n : {7u, 20u}) {
+    p.clear();
+    token_vector ctx(n, 2);
+    ASSERT_NO_THROW(d.propose(ctx, request(8), p));
+    EXPECT_TRUE(p.tokens.empty());
+  }
+}
+
+// With step times that grow with the number of rows verified (compute-bound target), the adaptive
+// controller must find the γ that maximises expected tokens per second, not the constant-cost bound.
+TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
+  for (double alpha : {0.5, 0.8, 0.9})
+    for (double slope : {0.05, 0.3, 1.0}) {
+      uag::generation_config cfg;
+      cfg.draft_policy = uag::draft_length_policy::adaptive;
+      cfg.num_draft_tokens = 4;
+      cfg.max_draft_tokens = 12;
+      uag::draft_length_controller c(cfg);
+      uag::rng r(7);
+      auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
+      for (int s = 0; s < 600; ++s) {
+        const std::size_t g = c.next();
+        std::size_t acc = 0;
+        while (acc < g && r.uniform() < alpha) ++acc;
+        c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
+      }
+      auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(alpha, g) / step_time(g); };
+      std::size_t best = 1;
+      for (std::size_t g = 1; g <= 12; ++g)
+        if (rate(g) > rate(best)) best = g;
+      EXPECT_GE(rate(c.next()), 0.95 * rate(best))
+          << "alpha " << alpha << " slope " << slope << " chose " << c.next() << " best " << best;
+    }
+}

@@ -174,8 +174,9 @@ class AssistedGenerator {
     if (v.accepted < m) target_->truncate(n + v.accepted);
     std::size_t committed = 0;
     for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
-    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s);
-    stats_.total_seconds += seconds_since(t_step);
+    const double step_s = seconds_since(t_step);
+    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s, step_s);
+    stats_.total_seconds += step_s;
     return committed;
   }
 
