@@ -23,6 +23,11 @@ class model_draft {
   }
 
   void propose(token_span committed, const draft_request& req, draft_proposal& out) {
+    // Drafting n ids needs committed.size() + n - 1 of them in the draft's cache: a draft model with a
+    // shorter context than the target drafts less, then nothing (the target goes on alone).
+    const std::size_t cap = model_->max_context() + 1;
+    if (committed.size() >= cap) return;
+    const std::size_t n = std::min(req.max_tokens, cap - committed.size());
     ensure_runner(req);
     runner_->sync(committed);
     draft_options opt;
@@ -31,7 +36,7 @@ class model_draft {
     opt.random = req.random;
     opt.allowed = allowed_.empty() ? nullptr : &allowed_;
     const std::size_t before = runner_->tokens_fed();
-    runner_->draft(req.max_tokens, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
+    runner_->draft(n, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
     if (req.want_q) {
       // Re-lay q rows from the draft's width to the target's (padding ids carry no mass).
       const std::size_t dv = model_->vocab_size(), tv = req.target_vocab_size, w = std::min(dv, tv);
