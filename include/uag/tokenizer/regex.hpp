@@ -15,6 +15,11 @@
 #include <string_view>
 #include <vector>
 
+// uag uses 8-bit code units; the uag::pcre2 CMake target defines this too, but consumers who add the
+// include path by hand should not have to.
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 
 #include "uag/core/error.hpp"
