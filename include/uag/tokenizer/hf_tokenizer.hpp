@@ -93,8 +93,12 @@ class hf_tokenizer {
   }
 
   /// @brief Ids of text. With add_special_tokens the post-processor adds its special tokens (BOS...).
-  /// Throws uag::input_error when text is not valid UTF-8. cost: O(text) plus BPE merges.
+  /// Throws uag::input_error when text is not valid UTF-8 (or over 2 GiB). cost: O(text) plus BPE merges
+  /// (O(w log w) per pre-tokenized word of w characters); allocation-free per token after warm-up
+  /// (buffers are per-thread and reused), apart from the returned vector.
   token_vector encode(std::string_view text, bool add_special_tokens) const {
+    if (text.size() > (std::size_t{1} << 31))  // word offsets are 32-bit
+      throw uag::input_error("tokenizer.size", "input of " + std::to_string(text.size()) + " bytes is larger than 2 GiB");
     const std::size_t valid = utf8::valid_prefix_length(text);
     if (valid != text.size())
       throw uag::input_error("tokenizer.utf8", "input is not valid UTF-8 at byte " + std::to_string(valid) + " of " +
