@@ -389,8 +389,12 @@ TEST(tokenizer_test, component_snippets_match_reference) {
 TEST(tokenizer_test, fuzz_regressions) {
   const fs::path dir = fs::path(UAG_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
   int n = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
+  // Files named tokenizer_<harness>_* or kept in a folder named tokenizer_<harness>/.
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string file = entry.path().filename().string();
+    const std::string folder = entry.path().parent_path().filename().string() + "_";
+    const std::string name = folder.rfind("tokenizer_", 0) == 0 ? folder + file : file;
     const std::string data = read_text(entry.path());
     if (name.rfind("tokenizer_encode_", 0) == 0) {
       EXPECT_TRUE(uag_fuzz::tokenizer_encode_property(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())) << name;
