@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "uag/core/types.hpp"
+#include "uag/tokenizer/bpe.hpp"
 #include "uag/tokenizer/detail/config.hpp"
 #include "uag/tokenizer/detail/unicode.hpp"
 
@@ -39,15 +39,14 @@ class added_token_matcher {
     if (nodes_.empty()) nodes_.push_back({});
     std::uint32_t n = 0;
     for (char c : pattern) {
-      const std::uint64_t key = (static_cast<std::uint64_t>(n) << 8) | static_cast<unsigned char>(c);
-      auto it = edges_.find(key);
-      if (it == edges_.end()) {
+      const auto* e = edges_.find(static_cast<token_id>(n), static_cast<unsigned char>(c));
+      if (!e) {
         nodes_.push_back({});
         const auto child = static_cast<std::uint32_t>(nodes_.size() - 1);
-        edges_.emplace(key, child);
+        edges_.put(static_cast<token_id>(n), static_cast<unsigned char>(c), {0, static_cast<token_id>(child)});
         n = child;
       } else {
-        n = it->second;
+        n = static_cast<std::uint32_t>(e->new_id);
       }
     }
     if (nodes_[n].value == none) nodes_[n].value = value;
@@ -64,10 +63,9 @@ class added_token_matcher {
       std::size_t best_end = 0;
       std::uint32_t best = none;
       for (std::size_t j = i; j < s.size(); ++j) {
-        const std::uint64_t key = (static_cast<std::uint64_t>(n) << 8) | static_cast<unsigned char>(s[j]);
-        auto it = edges_.find(key);
-        if (it == edges_.end()) break;
-        n = it->second;
+        const auto* e = edges_.find(static_cast<token_id>(n), static_cast<unsigned char>(s[j]));
+        if (!e) break;
+        n = static_cast<std::uint32_t>(e->new_id);
         if (nodes_[n].value != none) { best = nodes_[n].value; best_end = j + 1; }
       }
       if (best != none) {
@@ -86,7 +84,7 @@ class added_token_matcher {
     std::uint32_t value = none;
   };
   std::vector<node> nodes_;
-  std::unordered_map<std::uint64_t, std::uint32_t> edges_;
+  detail::merge_map edges_;  // (node, byte) -> child node (in new_id)
   bool first_[256] = {};
 };
 
