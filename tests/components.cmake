@@ -16,3 +16,9 @@ uag_add_test(tokenizer)
 # The bridge tests use the six real tokenizers too.
 set(UAG_TEST_PROPERTIES_bridge FIXTURES_REQUIRED tokenizers)
 uag_add_test(bridge)
+# Load: 10,000 random generations on test models, heap in use must not grow.
+uag_add_test(load)
+# Fuzz regressions: crash inputs of the libFuzzer harnesses (tests/fuzz/) replayed through the harness code.
+set(UAG_TEST_PROPERTIES_fuzz FIXTURES_REQUIRED tokenizers)
+uag_add_test(fuzz fuzz/replay_bridge.cpp fuzz/replay_generator.cpp fuzz/replay_safetensors.cpp
+             fuzz/replay_tokenizer_load.cpp fuzz/replay_tokenizer_encode.cpp)
