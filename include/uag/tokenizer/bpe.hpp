@@ -229,12 +229,26 @@ class bpe_model {
     b.byte_fallback_ = cfg::opt_bool(m, "byte_fallback", path, false);
     b.ignore_merges_ = cfg::opt_bool(m, "ignore_merges", path, false);
 
-    // vocab
-    const auto vocab = cfg::req(m, "vocab", path);
-    if (!vocab.is_object()) cfg::type_error(path + ".vocab", "an object", vocab);
-    const std::size_t n = vocab.size();
+    // vocab: from the parser's flat list (fast path) or from the DOM, as (token, id) in file order
+    const detail::json::document& doc = *m.doc();
+    std::vector<std::pair<std::string_view, std::int64_t>> dom_vocab;
+    const std::vector<std::pair<std::string_view, std::int64_t>>* items = &doc.bpe_vocab();
+    if (!doc.has_bpe_vocab()) {
+      const auto vocab = cfg::req(m, "vocab", path);
+      if (!vocab.is_object()) cfg::type_error(path + ".vocab", "an object", vocab);
+      dom_vocab.reserve(vocab.size());
+      for (std::size_t i = 0; i < vocab.size(); ++i) {
+        const auto idv = vocab.at(i);
+        auto iv = idv.as_int();
+        if (!iv) (void)cfg::as_int(idv, path + ".vocab['" + std::string(vocab.key_at(i)) + "']", 0, max_token_id);
+        dom_vocab.emplace_back(vocab.key_at(i), *iv);
+      }
+      items = &dom_vocab;
+    }
+    const auto& vocab_items = *items;
+    const std::size_t n = vocab_items.size();
     std::size_t total = 0;
-    for (std::size_t i = 0; i < n; ++i) total += vocab.key_at(i).size();
+    for (const auto& it : vocab_items) total += it.first.size();
     b.vocab_.reserve(n, total);
     std::int64_t max_id = -1;
     std::vector<std::pair<token_id, std::uint32_t>> by_id;
@@ -242,14 +256,14 @@ class bpe_model {
     std::uint64_t hashes[64];
     for (std::size_t base = 0; base < n; base += 64) {
       const std::size_t cnt = std::min<std::size_t>(64, n - base);
-      for (std::size_t k = 0; k < cnt; ++k) hashes[k] = b.vocab_.prefetch(vocab.key_at(base + k));
+      for (std::size_t k = 0; k < cnt; ++k) hashes[k] = b.vocab_.prefetch(vocab_items[base + k].first);
       for (std::size_t k = 0; k < cnt; ++k) {
         const std::size_t i = base + k;
-        const auto idv = vocab.at(i);
-        const std::string_view tok = vocab.key_at(i);
-        auto iv = idv.as_int();
-        if (!iv || *iv < 0 || *iv > max_token_id) (void)cfg::as_int(idv, path + ".vocab['" + std::string(tok) + "']", 0, max_token_id);
-        const std::int64_t id = *iv;
+        const std::string_view tok = vocab_items[i].first;
+        const std::int64_t id = vocab_items[i].second;
+        if (id < 0 || id > max_token_id)
+          throw uag::tokenizer_error("tokenizer.range", "'" + path + ".vocab['" + std::string(tok) + "']' = " + std::to_string(id) +
+                                                           " is outside [0, " + std::to_string(max_token_id) + "]");
         if (!b.vocab_.insert_hashed(tok, hashes[k], static_cast<token_id>(id)))
           throw uag::tokenizer_error("tokenizer.vocab", "token '" + std::string(tok) + "' appears twice in " + path + ".vocab");
         by_id.emplace_back(static_cast<token_id>(id), static_cast<std::uint32_t>(i));
@@ -267,17 +281,36 @@ class bpe_model {
       if (k < by_id.size() && by_id[k].first == static_cast<token_id>(id)) {
         if (k + 1 < by_id.size() && by_id[k + 1].first == by_id[k].first)
           throw uag::tokenizer_error("tokenizer.vocab", "id " + std::to_string(id) + " is used by both '" +
-                                                           std::string(vocab.key_at(by_id[k].second)) + "' and '" +
-                                                           std::string(vocab.key_at(by_id[k + 1].second)) + "'");
-        b.strings_.append(vocab.key_at(by_id[k].second));
+                                                           std::string(vocab_items[by_id[k].second].first) + "' and '" +
+                                                           std::string(vocab_items[by_id[k + 1].second].first) + "'");
+        b.strings_.append(vocab_items[by_id[k].second].first);
         b.present_[id] = 1;
         ++k;
       }
     }
     b.offsets_[b.size_] = static_cast<std::uint32_t>(b.strings_.size());
 
-    // merges
-    const auto merges = cfg::req_array(m, "merges", path);
+    // merges: from the parser's flat list (fast path) or from the DOM
+    std::vector<detail::json::document::merge_item> dom_merges;
+    const std::vector<detail::json::document::merge_item>* mitems = &doc.bpe_merges();
+    if (!doc.has_bpe_merges()) {
+      const auto merges = cfg::req_array(m, "merges", path);
+      dom_merges.reserve(merges.size());
+      for (std::size_t r = 0; r < merges.size(); ++r) {
+        const auto e = merges.at(r);
+        if (e.is_string()) {
+          dom_merges.push_back({e.str(), {}, false});
+        } else if (e.is_array() && e.size() == 2 && e.at(0).is_string() && e.at(1).is_string()) {
+          dom_merges.push_back({e.at(0).str(), e.at(1).str(), true});
+        } else if (e.is_array()) {
+          throw uag::tokenizer_error("tokenizer.merge", "'" + path + ".merges[" + std::to_string(r) + "]' must be a pair of strings");
+        } else {
+          cfg::type_error(path + ".merges[" + std::to_string(r) + "]", "a string or an array", e);
+        }
+      }
+      mitems = &dom_merges;
+    }
+    const auto& merges = *mitems;
     b.merges_.reserve(merges.size());
     b.merge_capacity_hint_ = merges.size();
     // In batches: hash and prefetch every key of the batch before probing, so cache misses overlap.
@@ -294,23 +327,19 @@ class bpe_model {
       const std::size_t cnt = std::min(batch, merges.size() - base);
       for (std::size_t k = 0; k < cnt; ++k) {
         const std::size_t r = base + k;
-        const auto e = merges.at(r);
+        const auto& e = merges[r];
         std::string_view left, right;
-        if (e.is_string()) {
-          const std::string_view s = e.str();
+        if (!e.pair) {
+          const std::string_view s = e.first;
           const std::size_t sp = s.find(' ');
           if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
             throw uag::tokenizer_error("tokenizer.merge", "'" + path + ".merges[" + std::to_string(r) + "]' = '" + std::string(s) +
                                                              "' is not two tokens separated by one space");
           left = s.substr(0, sp);
           right = s.substr(sp + 1);
-        } else if (e.is_array() && e.size() == 2 && e.at(0).is_string() && e.at(1).is_string()) {
-          left = e.at(0).str();
-          right = e.at(1).str();
-        } else if (e.is_array()) {
-          throw uag::tokenizer_error("tokenizer.merge", "'" + path + ".merges[" + std::to_string(r) + "]' must be a pair of strings");
         } else {
-          cfg::type_error(path + ".merges[" + std::to_string(r) + "]", "a string or an array", e);
+          left = e.first;
+          right = e.second;
         }
         pend[k].left = left;
         pend[k].right = right;

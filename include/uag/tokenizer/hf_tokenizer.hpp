@@ -286,7 +286,7 @@ class hf_tokenizer {
 
   void load(std::string_view json_text, std::string_view config_text) {
     namespace cfg = detail::cfg;
-    const auto doc = detail::json::document::parse(json_text, "tokenizer.json");
+    const auto doc = detail::json::document::parse(json_text, "tokenizer.json", /*bpe_fast_path=*/true);
     const auto root = doc.root();
     if (!root.is_object()) cfg::type_error("tokenizer.json", "an object", root);
 

@@ -107,16 +107,22 @@ class document {
 
   /// @brief Parses text. Throws uag::tokenizer_error "[uag.tokenizer.json] ..." (with `what` naming the
   /// file role) when text is not valid JSON.
-  static document parse(std::string_view text, std::string_view what = "tokenizer.json") {
+  /// @param bpe_fast_path  read tokenizer.json's "model": {"vocab": {...}, "merges": [...]} into flat
+  ///                       lists (bpe_vocab(), bpe_merges()) instead of DOM nodes when they have the usual
+  ///                       shapes (2 of the 3 million values of a large file; other shapes parse as usual and
+  ///                       leave the lists unset). The DOM then holds an empty object/array in their place.
+  static document parse(std::string_view text, std::string_view what = "tokenizer.json", bool bpe_fast_path = false) {
     document d;
     d.src_ = text;
     d.what_ = what;
+    d.fast_ = bpe_fast_path;
     d.nodes_.reserve(text.size() / 12 + 16);
     d.children_.reserve(text.size() / 12 + 16);
     advise_huge_pages(d.nodes_.data(), d.nodes_.capacity() * sizeof(node_data));
     advise_huge_pages(d.children_.data(), d.children_.capacity() * sizeof(std::uint32_t));
     d.skip_ws();
-    const std::uint32_t root = d.parse_value(0);
+    const std::uint32_t root =
+        (d.fast_ && d.pos_ < d.src_.size() && d.src_[d.pos_] == '{') ? d.parse_object(0, role::root) : d.parse_value(0);
     d.skip_ws();
     if (d.pos_ != d.src_.size()) d.fail("unexpected text after the top-level value");
     (void)root;
@@ -124,6 +130,17 @@ class document {
   }
 
   value root() const { return value(this, 0); }
+
+  struct merge_item {
+    std::string_view first, second;  // pair: the two tokens; else first holds the "a b" string
+    bool pair;
+  };
+  bool has_bpe_vocab() const noexcept { return has_vocab_; }
+  bool has_bpe_merges() const noexcept { return has_merges_; }
+  /// @brief model.vocab as (token, id) in file order (set only with bpe_fast_path).
+  const std::vector<std::pair<std::string_view, std::int64_t>>& bpe_vocab() const noexcept { return vocab_items_; }
+  /// @brief model.merges in file order (set only with bpe_fast_path).
+  const std::vector<merge_item>& bpe_merges() const noexcept { return merge_items_; }
   const node_data& node(std::uint32_t i) const noexcept { return nodes_[i]; }
   std::uint32_t child(std::uint32_t i) const noexcept { return children_[i]; }
 
@@ -135,6 +152,11 @@ class document {
   std::vector<std::uint32_t> children_;   // array: value nodes; object: key node, value node, ...
   std::vector<std::uint32_t> stack_;      // children of the arrays/objects being parsed
   std::deque<std::string> arena_;         // decoded strings that had escapes
+  bool fast_ = false;
+  bool has_vocab_ = false, has_merges_ = false;
+  std::vector<std::pair<std::string_view, std::int64_t>> vocab_items_;
+  std::vector<merge_item> merge_items_;
+  enum class role { value, root, model };
 
   [[noreturn]] void fail(std::string_view msg) const {
     // line/column of pos_ for a readable message
@@ -339,7 +361,7 @@ class document {
     return n;
   }
 
-  std::uint32_t parse_object(int depth) {
+  std::uint32_t parse_object(int depth, role r = role::value) {
     const std::uint32_t n = new_node(kind::object);
     ++pos_;
     const std::size_t base = stack_.size();
@@ -351,12 +373,23 @@ class document {
         skip_ws();
         if (pos_ >= src_.size() || src_[pos_] != '"') fail("expected a string key in object");
         const std::uint32_t k = new_node(kind::string);
-        set_text(k, parse_string());
+        const std::string_view key = parse_string();
+        set_text(k, key);
         skip_ws();
         if (pos_ >= src_.size() || src_[pos_] != ':') fail("expected ':' after object key");
         ++pos_;
         skip_ws();
-        const std::uint32_t c = parse_value(depth + 1);
+        std::uint32_t c = 0;
+        const char next = pos_ < src_.size() ? src_[pos_] : '\0';
+        if (r == role::root && key == "model" && next == '{') {
+          c = parse_object(depth + 1, role::model);
+        } else if (r == role::model && key == "vocab" && next == '{' && fast_vocab()) {
+          c = new_node(kind::object);
+        } else if (r == role::model && key == "merges" && next == '[' && fast_merges()) {
+          c = new_node(kind::array);
+        } else {
+          c = parse_value(depth + 1);
+        }
         stack_.push_back(k);
         stack_.push_back(c);
         skip_ws();
@@ -368,6 +401,83 @@ class document {
     }
     finish_children(n, base);
     return n;
+  }
+
+  /// {"token": id, ...} with plain integer ids into vocab_items_; false (position restored) otherwise.
+  bool fast_vocab() {
+    const std::size_t start = pos_;
+    auto give_up = [&] { pos_ = start; vocab_items_.clear(); return false; };
+    vocab_items_.clear();
+    ++pos_;
+    skip_ws();
+    if (pos_ < src_.size() && src_[pos_] == '}') { ++pos_; has_vocab_ = true; return true; }
+    while (true) {
+      skip_ws();
+      if (pos_ >= src_.size() || src_[pos_] != '"') return give_up();
+      const std::string_view key = parse_string();
+      skip_ws();
+      if (pos_ >= src_.size() || src_[pos_] != ':') return give_up();
+      ++pos_;
+      skip_ws();
+      const std::size_t b = pos_;
+      if (pos_ < src_.size() && src_[pos_] == '-') ++pos_;
+      const std::size_t d0 = pos_;
+      while (pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '9') ++pos_;
+      if (pos_ == d0 || (src_[d0] == '0' && pos_ - d0 > 1)) return give_up();
+      if (pos_ < src_.size() && (src_[pos_] == '.' || src_[pos_] == 'e' || src_[pos_] == 'E')) return give_up();
+      std::int64_t v = 0;
+      auto [p, ec] = std::from_chars(src_.data() + b, src_.data() + pos_, v);
+      if (ec != std::errc() || p != src_.data() + pos_) return give_up();
+      vocab_items_.emplace_back(key, v);
+      skip_ws();
+      if (pos_ >= src_.size()) return give_up();
+      if (src_[pos_] == ',') { ++pos_; continue; }
+      if (src_[pos_] == '}') { ++pos_; break; }
+      return give_up();
+    }
+    has_vocab_ = true;
+    return true;
+  }
+
+  /// ["a b", ...] or [["a", "b"], ...] into merge_items_; false (position restored) otherwise.
+  bool fast_merges() {
+    const std::size_t start = pos_;
+    auto give_up = [&] { pos_ = start; merge_items_.clear(); return false; };
+    merge_items_.clear();
+    ++pos_;
+    skip_ws();
+    if (pos_ < src_.size() && src_[pos_] == ']') { ++pos_; has_merges_ = true; return true; }
+    while (true) {
+      skip_ws();
+      if (pos_ >= src_.size()) return give_up();
+      if (src_[pos_] == '"') {
+        merge_items_.push_back({parse_string(), {}, false});
+      } else if (src_[pos_] == '[') {
+        ++pos_;
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != '"') return give_up();
+        const std::string_view a = parse_string();
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != ',') return give_up();
+        ++pos_;
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != '"') return give_up();
+        const std::string_view b = parse_string();
+        skip_ws();
+        if (pos_ >= src_.size() || src_[pos_] != ']') return give_up();
+        ++pos_;
+        merge_items_.push_back({a, b, true});
+      } else {
+        return give_up();
+      }
+      skip_ws();
+      if (pos_ >= src_.size()) return give_up();
+      if (src_[pos_] == ',') { ++pos_; continue; }
+      if (src_[pos_] == ']') { ++pos_; break; }
+      return give_up();
+    }
+    has_merges_ = true;
+    return true;
   }
 
   void finish_children(std::uint32_t n, std::size_t base) {
