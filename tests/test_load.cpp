@@ -131,7 +131,9 @@ TEST(load_test, ten_thousand_random_generations_do_not_grow_the_heap) {
               kGenerations, chars, greedy_checked, before, after, growth);
   EXPECT_GT(chars, kGenerations);  // the runs did produce text
   EXPECT_GT(greedy_checked, kGenerations / 40);
-  if (!UAG_LOAD_ASAN) EXPECT_LT(growth, 16 * 1024) << "heap grew over " << kGenerations - kWarmup << " generations";
+  if (!UAG_LOAD_ASAN) {
+    EXPECT_LT(growth, 16 * 1024) << "heap grew over " << kGenerations - kWarmup << " generations";
+  }
 }
 
 // One generator object, many begin() calls with different prompts: each result equals a fresh generator's,
@@ -165,6 +167,8 @@ TEST(load_test, one_generator_reused_across_many_begins) {
       }
     }
     const long long growth = static_cast<long long>(heap_in_use()) - static_cast<long long>(before);
-    if (!UAG_LOAD_ASAN) EXPECT_LT(growth, 4 * 1024) << (sampled ? "sampled" : "greedy");
+    if (!UAG_LOAD_ASAN) {
+      EXPECT_LT(growth, 4 * 1024) << (sampled ? "sampled" : "greedy");
+    }
   }
 }
