@@ -608,3 +608,62 @@ TEST(model_test, dynamic_rope_is_default_below_max_positions_and_cache_consisten
 }
 
 }  // namespace
+
+// Issue 8: a valid file cut at every length is a typed format_error, never a crash or a partial load.
+TEST(model_test, safetensors_truncated_at_every_length_is_a_format_error) {
+  const auto bytes = write_safetensors({{"a", "F32", {2, 2}, f32_bytes({1, 2, 3, 4})},
+                                        {"b", "BF16", {3}, bytes_of(6)},
+                                        {"c", "F16", {1}, bytes_of(2)}});
+  ASSERT_NO_THROW((void)uag::safetensors_file::parse(bytes));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    try {
+      (void)uag::safetensors_file::parse(cut);
+      ADD_FAILURE() << "a file cut to " << n << " of " << bytes.size() << " bytes parsed";
+    } catch (const uag::format_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("[uag.safetensors.", 0), 0u) << e.what();
+    }
+  }
+}
+
+// Issue 8: every key the config reader knows, given a value of the wrong type, is a typed error
+// (uag.model_config.type, or .unsupported / .architecture for string-valued keys), never a crash.
+TEST(model_test, wrong_types_for_every_known_config_key_are_typed_errors) {
+  const char* keys[] = {"architectures", "hidden_act", "eos_token_id", "bos_token_id", "rope_parameters",
+                        "rope_scaling", "layer_types", "attention_bias", "mlp_bias", "tie_word_embeddings",
+                        "use_sliding_window", "rms_norm_eps", "rope_theta", "head_dim", "hidden_size",
+                        "intermediate_size", "max_position_embeddings", "max_window_layers", "num_attention_heads",
+                        "num_hidden_layers", "num_key_value_heads", "sliding_window", "vocab_size"};
+  const json wrong[] = {"x", json{{"a", 1}}, json::array({json::array()}), true, 7};
+  std::size_t rejected = 0;
+  for (const char* key : keys) {
+    for (const auto& v : wrong) {
+      auto j = base_config();
+      const std::string k = key;
+      if (k == "use_sliding_window" || k == "max_window_layers") {  // read for Qwen2/3 with a window only
+        j["architectures"] = {"Qwen2ForCausalLM"};
+        j["sliding_window"] = 64;
+        j["use_sliding_window"] = true;
+      }
+      if (k == "rope_scaling") j.erase("rope_parameters");  // rope_parameters (5.x) wins when both exist
+      j[key] = v;
+      try {
+        (void)uag::model_config::from_json(j.dump());
+        // Only a value of the right kind may pass (e.g. true for a boolean key, 7 for a size).
+        const bool bool_key = k == "attention_bias" || k == "mlp_bias" || k == "tie_word_embeddings" ||
+                              k == "use_sliding_window";
+        const bool number_key = !bool_key && k != "architectures" && k != "hidden_act" && k != "rope_parameters" &&
+                                k != "rope_scaling" && k != "layer_types";
+        const bool rope_key = k == "rope_parameters" || k == "rope_scaling";  // objects are the right kind
+        EXPECT_TRUE((v.is_boolean() && bool_key) || (v.is_number() && number_key) || (v.is_object() && rope_key))
+            << key << " = " << v.dump() << " was accepted";
+      } catch (const uag::error& e) {
+        EXPECT_EQ(std::string(e.id()).rfind("uag.model_config.", 0), 0u) << key << " = " << v.dump() << ": " << e.what();
+        ++rejected;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << key << " = " << v.dump() << ": untyped " << e.what();
+      }
+    }
+  }
+  EXPECT_GE(rejected, std::size(keys) * 3);
+}
