@@ -490,3 +490,34 @@ TEST(generator_test, speculative_verifier_without_q_is_a_config_error) {
   gen.begin_ids(token_vector{0, 2});
   EXPECT_THROW(gen.step(), uag::config_error);
 }
+
+// Error model (README): after step() throws — the target returned bad logits mid-generation, or the
+// draft proposed an id outside the vocabulary — the same generator, target and draft can begin() again
+// and then produce exactly what fresh objects produce.
+TEST(generator_test, begin_after_a_failed_step_gives_a_fresh_generation) {
+  test_tokenizer tok;
+  for (float temperature : {0.0f, 0.8f}) {
+    generation_config cfg{.max_new_tokens = 30};
+    cfg.sampling.temperature = temperature;
+    cfg.sampling.seed = 3;
+    const token_vector prompt{0, 2, 3};
+    test_model fresh_target(tok, {.seed = 9, .eos_bias = -9.0f});
+    scripted_draft fresh_draft(fresh_target, draft_quality::oracle, 1);
+    const run_output expected = run_assisted(fresh_target, fresh_draft, prompt, cfg);
+    ASSERT_GE(expected.ids.size(), 10u);
+
+    test_model target(tok, {.seed = 9, .eos_bias = -9.0f});
+    scripted_draft draft(target, draft_quality::oracle, 1);
+    AssistedGenerator<test_model, scripted_draft> gen(target, draft, cfg);
+    gen.begin_ids(prompt);
+    gen.step();
+    gen.step();
+    target.set_fault(test_model::fault::nan);
+    EXPECT_THROW(gen.step(), uag::model_error);
+    target.set_fault(test_model::fault::none);
+    gen.begin_ids(prompt);
+    while (!gen.done()) gen.step();
+    EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), expected.ids) << temperature;
+    EXPECT_EQ(gen.text(), expected.text);
+  }
+}
