@@ -617,6 +617,10 @@ class TokenizerBridge {
         d_.truncate(df_, best_k);
         for (std::size_t k = best_j; k < enc_.ids.size(); ++k) {
           if (df_.tok().is_special(enc_.ids[k])) break;
+          // Not past the first byte the draft's normaliser rewrote (a literal "▁" that SentencePiece
+          // spells as a space, NFC): the rest is spelled byte-exactly below, so the draft text stays
+          // the committed text (fuzz_bridge finding).
+          if (!enc_.text_matches && enc_.bounds[k + 1] > enc_.first_mismatch) break;
           d_.push(df_, enc_.ids[k]);
         }
       }
