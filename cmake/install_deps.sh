@@ -3,7 +3,8 @@
 # Used by the README's quick-start commands and by CI.
 set -e
 PKGS="cmake ninja-build g++ pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev \
-libpcre2-dev libutf8proc-dev python3"
+libpcre2-dev libutf8proc-dev python3 \
+clang libclang-rt-14-dev libomp-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
