@@ -153,13 +153,7 @@ class bridged_draft {
   }
 
   void ensure_runner(const draft_request& req) {
-    const sampling_config& s = *req.sampling;
-    if (!runner_ || !(runner_cfg_.temperature == s.temperature && runner_cfg_.top_k == s.top_k &&
-                      runner_cfg_.top_p == s.top_p && runner_cfg_.min_p == s.min_p)) {
-      runner_.emplace(*model_, s);
-      runner_cfg_ = s;
-      runner_->reset();
-    }
+    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling);
   }
 
   // Fast path: the draft may not propose ids the target's rows cannot hold, nor padding ids.

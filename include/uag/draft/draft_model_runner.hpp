@@ -3,6 +3,7 @@
 /// where it diverges) and drafts tokens greedily or by sampling. Shared by every model-based draft source.
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -142,5 +143,18 @@ class draft_model_runner {
   bool has_logits_ = false;
   std::size_t fed_ = 0;
 };
+
+/// @brief (Re)builds `runner` over `model` when it is empty or the sampling settings that shape q have
+/// changed since `built_for` (a rebuilt runner starts from an empty cache). Shared by the draft sources.
+template <causal_lm Model>
+void ensure_draft_runner(std::optional<draft_model_runner<Model>>& runner, sampling_config& built_for, Model& model,
+                         const sampling_config& s) {
+  if (runner && built_for.temperature == s.temperature && built_for.top_k == s.top_k &&
+      built_for.top_p == s.top_p && built_for.min_p == s.min_p)
+    return;
+  runner.emplace(model, s);
+  built_for = s;
+  runner->reset();
+}
 
 }  // namespace uag

@@ -52,13 +52,7 @@ class model_draft {
 
  private:
   void ensure_runner(const draft_request& req) {
-    const sampling_config& s = *req.sampling;
-    if (!runner_ || !(runner_cfg_.temperature == s.temperature && runner_cfg_.top_k == s.top_k &&
-                      runner_cfg_.top_p == s.top_p && runner_cfg_.min_p == s.min_p)) {
-      runner_.emplace(*model_, s);
-      runner_cfg_ = s;
-      runner_->reset();
-    }
+    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling);
     if (model_->vocab_size() > req.target_vocab_size && allowed_.empty()) {
       allowed_.assign(model_->vocab_size(), 0);
       std::fill_n(allowed_.begin(), static_cast<std::ptrdiff_t>(req.target_vocab_size), 1);
