@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -20,8 +22,14 @@ struct result {
 };
 
 // Runs `uag <args>` with stdout captured (stderr goes to a file so messages can be checked).
+// ctest runs each test case in its own process, in parallel: every process gets its own folder.
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("uag_cli_test_" + std::to_string(::getpid()));
+}
+
 result run(const std::string& args, const std::string& stdin_file = "") {
-  const std::string err = (fs::temp_directory_path() / "uag_cli_test_stderr.txt").string();
+  static int calls = 0;
+  const std::string err = (scratch_dir() / ("stderr_" + std::to_string(calls++) + ".txt")).string();
   std::string cmd = std::string(UAG_BINARY_DIR) + "/bin/uag " + args + " 2>" + err;
   if (!stdin_file.empty()) cmd += " <" + stdin_file;
   FILE* p = popen(cmd.c_str(), "r");
@@ -106,7 +114,7 @@ json byte_level_tokenizer() {
 class cli_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = fs::temp_directory_path() / "uag_cli_test";
+    root_ = scratch_dir();
     fs::remove_all(root_);
     const fs::path data = UAG_TEST_DATA_DIR;
     make_model(data / "models" / "llama", root_ / "target", sentencepiece_tokenizer());
@@ -120,6 +128,7 @@ class cli_test : public ::testing::Test {
     fs::copy_file(from / "model.safetensors", to / "model.safetensors");
     std::ofstream(to / "tokenizer.json") << tok.dump();
   }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
   static std::string target() { return (root_ / "target").string(); }
   static std::string draft() { return (root_ / "draft").string(); }
   static inline fs::path root_;
