@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.hpp"
 #include "support/bridge_emulation.hpp"
 #include "uag/bridge/tokenizer_bridge.hpp"
 #include "uag/model/transformer.hpp"
@@ -31,20 +32,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path cache_dir() {
-  if (const char* env = std::getenv("UAG_TOKENIZER_CACHE"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : ".") / ".cache" / "uag" / "tokenizers";
-}
-
-const uag::hf_tokenizer* tokenizer(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<uag::hf_tokenizer>> cache;
-  auto& slot = cache[name];
-  if (!slot && fs::exists(cache_dir() / name / "tokenizer.json"))
-    slot = std::make_unique<uag::hf_tokenizer>(uag::hf_tokenizer::from_file(cache_dir() / name));
-  return slot.get();
-}
 
 // A long text of prose and code from the corpus (about 60k bytes).
 const std::string& long_text() {
@@ -69,8 +56,8 @@ const std::string& long_text() {
 }
 
 void bridge_step(benchmark::State& state, const std::string& target_name, const std::string& draft_name) {
-  const auto* target = tokenizer(target_name);
-  const auto* draft = tokenizer(draft_name);
+  const auto* target = uag_bench::cached_tokenizer(target_name);
+  const auto* draft = uag_bench::cached_tokenizer(draft_name);
   if (!target || !draft) {
     state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
     return;
@@ -129,20 +116,7 @@ void bridge_step(benchmark::State& state, const std::string& target_name, const 
 }
 
 void target_forward(benchmark::State& state) {
-  uag::model_config c;
-  c.architecture_name = "LlamaForCausalLM";
-  c.arch = uag::architecture::llama;
-  c.vocab_size = 32000;
-  c.hidden_size = 512;
-  c.intermediate_size = 1536;
-  c.n_layers = 8;
-  c.n_heads = 8;
-  c.n_kv_heads = 4;
-  c.head_dim = 64;
-  c.max_position_embeddings = 2048;
-  c.rms_norm_eps = 1e-5;
-  c.tie_word_embeddings = true;
-  c.sliding_layers.assign(c.n_layers, false);
+  const uag::model_config c = uag_bench::llama_bench_config();
   uag::transformer m(c, uag::random_weights(c, 1), {.max_context = 1024, .weights = uag::weight_format::f32});
   std::vector<uag::token_id> prompt(128);
   for (std::size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<uag::token_id>((7919 * (i + 1)) % 32000);

@@ -21,34 +21,17 @@
 #include <omp.h>
 #endif
 
+#include "bench_support.hpp"
 #include "uag/model/transformer.hpp"
 
 namespace {
 
-uag::model_config bench_config() {
-  uag::model_config c;
-  c.architecture_name = "LlamaForCausalLM";
-  c.arch = uag::architecture::llama;
-  c.vocab_size = 32000;
-  c.hidden_size = 512;
-  c.intermediate_size = 1536;
-  c.n_layers = 8;
-  c.n_heads = 8;
-  c.n_kv_heads = 4;
-  c.head_dim = 64;
-  c.max_position_embeddings = 2048;
-  c.rms_norm_eps = 1e-5;
-  c.tie_word_embeddings = true;
-  c.sliding_layers.assign(c.n_layers, false);
-  return c;
-}
-
 /// The benchmark model with float32 (bf16 = false) or bfloat16 projection weights.
 uag::transformer& bench_model(bool bf16 = false) {
-  static uag::transformer f32(bench_config(), uag::random_weights(bench_config(), 1),
+  static uag::transformer f32(uag_bench::llama_bench_config(), uag::random_weights(uag_bench::llama_bench_config(), 1),
                               {.max_context = 1024, .weights = uag::weight_format::f32});
   if (!bf16) return f32;
-  static uag::transformer b16(bench_config(), uag::random_weights(bench_config(), 1),
+  static uag::transformer b16(uag_bench::llama_bench_config(), uag::random_weights(uag_bench::llama_bench_config(), 1),
                               {.max_context = 1024, .weights = uag::weight_format::bf16});
   return b16;
 }

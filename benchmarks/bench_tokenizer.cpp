@@ -18,17 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.hpp"
 #include "uag/tokenizer/hf_tokenizer.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path cache_dir() {
-  if (const char* env = std::getenv("UAG_TOKENIZER_CACHE"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : ".") / ".cache" / "uag" / "tokenizers";
-}
 
 const std::map<std::string, std::vector<std::string>>& corpus_by_kind() {
   static const auto m = [] {
@@ -45,16 +40,8 @@ const std::map<std::string, std::vector<std::string>>& corpus_by_kind() {
   return m;
 }
 
-const uag::hf_tokenizer* tokenizer(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<uag::hf_tokenizer>> cache;
-  auto& slot = cache[name];
-  if (!slot && fs::exists(cache_dir() / name / "tokenizer.json"))
-    slot = std::make_unique<uag::hf_tokenizer>(uag::hf_tokenizer::from_file(cache_dir() / name));
-  return slot.get();
-}
-
 void encode_lines(benchmark::State& state, const std::string& name, const std::string& kind) {
-  const auto* tok = tokenizer(name);
+  const auto* tok = uag_bench::cached_tokenizer(name);
   if (!tok) {
     state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
     return;
@@ -80,7 +67,7 @@ void encode_lines(benchmark::State& state, const std::string& name, const std::s
 }
 
 void load(benchmark::State& state, const std::string& name) {
-  const fs::path dir = cache_dir() / name;
+  const fs::path dir = uag_bench::tokenizer_cache_dir() / name;
   if (!fs::exists(dir / "tokenizer.json")) {
     state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
     return;

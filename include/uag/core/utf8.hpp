@@ -2,6 +2,7 @@
 /// @file Small UTF-8 helpers used by streaming and validation.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace uag::utf8 {
@@ -51,6 +52,25 @@ inline std::size_t incomplete_tail_length(std::string_view s) noexcept {
     return (want > back) ? back : 0;
   }
   return 0;
+}
+
+/// @brief Appends the UTF-8 encoding of code point cp (cp <= 0x10FFFF).
+inline void append(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
 }
 
 }  // namespace uag::utf8

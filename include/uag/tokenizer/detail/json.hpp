@@ -261,24 +261,6 @@ class document {
     return v;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   /// Parses a string starting at '"'; returns a view of its decoded value.
   std::string_view parse_string() {
     ++pos_;  // opening quote
@@ -340,7 +322,7 @@ class document {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             fail("lone surrogate in \\u escape");
           }
-          append_utf8(out, cp);
+          utf8::append(out, static_cast<char32_t>(cp));
           break;
         }
         default: --pos_; fail("invalid escape");

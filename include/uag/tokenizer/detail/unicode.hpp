@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "uag/core/error.hpp"
+#include "uag/core/utf8.hpp"
 
 namespace uag::detail::unicode {
 
@@ -35,23 +36,7 @@ inline std::size_t char_len(unsigned char c) noexcept {
 }
 
 /// @brief Appends the UTF-8 encoding of cp.
-inline void append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+inline void append(std::string& out, char32_t cp) { utf8::append(out, cp); }
 
 inline std::string encode(char32_t cp) {
   std::string s;
