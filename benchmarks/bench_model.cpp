@@ -220,15 +220,15 @@ BENCHMARK(BM_verify_all_logits_1thread_cpu)
 
 /// The kernel alone: lm_head-sized product (32000 x 512 float32 = 65.5 MB) for k rows, with all threads.
 void BM_matmul(benchmark::State& state) {
-  const auto& w = bench_model().weights().embed;
+  const auto& e = bench_model().weights().embed;
+  static const uag::detail::packed_matrix<float> w(e.data(), 32000, 512);
   const auto k = static_cast<std::size_t>(state.range(0));
   std::vector<float> x(k * 512, 0.01f), y(k * 32000);
   for (auto _ : state) {
-    uag::detail::matmul_xwt(x.data(), 512, k, w.data(), 32000, 512, nullptr, y.data(), 32000, false,
-                            bench_model().n_threads());
+    uag::detail::matmul(x.data(), 512, k, w, nullptr, y.data(), 32000, false, bench_model().n_threads());
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * static_cast<std::size_t>(w.size()) * 4));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.bytes()));
 }
 BENCHMARK(BM_matmul)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -224,13 +224,13 @@ static_assert(uag::causal_lm_with_partial_logits<uag::transformer>);
 TEST(model_test, matmul_kernel_matches_naive_product) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  for (std::size_t in : {1u, 16u, 37u, 64u}) {
-    for (std::size_t out : {1u, 3u, 13u, 40u}) {
+  for (std::size_t in : {1u, 2u, 16u, 37u, 64u}) {
+    for (std::size_t out : {1u, 3u, 13u, 40u, 161u}) {
       std::vector<float> w(out * in), bias(out);
       for (auto& v : w) v = uag::detail::bf16_to_float(uag::detail::float_to_bf16(d(rng)));  // exact in bf16
       for (auto& v : bias) v = d(rng);
-      std::vector<std::uint16_t> wb(w.size());
-      for (std::size_t i = 0; i < w.size(); ++i) wb[i] = uag::detail::float_to_bf16(w[i]);
+      const uag::detail::packed_matrix<float> wf(w.data(), out, in);
+      const uag::detail::packed_matrix<std::uint16_t> wb(w.data(), out, in);
       for (std::size_t n = 1; n <= 11; ++n) {
         const std::size_t ldx = in + 3, ldy = out + 2;
         std::vector<float> x(n * ldx);
@@ -242,11 +242,19 @@ TEST(model_test, matmul_kernel_matches_naive_product) {
             for (std::size_t i = 0; i < in; ++i) acc += static_cast<double>(x[r * ldx + i]) * w[o * in + i];
             want[r * ldy + o] += static_cast<float>(acc);  // accumulate = true
           }
-        uag::detail::matmul_xwt(x.data(), ldx, n, w.data(), out, in, bias.data(), y1.data(), ldy, true, 2);
-        uag::detail::matmul_xwt(x.data(), ldx, n, wb.data(), out, in, bias.data(), y2.data(), ldy, true, 2);
+        uag::detail::matmul(x.data(), ldx, n, wf, bias.data(), y1.data(), ldy, true, 2);
+        uag::detail::matmul(x.data(), ldx, n, wb, bias.data(), y2.data(), ldy, true, 2);
         for (std::size_t i = 0; i < want.size(); ++i) {
           ASSERT_NEAR(y1[i], want[i], 1e-4) << "f32 in=" << in << " out=" << out << " n=" << n << " i=" << i;
           ASSERT_NEAR(y2[i], want[i], 1e-4) << "bf16 in=" << in << " out=" << out << " n=" << n << " i=" << i;
+        }
+        // Batch invariance at the kernel level: each row alone, one thread, gives the same bits.
+        for (std::size_t r = 0; r < n; ++r) {
+          std::vector<float> one(ldy, 0.5f);
+          uag::detail::matmul(x.data() + r * ldx, ldx, 1, wb, bias.data(), one.data(), ldy, true, 1);
+          for (std::size_t o = 0; o < out; ++o)
+            ASSERT_EQ(std::bit_cast<std::uint32_t>(one[o]), std::bit_cast<std::uint32_t>(y2[r * ldy + o]))
+                << "row " << r << " of " << n << " in=" << in << " out=" << out;
         }
       }
     }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <numbers>
 #include <random>
@@ -281,7 +282,7 @@ class transformer {
   std::size_t max_context() const noexcept { return max_context_; }
   /// @brief The model's configuration.
   const model_config& config() const noexcept { return config_; }
-  /// @brief The weights. With bf16 storage the projection matrices and an untied lm_head are released
+  /// @brief The weights. The projection matrices and an untied lm_head are released
   /// (empty) after packing; embeddings, norms and biases stay.
   const transformer_weights& weights() const noexcept { return w_; }
   /// @brief True when projections are held as bfloat16.
@@ -332,7 +333,7 @@ class transformer {
       if (lo < start + m) {
         const std::size_t r0 = lo - start, count = start + m - lo;
         for (std::size_t r = r0; r < r0 + count; ++r) rms_norm(&x_[r * h], w_.final_norm.data(), &xn_[r * h]);
-        mm(lm_ref_, &xn_[r0 * h], h, count, vocab, h, nullptr, &logits_[(lo - first) * vocab], vocab, false);
+        mm(lm_ref_, &xn_[r0 * h], h, count, nullptr, &logits_[(lo - first) * vocab], vocab, false);
       }
     }
     n_cached_ += n;
@@ -349,39 +350,42 @@ class transformer {
   }
 
  private:
-  /// A projection matrix as the kernel sees it: float32, or bfloat16 bits.
+  /// A projection matrix as the kernel sees it: packed float32, or packed bfloat16.
   struct matrix_ref {
-    const float* f32 = nullptr;
-    const std::uint16_t* bf16 = nullptr;
+    const detail::packed_matrix<float>* f32 = nullptr;
+    const detail::packed_matrix<std::uint16_t>* bf16 = nullptr;
   };
   struct layer_refs {
     matrix_ref qkv, o, gate_up, down;
   };
 
-  void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, std::size_t out, std::size_t in,
-          const float* bias, float* y, std::size_t ldy, bool accumulate) const noexcept {
+  void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, const float* bias, float* y,
+          std::size_t ldy, bool accumulate) const noexcept {
     if (m.bf16)
-      detail::matmul_xwt(x, ldx, n, m.bf16, out, in, bias, y, ldy, accumulate, n_threads_);
+      detail::matmul(x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_);
     else
-      detail::matmul_xwt(x, ldx, n, m.f32, out, in, bias, y, ldy, accumulate, n_threads_);
+      detail::matmul(x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_);
   }
 
-  /// Chooses the storage of the projections; with bf16, converts them (round to nearest even, exact for
-  /// BF16 checkpoints) and releases the float32 copies.
+  /// Packs the projections into the kernel's panel layout, as float32 or as bfloat16 (round to nearest
+  /// even, exact for BF16 checkpoints), and releases the row-major copies (the embedding table stays: it
+  /// is also indexed by token).
   void pack_weights(weight_format format) {
     bf16_ = format == weight_format::bf16 || (format == weight_format::automatic && w_.source_bf16);
-    const std::size_t elem = bf16_ ? 2 : 4;
     std::size_t vec_floats = static_cast<std::size_t>(w_.final_norm.size());
-    std::size_t mat_elems = 0;
+    std::size_t mat_bytes = 0;
     auto pack = [&](row_matrix& m, bool release) -> matrix_ref {
-      mat_elems += static_cast<std::size_t>(m.size());
-      if (!bf16_) return {m.data(), nullptr};
-      std::vector<std::uint16_t> b(static_cast<std::size_t>(m.size()));
-      const float* src = m.data();
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = detail::float_to_bf16(src[i]);
-      bf16_store_.push_back(std::move(b));
+      const auto out = static_cast<std::size_t>(m.rows()), in = static_cast<std::size_t>(m.cols());
+      matrix_ref r;
+      if (bf16_) {
+        r.bf16 = &bf16_store_.emplace_back(m.data(), out, in);
+        mat_bytes += r.bf16->bytes();
+      } else {
+        r.f32 = &f32_store_.emplace_back(m.data(), out, in);
+        mat_bytes += r.f32->bytes();
+      }
       if (release) m.resize(0, 0);
-      return {nullptr, bf16_store_.back().data()};
+      return r;
     };
     refs_.clear();
     for (auto& L : w_.layers) {
@@ -390,7 +394,7 @@ class transformer {
                                              L.attn_norm.size() + L.mlp_norm.size() + L.q_norm.size() + L.k_norm.size());
     }
     lm_ref_ = config_.tie_word_embeddings ? pack(w_.embed, false) : pack(w_.lm_head, true);
-    streamed_bytes_ = mat_elems * elem + vec_floats * sizeof(float);
+    streamed_bytes_ = mat_bytes + vec_floats * sizeof(float);
   }
 
   void check_shapes() const {
@@ -517,7 +521,7 @@ class transformer {
       const auto& L = w_.layers[l];
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.attn_norm.data(), &xn_[r * h]);
       const auto& R = refs_[l];
-      mm(R.qkv, xn_.data(), h, m, qkv_dim_, h, L.b_qkv.size() ? L.b_qkv.data() : nullptr, qkv_.data(), qkv_dim_, false);
+      mm(R.qkv, xn_.data(), h, m, L.b_qkv.size() ? L.b_qkv.data() : nullptr, qkv_.data(), qkv_dim_, false);
       float* kc = &k_cache_[l * max_context_ * kv];
       float* vc = &v_cache_[l * max_context_ * kv];
       for (std::size_t r = 0; r < m; ++r) {
@@ -537,9 +541,9 @@ class transformer {
         std::memcpy(vc + pos * kv, row + q_dim + kv, kv * sizeof(float));
       }
       attention(l, m, pos0);
-      mm(R.o, att_.data(), q_dim, m, h, q_dim, L.b_o.size() ? L.b_o.data() : nullptr, x_.data(), h, true);
+      mm(R.o, att_.data(), q_dim, m, L.b_o.size() ? L.b_o.data() : nullptr, x_.data(), h, true);
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.mlp_norm.data(), &xn_[r * h]);
-      mm(R.gate_up, xn_.data(), h, m, 2 * im, h, L.b_gate_up.size() ? L.b_gate_up.data() : nullptr, gu_.data(), 2 * im,
+      mm(R.gate_up, xn_.data(), h, m, L.b_gate_up.size() ? L.b_gate_up.data() : nullptr, gu_.data(), 2 * im,
          false);
       for (std::size_t r = 0; r < m; ++r) {
         const float* g = &gu_[r * 2 * im];
@@ -547,7 +551,7 @@ class transformer {
         float* a = &act_[r * im];
         for (std::size_t i = 0; i < im; ++i) a[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
       }
-      mm(R.down, act_.data(), im, m, h, im, L.b_down.size() ? L.b_down.data() : nullptr, x_.data(), h, true);
+      mm(R.down, act_.data(), im, m, L.b_down.size() ? L.b_down.data() : nullptr, x_.data(), h, true);
     }
   }
 
@@ -615,8 +619,9 @@ class transformer {
   std::vector<float> act_;      // (chunk, intermediate)
   std::vector<float> scores_;   // (n_threads, max_context) attention scratch
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
-  bool bf16_ = false;                                // projections held as bfloat16
-  std::vector<std::vector<std::uint16_t>> bf16_store_;  // packed bf16 matrices (bf16_ only)
+  bool bf16_ = false;                                            // projections held as bfloat16
+  std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
+  std::deque<detail::packed_matrix<std::uint16_t>> bf16_store_;   // packed matrices (bfloat16 storage)
   std::vector<layer_refs> refs_;                     // per layer: the matrices the kernel reads
   matrix_ref lm_ref_;                                // lm_head (or the tied embedding)
   std::size_t streamed_bytes_ = 0;                   // see streamed_weight_bytes()
