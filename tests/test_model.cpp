@@ -265,6 +265,45 @@ TEST(model_test, matmul_kernel_matches_naive_product) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The attention kernel against a naive softmax(q·Kᵀ)·V in double: tile edges (lo, hi not multiples of
+// 16), sliding windows, head dims that are not multiples of 16 (masked tails) or above 64 (two passes).
+
+TEST(model_test, attention_kernel_matches_naive_attention) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (std::size_t hd : {2u, 6u, 32u, 64u, 80u, 130u}) {
+    const std::size_t positions = 70, v_stride = hd + 5;
+    std::vector<float> keys(positions * hd), v(positions * v_stride), q(hd);
+    for (auto& x : keys) x = d(rng);
+    for (auto& x : v) x = d(rng);
+    for (auto& x : q) x = d(rng);
+    std::vector<float> kt(uag::detail::key_cache_floats(positions, hd));
+    for (std::size_t p = 0; p < positions; ++p) uag::detail::store_key(kt.data(), p, &keys[p * hd], hd);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    for (auto [lo, hi] : {std::pair<std::size_t, std::size_t>{0, 0}, {0, 15}, {0, 16}, {3, 17}, {16, 31}, {5, 69},
+                          {33, 34}, {0, 69}, {47, 47}}) {
+      std::vector<double> s(hi - lo + 1);
+      double mx = -1e300, sum = 0.0;
+      for (std::size_t j = lo; j <= hi; ++j) {
+        double a = 0.0;
+        for (std::size_t k = 0; k < hd; ++k) a += static_cast<double>(q[k]) * keys[j * hd + k];
+        s[j - lo] = a * scale;
+        mx = std::max(mx, s[j - lo]);
+      }
+      for (auto& x : s) sum += (x = std::exp(x - mx));
+      std::vector<float> scratch(uag::detail::attention_scratch(positions)), out(hd + 1, 7.0f);
+      uag::detail::attend(q.data(), kt.data(), v.data(), v_stride, lo, hi, hd, scale, scratch.data(), out.data());
+      for (std::size_t k = 0; k < hd; ++k) {
+        double want = 0.0;
+        for (std::size_t j = lo; j <= hi; ++j) want += s[j - lo] / sum * v[j * v_stride + k];
+        ASSERT_NEAR(out[k], want, 2e-5) << "hd=" << hd << " lo=" << lo << " hi=" << hi << " k=" << k;
+      }
+      EXPECT_EQ(out[hd], 7.0f) << "wrote past the head";
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Contracts of forward / truncate.
 
 TEST(model_test, out_of_vocab_ids_context_overflow_and_bad_truncate_are_input_errors) {

@@ -29,6 +29,7 @@
 #include "uag/core/logits.hpp"
 #include "uag/core/types.hpp"
 #include "uag/model/concepts.hpp"
+#include "uag/model/detail/attention.hpp"
 #include "uag/model/detail/matmul.hpp"
 #include "uag/model/model_config.hpp"
 #include "uag/model/safetensors.hpp"
@@ -254,7 +255,7 @@ class transformer {
 #endif
     chunk_ = std::clamp<std::size_t>(options.chunk_rows, 1, 4096);
     const std::size_t kv = config_.kv_dim();
-    k_cache_.assign(config_.n_layers * max_context_ * kv, 0.0f);
+    k_cache_.assign(config_.n_layers * config_.n_kv_heads * detail::key_cache_floats(max_context_, config_.head_dim), 0.0f);
     v_cache_.assign(config_.n_layers * max_context_ * kv, 0.0f);
     build_rope_tables();
     const std::size_t h = config_.hidden_size;
@@ -265,7 +266,7 @@ class transformer {
     att_.assign(chunk_ * config_.q_dim(), 0.0f);
     gu_.assign(chunk_ * 2 * config_.intermediate_size, 0.0f);
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
-    scores_.assign(static_cast<std::size_t>(n_threads_) * max_context_, 0.0f);
+    scores_.assign(static_cast<std::size_t>(n_threads_) * detail::attention_scratch(max_context_), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
   }
 
@@ -296,7 +297,7 @@ class transformer {
 #else
     (void)n;
 #endif
-    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * max_context_));
+    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * detail::attention_scratch(max_context_)));
   }
 
   /// @brief Bytes of weights one forward pass streams from memory: every projection, lm_head (even when
@@ -522,7 +523,6 @@ class transformer {
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.attn_norm.data(), &xn_[r * h]);
       const auto& R = refs_[l];
       mm(R.qkv, xn_.data(), h, m, L.b_qkv.size() ? L.b_qkv.data() : nullptr, qkv_.data(), qkv_dim_, false);
-      float* kc = &k_cache_[l * max_context_ * kv];
       float* vc = &v_cache_[l * max_context_ * kv];
       for (std::size_t r = 0; r < m; ++r) {
         float* row = &qkv_[r * qkv_dim_];
@@ -537,7 +537,7 @@ class transformer {
           if (c.qk_norm) rms_norm(kh, L.k_norm.data(), kh, hd);
           rope(kh, pos);
         }
-        std::memcpy(kc + pos * kv, row + q_dim, kv * sizeof(float));
+        for (std::size_t g = 0; g < c.n_kv_heads; ++g) detail::store_key(key_cache(l, g), pos, row + q_dim + g * hd, hd);
         std::memcpy(vc + pos * kv, row + q_dim + kv, kv * sizeof(float));
       }
       attention(l, m, pos0);
@@ -555,13 +555,17 @@ class transformer {
     }
   }
 
+  /// Layer l's transposed key cache for KV head g (see detail/attention.hpp).
+  float* key_cache(std::size_t l, std::size_t g) noexcept {
+    return &k_cache_[(l * config_.n_kv_heads + g) * detail::key_cache_floats(max_context_, config_.head_dim)];
+  }
+
   /// Causal (optionally sliding-window) attention for m new rows at positions pos0.. of layer l into att_.
   void attention(std::size_t l, std::size_t m, std::size_t pos0) {
     const auto& c = config_;
     const std::size_t hd = c.head_dim, kv = c.kv_dim(), q_dim = c.q_dim(), group = c.n_heads / c.n_kv_heads;
     const bool sliding = c.sliding_layers[l] && c.sliding_window.has_value();
     const std::size_t window = sliding ? *c.sliding_window : 0;
-    const float* kc = &k_cache_[l * max_context_ * kv];
     const float* vc = &v_cache_[l * max_context_ * kv];
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(m * c.n_heads);
@@ -569,31 +573,15 @@ class transformer {
       const std::size_t r = static_cast<std::size_t>(idx) / c.n_heads, hh = static_cast<std::size_t>(idx) % c.n_heads;
       const std::size_t pos = pos0 + r, g = hh / group;
       const std::size_t lo = (sliding && pos + 1 > window) ? pos + 1 - window : 0;
-      Eigen::Map<const Eigen::VectorXf> q(&qkv_[r * qkv_dim_ + hh * hd], static_cast<Eigen::Index>(hd));
-      float mx = -INFINITY;
-      for (std::size_t j = lo; j <= pos; ++j) {
-        Eigen::Map<const Eigen::VectorXf> k(kc + j * kv + g * hd, static_cast<Eigen::Index>(hd));
-        const float s = q.dot(k) * scale;
-        scores[j - lo] = s;
-        mx = std::max(mx, s);
-      }
-      float sum = 0.0f;
-      for (std::size_t j = lo; j <= pos; ++j) {
-        const float e = std::exp(scores[j - lo] - mx);
-        scores[j - lo] = e;
-        sum += e;
-      }
-      Eigen::Map<Eigen::VectorXf> out(&att_[r * q_dim + hh * hd], static_cast<Eigen::Index>(hd));
-      out.setZero();
-      const float inv = 1.0f / sum;
-      for (std::size_t j = lo; j <= pos; ++j)
-        out += (scores[j - lo] * inv) * Eigen::Map<const Eigen::VectorXf>(vc + j * kv + g * hd, static_cast<Eigen::Index>(hd));
+      detail::attend(&qkv_[r * qkv_dim_ + hh * hd], key_cache(l, g), vc + g * hd, kv, lo, pos, hd, scale, scores,
+                     &att_[r * q_dim + hh * hd]);
     };
+    const std::size_t scratch = detail::attention_scratch(max_context_);
 #if defined(_OPENMP)
     if (n_threads_ > 1 && total > 1) {
 #pragma omp parallel for num_threads(n_threads_) schedule(static)
       for (std::ptrdiff_t idx = 0; idx < total; ++idx)
-        body(idx, &scores_[static_cast<std::size_t>(omp_get_thread_num()) * max_context_]);
+        body(idx, &scores_[static_cast<std::size_t>(omp_get_thread_num()) * scratch]);
       return;
     }
 #endif
@@ -607,7 +595,7 @@ class transformer {
   std::size_t chunk_ = 32;
   std::size_t qkv_dim_ = 0;
   std::size_t n_cached_ = 0;
-  std::vector<float> k_cache_;  // (n_layers, max_context, kv_dim)
+  std::vector<float> k_cache_;  // (n_layers, n_kv_heads, key tiles): transposed, see detail/attention.hpp
   std::vector<float> v_cache_;  // (n_layers, max_context, kv_dim)
   std::vector<float> cos_;      // (max_context, head_dim/2)
   std::vector<float> sin_;      // (max_context, head_dim/2)
@@ -617,7 +605,7 @@ class transformer {
   std::vector<float> att_;      // (chunk, q_dim) attention output
   std::vector<float> gu_;       // (chunk, 2*intermediate) gate | up
   std::vector<float> act_;      // (chunk, intermediate)
-  std::vector<float> scores_;   // (n_threads, max_context) attention scratch
+  std::vector<float> scores_;   // (n_threads, attention_scratch(max_context))
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
