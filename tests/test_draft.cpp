@@ -106,8 +106,8 @@ TEST(draft_test, adaptive_controller_picks_the_gamma_that_maximises_the_bound) {
       for (std::size_t g = 1; g <= 12; ++g)
         if (uag::expected_speedup(alpha, cost, g) > uag::expected_speedup(alpha, cost, best)) best = g;
       // The estimate is noisy; the chosen γ must be within 3% of the optimum's value.
-      EXPECT_GE(uag::expected_speedup(alpha, cost, c.next()), 0.97 * uag::expected_speedup(alpha, cost, best))
-          << "alpha " << alpha << " c " << cost << " chose " << c.next() << " best " << best;
+      EXPECT_GE(uag::expected_speedup(alpha, cost, c.choice()), 0.97 * uag::expected_speedup(alpha, cost, best))
+          << "alpha " << alpha << " c " << cost << " chose " << c.choice() << " best " << best;
     }
 }
 
@@ -181,7 +181,44 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
       std::size_t best = 1;
       for (std::size_t g = 1; g <= 12; ++g)
         if (rate(g) > rate(best)) best = g;
-      EXPECT_GE(rate(c.next()), 0.95 * rate(best))
-          << "alpha " << alpha << " slope " << slope << " chose " << c.next() << " best " << best;
+      EXPECT_GE(rate(c.choice()), 0.95 * rate(best))
+          << "alpha " << alpha << " slope " << slope << " chose " << c.choice() << " best " << best;
     }
+}
+
+// A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
+// controller stops drafting (γ = 0), still probes a γ > 0 now and then, and keeps its timing across
+// restart() while other policies start over.
+TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
+  uag::generation_config cfg;
+  cfg.draft_policy = uag::draft_length_policy::adaptive;
+  cfg.num_draft_tokens = 4;
+  cfg.max_draft_tokens = 8;
+  uag::draft_length_controller c(cfg);
+  uag::rng r(3);
+  auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.5 + 0.5 * static_cast<double>(g); };
+  std::size_t zero_steps = 0, probes = 0;
+  for (int s = 0; s < 400; ++s) {
+    const std::size_t g = c.next();
+    std::size_t acc = 0;
+    while (acc < g && r.uniform() < 0.2) ++acc;
+    c.update(g, acc, acc < g, 0.1, 1.0, step_time(g));
+    if (s >= 200) (g == 0 ? zero_steps : probes) += 1;
+  }
+  EXPECT_EQ(c.choice(), 0u);
+  EXPECT_GT(zero_steps, 150u);  // mostly target-only steps
+  EXPECT_GT(probes, 5u);        // but it keeps measuring the draft
+  EXPECT_GT(c.predicted_step_seconds(0), 0.9);
+  EXPECT_LT(c.predicted_step_seconds(0), 1.1);
+  c.restart();
+  EXPECT_GT(c.predicted_step_seconds(3), 2.5);  // timing kept
+  EXPECT_LT(c.predicted_step_seconds(3), 3.5);
+
+  uag::generation_config h = cfg;
+  h.draft_policy = uag::draft_length_policy::heuristic;
+  uag::draft_length_controller hc(h);
+  hc.update(4, 4, false, 0, 1);
+  EXPECT_EQ(hc.next(), 6u);
+  hc.restart();
+  EXPECT_EQ(hc.next(), 4u);
 }

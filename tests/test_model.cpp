@@ -272,33 +272,52 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0.0f, 1.0f);
   for (std::size_t hd : {2u, 6u, 32u, 64u, 80u, 130u}) {
-    const std::size_t positions = 70, v_stride = hd + 5;
-    std::vector<float> keys(positions * hd), v(positions * v_stride), q(hd);
+    const std::size_t positions = 70, v_stride = hd + 5, q_stride = hd + 3, out_stride = hd + 1;
+    const std::size_t scratch = uag::detail::attention_scratch(positions);
+    std::vector<float> keys(positions * hd), v(positions * v_stride), q(4 * q_stride);
     for (auto& x : keys) x = d(rng);
     for (auto& x : v) x = d(rng);
     for (auto& x : q) x = d(rng);
     std::vector<float> kt(uag::detail::key_cache_floats(positions, hd));
     for (std::size_t p = 0; p < positions; ++p) uag::detail::store_key(kt.data(), p, &keys[p * hd], hd);
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    for (auto [lo, hi] : {std::pair<std::size_t, std::size_t>{0, 0}, {0, 15}, {0, 16}, {3, 17}, {16, 31}, {5, 69},
-                          {33, 34}, {0, 69}, {47, 47}}) {
-      std::vector<double> s(hi - lo + 1);
-      double mx = -1e300, sum = 0.0;
-      for (std::size_t j = lo; j <= hi; ++j) {
-        double a = 0.0;
-        for (std::size_t k = 0; k < hd; ++k) a += static_cast<double>(q[k]) * keys[j * hd + k];
-        s[j - lo] = a * scale;
-        mx = std::max(mx, s[j - lo]);
+    // (lo, hi) of the first row; row g attends to lo + g·slide .. hi + g (causal rows; slide = 1: a window).
+    for (auto [lo0, hi0] : {std::pair<std::size_t, std::size_t>{0, 0}, {0, 15}, {0, 16}, {3, 17}, {16, 31}, {5, 60},
+                            {33, 34}, {0, 66}, {47, 47}}) {
+      for (std::size_t slide : {0u, 1u}) {
+        for (std::size_t n = 1; n <= uag::detail::attention_group; ++n) {
+          std::size_t lo[4], hi[4];
+          for (std::size_t g = 0; g < n; ++g) lo[g] = lo0 + g * slide, hi[g] = hi0 + g;
+          std::vector<float> s(n * scratch), out(n * out_stride, 7.0f);
+          uag::detail::attend({q.data(), q_stride, lo, hi, out.data(), out_stride, s.data(), scratch}, n, kt.data(),
+                              v.data(), v_stride, hd, scale);
+          for (std::size_t g = 0; g < n; ++g) {
+            std::vector<double> p(hi[g] - lo[g] + 1);
+            double mx = -1e300, sum = 0.0;
+            for (std::size_t j = lo[g]; j <= hi[g]; ++j) {
+              double a = 0.0;
+              for (std::size_t k = 0; k < hd; ++k) a += static_cast<double>(q[g * q_stride + k]) * keys[j * hd + k];
+              p[j - lo[g]] = a * scale;
+              mx = std::max(mx, p[j - lo[g]]);
+            }
+            for (auto& x : p) sum += (x = std::exp(x - mx));
+            for (std::size_t k = 0; k < hd; ++k) {
+              double want = 0.0;
+              for (std::size_t j = lo[g]; j <= hi[g]; ++j) want += p[j - lo[g]] / sum * v[j * v_stride + k];
+              ASSERT_NEAR(out[g * out_stride + k], want, 2e-5)
+                  << "hd=" << hd << " lo=" << lo[g] << " hi=" << hi[g] << " row " << g << " of " << n << " k=" << k;
+            }
+            EXPECT_EQ(out[g * out_stride + hd], 7.0f) << "wrote past the head";
+            // The same row alone gives the same bits (batch invariance).
+            std::vector<float> s1(scratch), one(hd);
+            uag::detail::attend({q.data() + g * q_stride, q_stride, lo + g, hi + g, one.data(), out_stride, s1.data(),
+                                 scratch},
+                                1, kt.data(), v.data(), v_stride, hd, scale);
+            ASSERT_EQ(0, std::memcmp(one.data(), out.data() + g * out_stride, hd * sizeof(float)))
+                << "row " << g << " of " << n << " differs from the row alone, hd=" << hd;
+          }
+        }
       }
-      for (auto& x : s) sum += (x = std::exp(x - mx));
-      std::vector<float> scratch(uag::detail::attention_scratch(positions)), out(hd + 1, 7.0f);
-      uag::detail::attend(q.data(), kt.data(), v.data(), v_stride, lo, hi, hd, scale, scratch.data(), out.data());
-      for (std::size_t k = 0; k < hd; ++k) {
-        double want = 0.0;
-        for (std::size_t j = lo; j <= hi; ++j) want += s[j - lo] / sum * v[j * v_stride + k];
-        ASSERT_NEAR(out[k], want, 2e-5) << "hd=" << hd << " lo=" << lo << " hi=" << hi << " k=" << k;
-      }
-      EXPECT_EQ(out[hd], 7.0f) << "wrote past the head";
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -220,17 +221,24 @@ int bench_main(std::vector<std::string> argv) {
     st = gen.stats();
     return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
   };
-  auto run_assisted = [&](const bench_config& b, std::size_t i, uag::generation_stats& st) {
-    uag::AssistedGenerator<pretrained, pretrained_draft> gen(target, draft, make_cfg(b, i));
+  // One generator per configuration serves every prompt, as in an engine that keeps its generator: the
+  // adaptive configuration carries its step timing from one prompt to the next.
+  using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
+  std::deque<generator> generators;
+  for (const auto& b : cfgs) generators.emplace_back(target, draft, make_cfg(b, 0));
+  auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
+    generator& gen = generators[ci];
+    gen.set_seed(seed + i);
     gen.generate(prompts[i]);
     st = gen.stats();
     return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
   };
 
-  {  // Warm-up (page in weights, size buffers); not measured.
+  {  // Warm-up (page in weights, size buffers) with a throwaway generator; not measured.
     uag::generation_stats st;
     run_baseline(0, st);
-    run_assisted(cfgs[0], 0, st);
+    generator gen(target, draft, make_cfg(cfgs[0], 0));
+    gen.generate(prompts[0]);
   }
   totals baseline;
   std::vector<totals> res(cfgs.size());
@@ -251,7 +259,7 @@ int bench_main(std::vector<std::string> argv) {
     // Rotate the configuration order per prompt so slow drift does not favour any configuration.
     for (std::size_t k = 0; k < cfgs.size(); ++k) {
       const std::size_t ci = (k + i) % cfgs.size();
-      const auto ids = run_assisted(cfgs[ci], i, st);
+      const auto ids = run_assisted(ci, i, st);
       res[ci].add(st);
       res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
       if (ids != base_ids) res[ci].identical = false;  // expected only for greedy

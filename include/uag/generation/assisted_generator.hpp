@@ -2,6 +2,8 @@
 /// @file AssistedGenerator: the draft-propose / target-verify loop (DESIGN.md §1).
 ///
 /// Lifecycle: construct → begin(prompt) → step() … until done() → stats(); or generate() for all of it.
+/// A generator can serve one prompt after another (begin() again): an adaptive draft length keeps the
+/// step timing it measured, so later generations start from it.
 /// The target decides every emitted token; the draft only changes how many one target pass yields.
 #include <chrono>
 #include <cstddef>
@@ -44,6 +46,7 @@ class AssistedGenerator {
   AssistedGenerator(Target& target, Draft& draft, generation_config cfg = {})
       : target_(&target), draft_(&draft), cfg_(std::move(cfg)), text_(target.tokenizer(), cfg_.stop_strings) {
     cfg_.validate();
+    controller_ = draft_length_controller(cfg_);
     vocab_ = target.vocab_size();
     processor_ = logits_processor(vocab_, cfg_.sampling);
     presence_.resize(vocab_);
@@ -61,6 +64,9 @@ class AssistedGenerator {
   AssistedGenerator(Target& target, generation_config cfg = {})
     requires std::is_same_v<Draft, no_draft>
       : AssistedGenerator(target, baseline_draft(), std::move(cfg)) {}
+
+  /// @brief Seed of the random stream from the next begin() on (e.g. one per request).
+  void set_seed(std::uint64_t seed) noexcept { cfg_.sampling.seed = seed; }
 
   /// @brief Streams newly committed text (complete UTF-8 only, stop strings removed) to f.
   void on_text(text_callback f) { on_text_ = std::move(f); }
@@ -95,7 +101,8 @@ class AssistedGenerator {
     presence_.clear();
     for (token_id t : prompt) presence_.push(t);
     random_.reseed(cfg_.sampling.seed);
-    controller_ = draft_length_controller(cfg_);
+    controller_.restart();
+    first_step_ = true;
     text_.begin(prompt);
     output_text_.clear();
     done_ = false;
@@ -175,7 +182,10 @@ class AssistedGenerator {
     std::size_t committed = 0;
     for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
     const double step_s = seconds_since(t_step);
-    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s, step_s);
+    // The first step after begin() also prefills the draft with the prompt: its time says nothing about γ.
+    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s,
+                       first_step_ ? 0.0 : step_s);
+    first_step_ = false;
     stats_.total_seconds += step_s;
     return committed;
   }
@@ -286,6 +296,7 @@ class AssistedGenerator {
   std::string output_text_;
   generation_stats stats_;
   bool done_ = false;
+  bool first_step_ = true;  // the next step() is the first since begin()
 };
 
 /// @brief The target-only baseline: same API, same stopping and sampling code, no draft.

@@ -23,23 +23,48 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 }
 
 /// @brief Draft-length controller for every draft_length_policy. O(max γ) per step, no allocation.
+///
+/// The adaptive policy maximises expected committed tokens per second of step time,
+/// E(γ) / S(γ) with E(γ) = (1 − α^(γ+1)) / (1 − α): α is a running estimate and S(γ) the measured wall
+/// time of a step that drafted γ tokens (a least-squares line through the measured lengths predicts the
+/// others). Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
+/// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
+/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. Every
+/// probe_period steps the controller tries a neighbour of its choice (and, at γ = 0, the best γ > 0) to
+/// keep the estimates fresh. Timing survives restart() (it is a property of the models and the machine);
+/// α is carried over with less weight.
 class draft_length_controller {
  public:
   draft_length_controller() = default;
   explicit draft_length_controller(const generation_config& cfg)
       : policy_(cfg.draft_policy),
         gamma_(cfg.draft_policy == draft_length_policy::confidence ? cfg.max_draft_tokens : cfg.num_draft_tokens),
-        max_(cfg.max_draft_tokens),
+        start_(gamma_),
+        best_(gamma_),
+        max_(std::min(cfg.max_draft_tokens, kMaxGamma - 1)),
         confidence_(cfg.confidence_threshold) {}
 
-  /// @brief γ for the next step (>= 1).
+  /// @brief γ for the next step (>= 1; the adaptive policy may return 0: draft nothing this step).
   std::size_t next() const noexcept { return gamma_; }
+  /// @brief The adaptive policy's current best γ (next() but for the periodic probes); next() otherwise.
+  std::size_t choice() const noexcept { return policy_ == draft_length_policy::adaptive ? best_ : gamma_; }
   /// @brief Confidence floor to pass to the draft (0 unless the confidence policy is active).
   float min_confidence() const noexcept { return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f; }
 
+  /// @brief A new generation with the same models: keeps the step timing, weakens the α estimate.
+  void restart() noexcept {
+    if (policy_ != draft_length_policy::adaptive) {
+      gamma_ = start_;
+      return;
+    }
+    accepted_ *= kCarryOver;
+    rejections_ *= kCarryOver;
+    steps_ = 0;
+  }
+
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
   /// rejection, the measured draft time per candidate and target time of the pass, and the whole step's
-  /// wall time (seconds; 0 = unknown).
+  /// wall time (seconds; 0 = unknown, e.g. a step that also prefilled the draft).
   void update(std::size_t proposed, std::size_t accepted, bool rejected, double draft_s_per_token,
               double target_s_per_pass, double step_s = 0.0) noexcept {
     switch (policy_) {
@@ -59,66 +84,98 @@ class draft_length_controller {
   /// @brief Current estimates (adaptive policy): acceptance α and cost ratio c.
   double alpha() const noexcept { return accepted_ / std::max(1e-9, accepted_ + rejections_); }
   double cost_ratio() const noexcept { return c_; }
+  /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
+  double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)); }
 
  private:
   static constexpr std::size_t kMaxGamma = 64;
+  static constexpr std::size_t kProbePeriod = 8;  // steps between probes of a neighbouring γ
+  static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s) noexcept {
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
-    constexpr double decay = 0.9;
-    accepted_ = decay * accepted_ + static_cast<double>(accepted);
-    rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
+    constexpr double decay = 0.95;
+    if (proposed > 0) {
+      accepted_ = decay * accepted_ + static_cast<double>(accepted);
+      rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
+    }
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
-    // Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it does
-    // not (verifying k rows is compute-bound past a few rows). So the measured wall time of a step is
-    // kept per draft length, and γ maximises expected tokens per second of step time.
-    if (step_s > 0.0 && proposed < kMaxGamma) {
+    if (step_s > 0.0 && proposed <= max_) {
       double& e = step_time_[proposed];
       e = e > 0.0 ? 0.7 * e + 0.3 * step_s : step_s;
     }
+    ++steps_;
+    fit();
     const double a = alpha();
-    std::size_t measured = 0;
-    for (std::size_t g = 0; g <= max_ && g < kMaxGamma; ++g) measured += step_time_[g] > 0.0;
-    std::size_t best = 1;
+    std::size_t best = 0;
     double best_v = 0.0;
-    if (measured < 2) {  // too little timing: fall back to the constant-cost bound
+    if (timed_ < 2) {  // too little timing: the constant-cost bound with the measured cost ratio
       for (std::size_t g = 1; g <= max_; ++g) {
         const double v = expected_speedup(a, c_, g);
-        if (v > best_v * 1.0001) best_v = v, best = g;  // prefer the shorter draft on near-ties
+        if (v > best_v * 1.0001) best_v = v, best = g;
       }
-      gamma_ = best;
+      gamma_ = best_ = best;
       return;
     }
-    // Least-squares line through the measured (γ, step time) points predicts unmeasured lengths; a
-    // measured length uses its own average. Explore at most one beyond the longest measured length.
+    for (std::size_t g = 0; g <= max_; ++g) {
+      const double time = step_time(g);
+      const double v = time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
+      if (v > best_v * 1.0001) best_v = v, best = g;  // prefer the shorter draft on near-ties
+    }
+    gamma_ = best_ = best;
+    if (steps_ % kProbePeriod == 0) {  // probe: the next longer length, or the best γ > 0 while not drafting
+      if (best == 0) {
+        double v1 = 0.0;
+        for (std::size_t g = 1; g <= max_; ++g) {
+          const double time = step_time(g);
+          const double v = time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
+          if (v > v1) v1 = v, gamma_ = g;
+        }
+      } else {
+        gamma_ = (steps_ / kProbePeriod) % 2 ? std::min(max_, best + 1) : best - 1;
+      }
+    }
+  }
+
+  /// Weighted least-squares line through the measured (γ, step time) points (γ > 0: a step with no
+  /// draft skips the draft entirely, so it is not on the same line).
+  void fit() noexcept {
     double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-    std::size_t longest = 0;
-    for (std::size_t g = 0; g <= max_ && g < kMaxGamma; ++g) {
+    timed_ = 0;
+    for (std::size_t g = 1; g <= max_; ++g) {
       if (step_time_[g] <= 0.0) continue;
       const double x = static_cast<double>(g), y = step_time_[g];
       sw += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
-      longest = g;
+      ++timed_;
     }
     const double den = sw * sxx - sx * sx;
-    const double slope = den > 0 ? std::max(0.0, (sw * sxy - sx * sy) / den) : 0.0;
-    const double icpt = (sy - slope * sx) / sw;
-    for (std::size_t g = 1; g <= std::min(max_, longest + 1) && g < kMaxGamma; ++g) {
-      const double time = step_time_[g] > 0.0 ? step_time_[g] : std::max(1e-9, icpt + slope * static_cast<double>(g));
-      const double v = expected_tokens_per_pass(a, g) / time;
-      if (v > best_v * 1.0001) best_v = v, best = g;
-    }
-    gamma_ = best;
+    slope_ = sw >= 2 && den > 0 ? std::max(0.0, (sw * sxy - sx * sy) / den) : 0.0;
+    intercept_ = sw > 0 ? (sy - slope_ * sx) / sw : 0.0;
+  }
+
+  /// Measured step time of γ, or the line's prediction (0 when fewer than two lengths are timed). γ = 0
+  /// is predicted by the intercept, which still holds the draft's fixed cost per step: a cautious guess,
+  /// replaced by a measurement once γ = 0 is probed.
+  double step_time(std::size_t g) const noexcept {
+    if (step_time_[g] > 0.0) return step_time_[g];
+    if (timed_ < 2) return 0.0;
+    return std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
   }
 
   draft_length_policy policy_ = draft_length_policy::constant;
   std::size_t gamma_ = 5;
+  std::size_t start_ = 5;
+  std::size_t best_ = 5;
   std::size_t max_ = 16;
   float confidence_ = 0.0f;
   double accepted_ = 1.0, rejections_ = 1.0;  // prior α = 0.5
   double c_ = 0.05;
   bool has_c_ = false;
-  double step_time_[kMaxGamma] = {};  // [k] = EWMA of the wall time of steps that proposed k candidates
+  std::size_t steps_ = 0;
+  std::size_t timed_ = 0;  // draft lengths γ > 0 with a measured step time
+  double slope_ = 0.0, intercept_ = 0.0;
+  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that proposed γ candidates
 };
 
 }  // namespace uag

@@ -15,7 +15,7 @@ enum class draft_length_policy {
   constant,    // always γ = num_draft_tokens
   heuristic,   // HF: +2 after a fully accepted draft, -1 otherwise, never below 1
   confidence,  // γ = max_draft_tokens, but the draft stops when its top probability < confidence_threshold
-  adaptive,    // pick γ maximising the expected speedup from running estimates of α and c (DESIGN §5)
+  adaptive,    // pick γ (0 = no draft) maximising expected tokens per second from α and measured step times
 };
 
 /// @brief How candidates are verified when sampling (temperature > 0). Greedy always uses exact match.

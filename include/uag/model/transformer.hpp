@@ -266,7 +266,7 @@ class transformer {
     att_.assign(chunk_ * config_.q_dim(), 0.0f);
     gu_.assign(chunk_ * 2 * config_.intermediate_size, 0.0f);
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
-    scores_.assign(static_cast<std::size_t>(n_threads_) * detail::attention_scratch(max_context_), 0.0f);
+    scores_.assign(static_cast<std::size_t>(n_threads_) * detail::attention_group * detail::attention_scratch(max_context_), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
   }
 
@@ -297,7 +297,8 @@ class transformer {
 #else
     (void)n;
 #endif
-    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * detail::attention_scratch(max_context_)));
+    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * detail::attention_group *
+                                                detail::attention_scratch(max_context_)));
   }
 
   /// @brief Bytes of weights one forward pass streams from memory: every projection, lm_head (even when
@@ -363,9 +364,9 @@ class transformer {
   void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, const float* bias, float* y,
           std::size_t ldy, bool accumulate) const noexcept {
     if (m.bf16)
-      detail::matmul(x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_);
+      detail::matmul(x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_);
     else
-      detail::matmul(x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_);
+      detail::matmul(x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_, residence_);
   }
 
   /// Packs the projections into the kernel's panel layout, as float32 or as bfloat16 (round to nearest
@@ -396,7 +397,12 @@ class transformer {
     }
     lm_ref_ = config_.tie_word_embeddings ? pack(w_.embed, false) : pack(w_.lm_head, true);
     streamed_bytes_ = mat_bytes + vec_floats * sizeof(float);
+    residence_ = streamed_bytes_ <= cache_resident_bytes ? detail::weight_residence::cache : detail::weight_residence::memory;
   }
+
+  /// Models up to this size are assumed to stay in the last-level cache between passes (half of a
+  /// 32 MiB L3: the KV cache and activations need room too).
+  static constexpr std::size_t cache_resident_bytes = std::size_t{16} << 20;
 
   void check_shapes() const {
     const auto& c = config_;
@@ -568,20 +574,28 @@ class transformer {
     const std::size_t window = sliding ? *c.sliding_window : 0;
     const float* vc = &v_cache_[l * max_context_ * kv];
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(m * c.n_heads);
-    const auto body = [&](std::ptrdiff_t idx, float* scores) {
-      const std::size_t r = static_cast<std::size_t>(idx) / c.n_heads, hh = static_cast<std::size_t>(idx) % c.n_heads;
-      const std::size_t pos = pos0 + r, g = hh / group;
-      const std::size_t lo = (sliding && pos + 1 > window) ? pos + 1 - window : 0;
-      detail::attend(&qkv_[r * qkv_dim_ + hh * hd], key_cache(l, g), vc + g * hd, kv, lo, pos, hd, scale, scores,
-                     &att_[r * q_dim + hh * hd]);
-    };
+    // Work items: (head, group of up to 4 consecutive rows); a group shares every key and value load.
+    constexpr std::size_t G = detail::attention_group;
+    const std::size_t groups = (m + G - 1) / G;
+    const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(groups * c.n_heads);
     const std::size_t scratch = detail::attention_scratch(max_context_);
+    const auto body = [&](std::ptrdiff_t idx, float* scores) {
+      const std::size_t hh = static_cast<std::size_t>(idx) / groups, r0 = static_cast<std::size_t>(idx) % groups * G;
+      const std::size_t n = std::min(G, m - r0), g = hh / group;
+      std::size_t lo[G], hi[G];
+      for (std::size_t i = 0; i < n; ++i) {
+        hi[i] = pos0 + r0 + i;
+        lo[i] = (sliding && hi[i] + 1 > window) ? hi[i] + 1 - window : 0;
+      }
+      const detail::attention_rows rows{&qkv_[r0 * qkv_dim_ + hh * hd], qkv_dim_, lo, hi, &att_[r0 * q_dim + hh * hd],
+                                        q_dim, scores, scratch};
+      detail::attend(rows, n, key_cache(l, g), vc + g * hd, kv, hd, scale);
+    };
 #if defined(_OPENMP)
     if (n_threads_ > 1 && total > 1) {
 #pragma omp parallel for num_threads(n_threads_) schedule(static)
       for (std::ptrdiff_t idx = 0; idx < total; ++idx)
-        body(idx, &scores_[static_cast<std::size_t>(omp_get_thread_num()) * scratch]);
+        body(idx, &scores_[static_cast<std::size_t>(omp_get_thread_num()) * G * scratch]);
       return;
     }
 #endif
@@ -605,7 +619,7 @@ class transformer {
   std::vector<float> att_;      // (chunk, q_dim) attention output
   std::vector<float> gu_;       // (chunk, 2*intermediate) gate | up
   std::vector<float> act_;      // (chunk, intermediate)
-  std::vector<float> scores_;   // (n_threads, attention_scratch(max_context))
+  std::vector<float> scores_;   // (n_threads, attention_group, attention_scratch(max_context))
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
@@ -613,6 +627,7 @@ class transformer {
   std::vector<layer_refs> refs_;                     // per layer: the matrices the kernel reads
   matrix_ref lm_ref_;                                // lm_head (or the tied embedding)
   std::size_t streamed_bytes_ = 0;                   // see streamed_weight_bytes()
+  detail::weight_residence residence_ = detail::weight_residence::memory;  // picks the single-row tile
 };
 
 static_assert(causal_lm<transformer>);

@@ -1,16 +1,17 @@
 #pragma once
-/// @file Single-query attention over a KV cache, the second-largest cost of a forward pass at long
+/// @file Attention of a few query rows over a KV cache, the second-largest cost of a forward pass at long
 /// contexts (each verified draft token attends to the whole context).
 ///
 /// Keys are cached transposed in tiles of 16 positions: tile t holds K[16t .. 16t+15][d] at
 /// [t][d][position % 16], so 16 scores come from head_dim broadcast-FMAs with no horizontal sums. Values
-/// stay position-major; the output is Σ_j p_j·V_j accumulated in registers. Softmax uses a vectorised
-/// exp (relative error < 2e-7).
+/// stay position-major; the output is Σ_j p_j·V_j accumulated in registers. The query rows of one head
+/// (up to 4 at a time) share every key and value load: at one query per load the kernel is bound by L2
+/// bandwidth. Softmax uses a vectorised exp (relative error < 2e-7).
 ///
 /// Every quantity is a fixed sequence of operations on one query row, independent of what else is in the
-/// batch: scores are sequential FMA chains over d; the max, the sum of exps and the output are reduced in
-/// position order. So a row's attention is bit-identical whether it is decoded alone or verified with
-/// other draft tokens.
+/// batch: each score is a sequential FMA chain over d; the max and the sum of exps are reduced in a fixed
+/// order; the output is a sequential FMA chain over positions. So a row's attention is bit-identical
+/// whether it is decoded alone or verified with other draft tokens.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -25,19 +26,36 @@ namespace uag::detail {
 /// Positions per key tile.
 inline constexpr std::size_t key_tile = 16;
 
+/// Query rows of one head processed together.
+inline constexpr std::size_t attention_group = 4;
+
 /// @brief Floats of a transposed key cache for `positions` positions of one head.
 inline constexpr std::size_t key_cache_floats(std::size_t positions, std::size_t head_dim) noexcept {
   return (positions + key_tile - 1) / key_tile * key_tile * head_dim;
 }
 
-/// @brief Scratch floats attend() needs for `count` positions.
-inline constexpr std::size_t attention_scratch(std::size_t count) noexcept { return count + 2 * key_tile; }
+/// @brief Scratch floats attend() needs per query row for up to `positions` positions.
+inline constexpr std::size_t attention_scratch(std::size_t positions) noexcept { return positions + 2 * key_tile; }
 
 /// @brief Stores key k (head_dim floats) for position pos into a head's transposed key cache kt.
 inline void store_key(float* kt, std::size_t pos, const float* k, std::size_t head_dim) noexcept {
   float* tile = kt + (pos / key_tile) * key_tile * head_dim + pos % key_tile;
   for (std::size_t d = 0; d < head_dim; ++d) tile[d * key_tile] = k[d];
 }
+
+/// @brief G query rows of one head: row g has query q + g·q_stride, attends to positions lo[g]..hi[g]
+/// (inclusive; lo and hi nondecreasing in g), writes out + g·out_stride, and uses scratch + g·scratch_stride
+/// (attention_scratch(positions) floats).
+struct attention_rows {
+  const float* q;
+  std::size_t q_stride;
+  const std::size_t* lo;
+  const std::size_t* hi;
+  float* out;
+  std::size_t out_stride;
+  float* scratch;
+  std::size_t scratch_stride;
+};
 
 #if defined(UAG_ATTENTION_AVX512)
 
@@ -78,45 +96,39 @@ inline __mmask16 tail_mask(std::size_t n) noexcept {
   return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
 }
 
-#endif
-
-/// @brief out = softmax(scale · q·K[lo..hi]ᵀ) · V[lo..hi] for one query head.
-/// kt: the head's transposed key cache; v: value of position j at v + j·v_stride; hi inclusive.
-/// scores: scratch of at least attention_scratch(hi − lo + 1) floats. cost: 2·(hi − lo + 1)·head_dim FMAs; allocates nothing.
-inline void attend(const float* q, const float* kt, const float* v, std::size_t v_stride, std::size_t lo, std::size_t hi,
-                   std::size_t head_dim, float scale, float* scores, float* out) noexcept {
-  const std::size_t hd = head_dim, count = hi - lo + 1;
-  const std::size_t t0 = lo / key_tile, t1 = hi / key_tile;
-  float* s = scores + (lo - t0 * key_tile);  // s[j - lo]; the tiles write from position t0·16 on
-#if defined(UAG_ATTENTION_AVX512)
-  // Scores, two tiles at a time to hide the FMA latency (one chain per score: see the file comment).
-  const __m512 sc = _mm512_set1_ps(scale);
-  std::size_t t = t0;
-  for (; t + 1 <= t1; t += 2) {
-    const float* k0 = kt + t * key_tile * hd;
-    const float* k1 = k0 + key_tile * hd;
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-    for (std::size_t d = 0; d < hd; ++d) {
-      const __m512 qd = _mm512_set1_ps(q[d]);
-      a0 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k0 + d * key_tile), a0);
-      a1 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k1 + d * key_tile), a1);
+/// Scores of G rows over tiles [t, t + TT) into each row's scratch (scaled), for the tiles in its range.
+template <int G, int TT>
+inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd, std::size_t t, __m512 scale) noexcept {
+  const std::size_t tile_floats = key_tile * hd;
+  __m512 acc[G][TT];
+  for (int g = 0; g < G; ++g)
+    for (int u = 0; u < TT; ++u) acc[g][u] = _mm512_setzero_ps();
+  const float* k0 = kt + t * tile_floats;
+  for (std::size_t d = 0; d < hd; ++d) {
+    __m512 kv[TT];
+    for (int u = 0; u < TT; ++u) kv[u] = _mm512_loadu_ps(k0 + static_cast<std::size_t>(u) * tile_floats + d * key_tile);
+    for (int g = 0; g < G; ++g) {
+      const __m512 qd = _mm512_set1_ps(a.q[static_cast<std::size_t>(g) * a.q_stride + d]);
+      for (int u = 0; u < TT; ++u) acc[g][u] = _mm512_fmadd_ps(qd, kv[u], acc[g][u]);
     }
-    _mm512_storeu_ps(scores + (t - t0) * key_tile, _mm512_mul_ps(a0, sc));
-    _mm512_storeu_ps(scores + (t + 1 - t0) * key_tile, _mm512_mul_ps(a1, sc));
   }
-  if (t <= t1) {
-    const float* k0 = kt + t * key_tile * hd;
-    __m512 a0 = _mm512_setzero_ps();
-    for (std::size_t d = 0; d < hd; ++d) a0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_loadu_ps(k0 + d * key_tile), a0);
-    _mm512_storeu_ps(scores + (t - t0) * key_tile, _mm512_mul_ps(a0, sc));
+  for (int g = 0; g < G; ++g) {
+    const std::size_t first = a.lo[g] / key_tile, last = a.hi[g] / key_tile;
+    float* s = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride;
+    for (int u = 0; u < TT; ++u) {
+      const std::size_t tu = t + static_cast<std::size_t>(u);
+      if (tu >= first && tu <= last) _mm512_storeu_ps(s + (tu - first) * key_tile, _mm512_mul_ps(acc[g][u], scale));
+    }
   }
-  // max
+}
+
+/// s[0..count) ← softmax(s[0..count)).
+inline void softmax_inplace(float* s, std::size_t count) noexcept {
   __m512 mx = _mm512_set1_ps(-INFINITY);
   std::size_t j = 0;
   for (; j + 16 <= count; j += 16) mx = _mm512_maskz_max_ps(0xFFFF, mx, _mm512_loadu_ps(s + j));
   if (j < count) mx = _mm512_mask_max_ps(mx, tail_mask(count - j), mx, _mm512_maskz_loadu_ps(tail_mask(count - j), s + j));
-  const __m512 m = _mm512_set1_ps(horizontal(mx, [](__m128 a, __m128 b) { return _mm_max_ps(a, b); }));
-  // exp and sum
+  const __m512 m = _mm512_set1_ps(horizontal(mx, [](__m128 x, __m128 y) { return _mm_max_ps(x, y); }));
   __m512 sum = _mm512_setzero_ps();
   for (j = 0; j + 16 <= count; j += 16) {
     const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(s + j), m));
@@ -129,47 +141,105 @@ inline void attend(const float* q, const float* kt, const float* v, std::size_t 
     _mm512_mask_storeu_ps(s + j, k, e);
     sum = _mm512_add_ps(sum, e);
   }
-  const __m512 inv = _mm512_set1_ps(1.0f / horizontal(sum, [](__m128 a, __m128 b) { return _mm_add_ps(a, b); }));
+  const __m512 inv = _mm512_set1_ps(1.0f / horizontal(sum, [](__m128 x, __m128 y) { return _mm_add_ps(x, y); }));
   for (j = 0; j + 16 <= count; j += 16) _mm512_storeu_ps(s + j, _mm512_mul_ps(_mm512_loadu_ps(s + j), inv));
   if (j < count) {
     const __mmask16 k = tail_mask(count - j);
     _mm512_mask_storeu_ps(s + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + j), inv));
   }
-  // out = Σ p_j V_j, up to 64 output floats in registers per pass
+}
+
+/// out_g[d0 .. d0 + w) = Σ_j p_g[j]·V_j[d0 .. d0 + w) for G rows, w <= 16·NV; each V_j load serves every row
+/// whose range holds j, and each row accumulates its positions in ascending order.
+template <int G, int NV>
+inline void accumulate_values(const attention_rows& a, const float* v, std::size_t v_stride, std::size_t d0,
+                              std::size_t w) noexcept {
+  __mmask16 km[NV];
+  for (int u = 0; u < NV; ++u) km[u] = tail_mask(w > 16 * static_cast<std::size_t>(u) ? w - 16 * static_cast<std::size_t>(u) : 0);
+  __m512 acc[G][NV];
+  for (int g = 0; g < G; ++g)
+    for (int u = 0; u < NV; ++u) acc[g][u] = _mm512_setzero_ps();
+  const float* p[G];
+  // Row g's probabilities start lo[g] % 16 floats into its scratch (its first tile starts at a multiple of 16).
+  for (int g = 0; g < G; ++g) p[g] = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile;
+  const std::size_t j0 = a.lo[0], j1 = a.hi[G - 1];
+  for (std::size_t j = j0; j <= j1; ++j) {
+    const float* vj = v + j * v_stride + d0;
+    __m512 vv[NV];
+    for (int u = 0; u < NV; ++u) vv[u] = _mm512_maskz_loadu_ps(km[u], vj + 16 * u);
+    for (int g = 0; g < G; ++g) {
+      if (j < a.lo[g] || j > a.hi[g]) continue;
+      const __m512 pg = _mm512_set1_ps(p[g][j - a.lo[g]]);
+      for (int u = 0; u < NV; ++u) acc[g][u] = _mm512_fmadd_ps(pg, vv[u], acc[g][u]);
+    }
+  }
+  for (int g = 0; g < G; ++g)
+    for (int u = 0; u < NV; ++u)
+      _mm512_mask_storeu_ps(a.out + static_cast<std::size_t>(g) * a.out_stride + d0 + 16 * static_cast<std::size_t>(u), km[u],
+                            acc[g][u]);
+}
+
+template <int G>
+inline void attend_group(const attention_rows& a, const float* kt, const float* v, std::size_t v_stride,
+                         std::size_t hd, float scale) noexcept {
+  // Scores: G rows × TT tiles of accumulators (>= 4 independent chains, <= 16 accumulators).
+  constexpr int TT = G >= 4 ? 2 : 4 / G;
+  const __m512 sc = _mm512_set1_ps(scale);
+  const std::size_t t0 = a.lo[0] / key_tile, t1 = a.hi[G - 1] / key_tile;
+  std::size_t t = t0;
+  for (; t + TT <= t1 + 1; t += TT) score_tiles<G, TT>(a, kt, hd, t, sc);
+  for (; t <= t1; ++t) score_tiles<G, 1>(a, kt, hd, t, sc);
+  for (int g = 0; g < G; ++g)
+    softmax_inplace(a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile, a.hi[g] - a.lo[g] + 1);
   for (std::size_t d0 = 0; d0 < hd; d0 += 64) {
     const std::size_t w = std::min<std::size_t>(64, hd - d0);
-    const __mmask16 k0 = tail_mask(w), k1 = tail_mask(w > 16 ? w - 16 : 0), k2 = tail_mask(w > 32 ? w - 32 : 0),
-                    k3 = tail_mask(w > 48 ? w - 48 : 0);
-    __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps(), o2 = _mm512_setzero_ps(), o3 = _mm512_setzero_ps();
-    const float* vj = v + lo * v_stride + d0;
-    for (std::size_t i = 0; i < count; ++i, vj += v_stride) {
-      const __m512 p = _mm512_set1_ps(s[i]);
-      o0 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(k0, vj), o0);
-      if (k1) o1 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(k1, vj + 16), o1);
-      if (k2) o2 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(k2, vj + 32), o2);
-      if (k3) o3 = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(k3, vj + 48), o3);
+    switch ((w + 15) / 16) {
+      case 4: accumulate_values<G, 4>(a, v, v_stride, d0, w); break;
+      case 3: accumulate_values<G, 3>(a, v, v_stride, d0, w); break;
+      case 2: accumulate_values<G, 2>(a, v, v_stride, d0, w); break;
+      default: accumulate_values<G, 1>(a, v, v_stride, d0, w); break;
     }
-    _mm512_mask_storeu_ps(out + d0, k0, o0);
-    if (k1) _mm512_mask_storeu_ps(out + d0 + 16, k1, o1);
-    if (k2) _mm512_mask_storeu_ps(out + d0 + 32, k2, o2);
-    if (k3) _mm512_mask_storeu_ps(out + d0 + 48, k3, o3);
+  }
+}
+
+#endif
+
+/// @brief out_g = softmax(scale · q_g·K[lo_g..hi_g]ᵀ) · V[lo_g..hi_g] for n <= attention_group rows of one
+/// head (see attention_rows). kt: the head's transposed key cache; V_j at v + j·v_stride.
+/// cost: 2·Σ_g (hi_g − lo_g + 1)·head_dim FMAs; allocates nothing.
+inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
+                   std::size_t hd, float scale) noexcept {
+#if defined(UAG_ATTENTION_AVX512)
+  switch (n) {
+    case 4: attend_group<4>(a, kt, v, v_stride, hd, scale); break;
+    case 3: attend_group<3>(a, kt, v, v_stride, hd, scale); break;
+    case 2: attend_group<2>(a, kt, v, v_stride, hd, scale); break;
+    case 1: attend_group<1>(a, kt, v, v_stride, hd, scale); break;
+    default: break;
   }
 #else
-  for (std::size_t t = t0; t <= t1; ++t)
-    for (std::size_t l = 0; l < key_tile; ++l) {
-      float a = 0.0f;
-      for (std::size_t d = 0; d < hd; ++d) a = std::fma(q[d], kt[(t * hd + d) * key_tile + l], a);
-      scores[(t - t0) * key_tile + l] = a * scale;
+  for (std::size_t g = 0; g < n; ++g) {
+    const float* q = a.q + g * a.q_stride;
+    const std::size_t lo = a.lo[g], hi = a.hi[g], count = hi - lo + 1;
+    float* s = a.scratch + g * a.scratch_stride;
+    for (std::size_t j = lo; j <= hi; ++j) {
+      float acc = 0.0f;
+      for (std::size_t d = 0; d < hd; ++d) acc = std::fma(q[d], kt[((j / key_tile) * hd + d) * key_tile + j % key_tile], acc);
+      s[j - lo] = acc * scale;
     }
-  float mx = -INFINITY;
-  for (std::size_t j = 0; j < count; ++j) mx = std::max(mx, s[j]);
-  float sum = 0.0f;
-  for (std::size_t j = 0; j < count; ++j) sum += (s[j] = std::exp(s[j] - mx));
-  const float inv = 1.0f / sum;
-  for (std::size_t j = 0; j < count; ++j) s[j] *= inv;
-  for (std::size_t d = 0; d < hd; ++d) out[d] = 0.0f;
-  for (std::size_t j = 0; j < count; ++j)
-    for (std::size_t d = 0; d < hd; ++d) out[d] = std::fma(s[j], v[(lo + j) * v_stride + d], out[d]);
+    float mx = -INFINITY;
+    for (std::size_t j = 0; j < count; ++j) mx = std::max(mx, s[j]);
+    float sum = 0.0f;
+    for (std::size_t j = 0; j < count; ++j) sum += (s[j] = std::exp(s[j] - mx));
+    const float inv = 1.0f / sum;
+    for (std::size_t j = 0; j < count; ++j) s[j] *= inv;
+    float* out = a.out + g * a.out_stride;
+    for (std::size_t d = 0; d < hd; ++d) {
+      float o = 0.0f;
+      for (std::size_t j = 0; j < count; ++j) o = std::fma(s[j], v[(lo + j) * v_stride + d], o);
+      out[d] = o;
+    }
+  }
 #endif
 }
 
