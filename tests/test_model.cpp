@@ -272,9 +272,9 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0.0f, 1.0f);
   for (std::size_t hd : {2u, 6u, 32u, 64u, 80u, 130u}) {
-    const std::size_t positions = 70, v_stride = hd + 5, q_stride = hd + 3, out_stride = hd + 1;
+    const std::size_t positions = 80, v_stride = hd + 5, q_stride = hd + 3, out_stride = hd + 1;
     const std::size_t scratch = uag::detail::attention_scratch(positions);
-    std::vector<float> keys(positions * hd), v(positions * v_stride), q(4 * q_stride);
+    std::vector<float> keys(positions * hd), v(positions * v_stride), q(uag::detail::attention_group * q_stride);
     for (auto& x : keys) x = d(rng);
     for (auto& x : v) x = d(rng);
     for (auto& x : q) x = d(rng);
@@ -286,7 +286,7 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
                             {33, 34}, {0, 66}, {47, 47}}) {
       for (std::size_t slide : {0u, 1u}) {
         for (std::size_t n = 1; n <= uag::detail::attention_group; ++n) {
-          std::size_t lo[4], hi[4];
+          std::size_t lo[uag::detail::attention_group], hi[uag::detail::attention_group];
           for (std::size_t g = 0; g < n; ++g) lo[g] = lo0 + g * slide, hi[g] = hi0 + g;
           std::vector<float> s(n * scratch), out(n * out_stride, 7.0f);
           uag::detail::attend({q.data(), q_stride, lo, hi, out.data(), out_stride, s.data(), scratch}, n, kt.data(),

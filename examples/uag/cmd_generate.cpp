@@ -37,6 +37,7 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
 nlohmann::json stats_json(const uag::generation_stats& s) {
   return {{"prompt_tokens", s.prompt_tokens},   {"new_tokens", s.new_tokens},
           {"target_passes", s.target_passes},   {"drafted", s.drafted},
+          {"draft_model_tokens", s.draft_model_tokens},
           {"accepted", s.accepted},             {"acceptance", s.acceptance_rate()},
           {"tokens_per_pass", s.tokens_per_pass()}, {"tokens_per_s", s.tokens_per_second()},
           {"draft_s", s.draft_seconds},         {"bridge_s", s.bridge_seconds},

@@ -79,7 +79,12 @@ class draft_model_runner {
       std::span<float> q(probs_);
       token_id t;
       float top;
-      if (opt.sample || opt.min_confidence > 0.0f || q_rows != nullptr || opt.allowed != nullptr) {
+      if (!opt.sample && opt.min_confidence <= 0.0f && q_rows == nullptr && opt.allowed != nullptr) {
+        // Greedy over a mask: the argmax of the allowed logits (softmax keeps the order; skipping it saves
+        // a vocabulary of exps per drafted token).
+        t = masked_argmax(*opt.allowed, last_logits_);
+        if (t < 0) break;  // nothing allowed: no draft
+      } else if (opt.sample || opt.min_confidence > 0.0f || q_rows != nullptr || opt.allowed != nullptr) {
         top = processor_.probabilities(last_logits_, nullptr, q);
         if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, q);
         if (top <= 0.0f) break;  // nothing allowed: no draft
@@ -128,6 +133,16 @@ class draft_model_runner {
     float top = 0.0f;
     for (float& v : q) top = std::max(top, v *= inv);
     return top;
+  }
+
+  /// The allowed id with the largest logit (the first on ties), or -1 when none is allowed.
+  static token_id masked_argmax(const std::vector<std::uint8_t>& allowed, std::span<const float> logits) {
+    const std::size_t n = std::min(allowed.size(), logits.size());
+    token_id best = -1;
+    float best_v = 0.0f;
+    for (std::size_t i = 0; i < n; ++i)
+      if (allowed[i] && (best < 0 || logits[i] > best_v)) best = static_cast<token_id>(i), best_v = logits[i];
+    return best;
   }
 
   static token_id argmax_of(std::span<const float> q) {

@@ -529,7 +529,6 @@ class transformer {
       for (std::size_t r = 0; r < m; ++r) rms_norm(&x_[r * h], L.attn_norm.data(), &xn_[r * h]);
       const auto& R = refs_[l];
       mm(R.qkv, xn_.data(), h, m, L.b_qkv.size() ? L.b_qkv.data() : nullptr, qkv_.data(), qkv_dim_, false);
-      float* vc = &v_cache_[l * max_context_ * kv];
       for (std::size_t r = 0; r < m; ++r) {
         float* row = &qkv_[r * qkv_dim_];
         const std::size_t pos = pos0 + r;
@@ -544,7 +543,8 @@ class transformer {
           rope(kh, pos);
         }
         for (std::size_t g = 0; g < c.n_kv_heads; ++g) detail::store_key(key_cache(l, g), pos, row + q_dim + g * hd, hd);
-        std::memcpy(vc + pos * kv, row + q_dim + kv, kv * sizeof(float));
+        for (std::size_t g = 0; g < c.n_kv_heads; ++g)
+          std::memcpy(value_cache(l, g) + pos * hd, row + q_dim + kv + g * hd, hd * sizeof(float));
       }
       attention(l, m, pos0);
       mm(R.o, att_.data(), q_dim, m, L.b_o.size() ? L.b_o.data() : nullptr, x_.data(), h, true);
@@ -566,13 +566,17 @@ class transformer {
     return &k_cache_[(l * config_.n_kv_heads + g) * detail::key_cache_floats(max_context_, config_.head_dim)];
   }
 
+  /// Layer l's value cache for KV head g: (max_context, head_dim), so a head's values are one stream.
+  float* value_cache(std::size_t l, std::size_t g) noexcept {
+    return &v_cache_[(l * config_.n_kv_heads + g) * max_context_ * config_.head_dim];
+  }
+
   /// Causal (optionally sliding-window) attention for m new rows at positions pos0.. of layer l into att_.
   void attention(std::size_t l, std::size_t m, std::size_t pos0) {
     const auto& c = config_;
-    const std::size_t hd = c.head_dim, kv = c.kv_dim(), q_dim = c.q_dim(), group = c.n_heads / c.n_kv_heads;
+    const std::size_t hd = c.head_dim, q_dim = c.q_dim(), group = c.n_heads / c.n_kv_heads;
     const bool sliding = c.sliding_layers[l] && c.sliding_window.has_value();
     const std::size_t window = sliding ? *c.sliding_window : 0;
-    const float* vc = &v_cache_[l * max_context_ * kv];
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     // Work items: (head, group of up to 4 consecutive rows); a group shares every key and value load.
     constexpr std::size_t G = detail::attention_group;
@@ -589,7 +593,7 @@ class transformer {
       }
       const detail::attention_rows rows{&qkv_[r0 * qkv_dim_ + hh * hd], qkv_dim_, lo, hi, &att_[r0 * q_dim + hh * hd],
                                         q_dim, scores, scratch};
-      detail::attend(rows, n, key_cache(l, g), vc + g * hd, kv, hd, scale);
+      detail::attend(rows, n, key_cache(l, g), value_cache(l, g), hd, hd, scale);
     };
 #if defined(_OPENMP)
     if (n_threads_ > 1 && total > 1) {
@@ -610,7 +614,7 @@ class transformer {
   std::size_t qkv_dim_ = 0;
   std::size_t n_cached_ = 0;
   std::vector<float> k_cache_;  // (n_layers, n_kv_heads, key tiles): transposed, see detail/attention.hpp
-  std::vector<float> v_cache_;  // (n_layers, max_context, kv_dim)
+  std::vector<float> v_cache_;  // (n_layers, n_kv_heads, max_context, head_dim)
   std::vector<float> cos_;      // (max_context, head_dim/2)
   std::vector<float> sin_;      // (max_context, head_dim/2)
   std::vector<float> x_;        // (chunk, hidden) residual stream

@@ -5,7 +5,7 @@
 /// Keys are cached transposed in tiles of 16 positions: tile t holds K[16t .. 16t+15][d] at
 /// [t][d][position % 16], so 16 scores come from head_dim broadcast-FMAs with no horizontal sums. Values
 /// stay position-major; the output is Σ_j p_j·V_j accumulated in registers. The query rows of one head
-/// (up to 4 at a time) share every key and value load: at one query per load the kernel is bound by L2
+/// (up to 8 at a time) share every key and value load: at one query per load the kernel is bound by L2
 /// bandwidth. Softmax uses a vectorised exp (relative error < 2e-7).
 ///
 /// Every quantity is a fixed sequence of operations on one query row, independent of what else is in the
@@ -26,8 +26,9 @@ namespace uag::detail {
 /// Positions per key tile.
 inline constexpr std::size_t key_tile = 16;
 
-/// Query rows of one head processed together.
-inline constexpr std::size_t attention_group = 4;
+/// Query rows of one head processed together (a whole verification batch: the head's keys and values are
+/// read once for all of them).
+inline constexpr std::size_t attention_group = 8;
 
 /// @brief Floats of a transposed key cache for `positions` positions of one head.
 inline constexpr std::size_t key_cache_floats(std::size_t positions, std::size_t head_dim) noexcept {
@@ -149,41 +150,80 @@ inline void softmax_inplace(float* s, std::size_t count) noexcept {
   }
 }
 
-/// out_g[d0 .. d0 + w) = Σ_j p_g[j]·V_j[d0 .. d0 + w) for G rows, w <= 16·NV; each V_j load serves every row
-/// whose range holds j, and each row accumulates its positions in ascending order.
+/// Positions ahead that accumulate_span prefetches values.
+inline constexpr std::size_t kValuePrefetch = 16;
+
+/// acc_g += Σ_{j in [j0, j1)} p_g[j − j0]·V_j[0 .. w) for G rows, in ascending j, w <= 16·NV. acc[g] holds
+/// 16·NV floats (an accumulator parked in memory between calls: a float store and load is exact).
 template <int G, int NV>
-inline void accumulate_values(const attention_rows& a, const float* v, std::size_t v_stride, std::size_t d0,
-                              std::size_t w) noexcept {
+inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], const float* v, std::size_t v_stride,
+                            std::size_t j0, std::size_t j1, std::size_t w) noexcept {
+  if (j0 >= j1) return;
   __mmask16 km[NV];
   for (int u = 0; u < NV; ++u) km[u] = tail_mask(w > 16 * static_cast<std::size_t>(u) ? w - 16 * static_cast<std::size_t>(u) : 0);
-  __m512 acc[G][NV];
+  __m512 o[G][NV];
   for (int g = 0; g < G; ++g)
-    for (int u = 0; u < NV; ++u) acc[g][u] = _mm512_setzero_ps();
-  const float* p[G];
-  // Row g's probabilities start lo[g] % 16 floats into its scratch (its first tile starts at a multiple of 16).
-  for (int g = 0; g < G; ++g) p[g] = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile;
-  const std::size_t j0 = a.lo[0], j1 = a.hi[G - 1];
-  for (std::size_t j = j0; j <= j1; ++j) {
-    const float* vj = v + j * v_stride + d0;
+    for (int u = 0; u < NV; ++u) o[g][u] = _mm512_loadu_ps(acc[g] + 16 * u);
+  const float* pg[G];
+  for (int g = 0; g < G; ++g) pg[g] = p[g];
+  const float* vj = v + j0 * v_stride;
+  for (std::size_t i = 0; i < j1 - j0; ++i, vj += v_stride) {
+    // The cache was likely evicted by the weight stream since this layer last ran: fetch ahead.
+    for (int u = 0; u < NV; ++u) _mm_prefetch(reinterpret_cast<const char*>(vj + kValuePrefetch * v_stride + 16 * u), _MM_HINT_T0);
     __m512 vv[NV];
     for (int u = 0; u < NV; ++u) vv[u] = _mm512_maskz_loadu_ps(km[u], vj + 16 * u);
     for (int g = 0; g < G; ++g) {
-      if (j < a.lo[g] || j > a.hi[g]) continue;
-      const __m512 pg = _mm512_set1_ps(p[g][j - a.lo[g]]);
-      for (int u = 0; u < NV; ++u) acc[g][u] = _mm512_fmadd_ps(pg, vv[u], acc[g][u]);
+      const __m512 b = _mm512_set1_ps(pg[g][i]);
+      for (int u = 0; u < NV; ++u) o[g][u] = _mm512_fmadd_ps(b, vv[u], o[g][u]);
     }
   }
   for (int g = 0; g < G; ++g)
-    for (int u = 0; u < NV; ++u)
-      _mm512_mask_storeu_ps(a.out + static_cast<std::size_t>(g) * a.out_stride + d0 + 16 * static_cast<std::size_t>(u), km[u],
-                            acc[g][u]);
+    for (int u = 0; u < NV; ++u) _mm512_storeu_ps(acc[g] + 16 * u, o[g][u]);
+}
+
+/// out_g[d0 .. d0 + w) = Σ_j p_g[j]·V_j[d0 .. d0 + w) for G rows, w <= 16·NV. Each row accumulates its
+/// positions in ascending order: its own first positions (lo_g .. lo_{G-1}), the span every row shares
+/// (one V load for all rows), then its own last positions (hi_0 .. hi_g).
+template <int G, int NV>
+inline void accumulate_values(const attention_rows& a, const float* v, std::size_t v_stride, std::size_t d0,
+                              std::size_t w, float* parked) noexcept {
+  // Row g's probability of position j is p_g[j − lo_g]: its scratch starts at position 16·⌊lo_g / 16⌋.
+  const float* p[G];
+  float* acc[G];
+  for (int g = 0; g < G; ++g) {
+    p[g] = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile;
+    acc[g] = parked + static_cast<std::size_t>(g) * 64;
+    std::fill_n(acc[g], 64, 0.0f);
+  }
+  const auto alone = [&](int g, std::size_t j0, std::size_t j1) {
+    if (j0 >= j1) return;
+    const float* pg[1] = {p[g] + (j0 - a.lo[g])};
+    float* ag[1] = {acc[g]};
+    accumulate_span<1, NV>(pg, ag, v + d0, v_stride, j0, j1, w);
+  };
+  // [shared_lo, shared_hi): positions of every row (lo and hi are nondecreasing in g); may be empty.
+  const std::size_t shared_lo = a.lo[G - 1], shared_hi = a.hi[0] + 1;
+  const bool shared = shared_lo < shared_hi;
+  std::size_t front_end[G];
+  for (int g = 0; g < G; ++g) {
+    front_end[g] = std::min(shared_lo, a.hi[g] + 1);
+    alone(g, a.lo[g], front_end[g]);
+  }
+  if (shared) {
+    const float* ps[G];
+    for (int g = 0; g < G; ++g) ps[g] = p[g] + (shared_lo - a.lo[g]);
+    accumulate_span<G, NV>(ps, acc, v + d0, v_stride, shared_lo, shared_hi, w);
+  }
+  for (int g = 0; g < G; ++g) alone(g, shared ? std::max(shared_hi, front_end[g]) : front_end[g], a.hi[g] + 1);
+  for (int g = 0; g < G; ++g)
+    std::copy_n(acc[g], w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
 }
 
 template <int G>
 inline void attend_group(const attention_rows& a, const float* kt, const float* v, std::size_t v_stride,
                          std::size_t hd, float scale) noexcept {
   // Scores: G rows × TT tiles of accumulators (>= 4 independent chains, <= 16 accumulators).
-  constexpr int TT = G >= 4 ? 2 : 4 / G;
+  constexpr int TT = G >= 8 ? 1 : G >= 4 ? 2 : 4 / G;
   const __m512 sc = _mm512_set1_ps(scale);
   const std::size_t t0 = a.lo[0] / key_tile, t1 = a.hi[G - 1] / key_tile;
   std::size_t t = t0;
@@ -191,13 +231,16 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
   for (; t <= t1; ++t) score_tiles<G, 1>(a, kt, hd, t, sc);
   for (int g = 0; g < G; ++g)
     softmax_inplace(a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile, a.hi[g] - a.lo[g] + 1);
-  for (std::size_t d0 = 0; d0 < hd; d0 += 64) {
-    const std::size_t w = std::min<std::size_t>(64, hd - d0);
+  // Values in chunks of up to 64 floats per row (16 accumulators for 4 rows), 32 for more rows.
+  constexpr std::size_t chunk = G <= 4 ? 64 : 32;
+  alignas(64) float parked[G * 64];
+  for (std::size_t d0 = 0; d0 < hd; d0 += chunk) {
+    const std::size_t w = std::min(chunk, hd - d0);
     switch ((w + 15) / 16) {
-      case 4: accumulate_values<G, 4>(a, v, v_stride, d0, w); break;
-      case 3: accumulate_values<G, 3>(a, v, v_stride, d0, w); break;
-      case 2: accumulate_values<G, 2>(a, v, v_stride, d0, w); break;
-      default: accumulate_values<G, 1>(a, v, v_stride, d0, w); break;
+      case 4: if constexpr (chunk > 32) accumulate_values<G, 4>(a, v, v_stride, d0, w, parked); break;
+      case 3: if constexpr (chunk > 32) accumulate_values<G, 3>(a, v, v_stride, d0, w, parked); break;
+      case 2: accumulate_values<G, 2>(a, v, v_stride, d0, w, parked); break;
+      default: accumulate_values<G, 1>(a, v, v_stride, d0, w, parked); break;
     }
   }
 }
@@ -211,6 +254,10 @@ inline void attend(const attention_rows& a, std::size_t n, const float* kt, cons
                    std::size_t hd, float scale) noexcept {
 #if defined(UAG_ATTENTION_AVX512)
   switch (n) {
+    case 8: attend_group<8>(a, kt, v, v_stride, hd, scale); break;
+    case 7: attend_group<7>(a, kt, v, v_stride, hd, scale); break;
+    case 6: attend_group<6>(a, kt, v, v_stride, hd, scale); break;
+    case 5: attend_group<5>(a, kt, v, v_stride, hd, scale); break;
     case 4: attend_group<4>(a, kt, v, v_stride, hd, scale); break;
     case 3: attend_group<3>(a, kt, v, v_stride, hd, scale); break;
     case 2: attend_group<2>(a, kt, v, v_stride, hd, scale); break;
