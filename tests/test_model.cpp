@@ -322,6 +322,26 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
   }
 }
 
+// The vector routines of the forward pass against their scalar definitions, over the whole float range
+// SiLU meets (large magnitudes saturate; odd lengths take the masked tail).
+TEST(model_test, silu_and_sum_of_squares_match_scalar_definitions) {
+  std::vector<float> g, u;
+  for (float x = -120.0f; x <= 120.0f; x += 0.37f) g.push_back(x), u.push_back(0.5f + 0.01f * x);
+  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 1e6f, -1e6f}) g.push_back(x), u.push_back(1.5f);
+  std::vector<float> out(g.size());
+  uag::detail::silu_mul(g.data(), u.data(), out.data(), g.size());
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double want = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+    ASSERT_NEAR(out[i], want, 1e-6 * std::max(1.0, std::fabs(want))) << "g=" << g[i];
+  }
+  for (std::size_t n : {1u, 15u, 16u, 17u, 384u, 1001u}) {
+    std::vector<float> x(n);
+    double want = 0.0;
+    for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<float>(i)) * 3.0f, want += double(x[i]) * x[i];
+    EXPECT_NEAR(uag::detail::sum_squares(x.data(), n), want, 1e-12 * want) << n;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Contracts of forward / truncate.
 

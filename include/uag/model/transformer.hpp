@@ -31,6 +31,7 @@
 #include "uag/model/concepts.hpp"
 #include "uag/model/detail/attention.hpp"
 #include "uag/model/detail/matmul.hpp"
+#include "uag/model/detail/vector_math.hpp"
 #include "uag/model/model_config.hpp"
 #include "uag/model/safetensors.hpp"
 
@@ -497,8 +498,7 @@ class transformer {
   }
 
   void rms_norm(const float* x, const float* weight, float* out, std::size_t n) const noexcept {
-    double ss = 0.0;
-    for (std::size_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+    const double ss = detail::sum_squares(x, n);
     const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + config_.rms_norm_eps));
     for (std::size_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
   }
@@ -555,7 +555,7 @@ class transformer {
         const float* g = &gu_[r * 2 * im];
         const float* u = g + im;
         float* a = &act_[r * im];
-        for (std::size_t i = 0; i < im; ++i) a[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+        detail::silu_mul(g, u, a, im);
       }
       mm(R.down, act_.data(), im, m, L.b_down.size() ? L.b_down.data() : nullptr, x_.data(), h, true);
     }

@@ -16,10 +16,7 @@
 #include <cmath>
 #include <cstddef>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#define UAG_ATTENTION_AVX512 1
-#endif
+#include "uag/model/detail/vector_math.hpp"
 
 namespace uag::detail {
 
@@ -58,44 +55,7 @@ struct attention_rows {
   std::size_t scratch_stride;
 };
 
-#if defined(UAG_ATTENTION_AVX512)
-
-/// e^x for x <= 0 (softmax arguments): 2^n · p(r), r = x − n·ln 2 in [−ln2/2, ln2/2], degree-6 polynomial.
-inline __m512 exp_nonpositive(__m512 x) noexcept {
-  x = _mm512_maskz_max_ps(0xFFFF, x, _mm512_set1_ps(-104.0f));  // below this e^x is 0 in float32 anyway
-  const __m512 n = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(0xFFFF, p, n);
-}
-
-// Masked forms (maskz with all lanes) where GCC 12's unmasked intrinsics read an "undefined" register.
-
-/// Reduces 16 lanes with op in a fixed order. Masked extracts: GCC 12's _mm512_reduce_* read an
-/// "undefined" register and trip -Werror=maybe-uninitialized.
-template <class Op>
-inline float horizontal(__m512 v, Op op) noexcept {
-  const __m512d d = _mm512_castps_pd(v);
-  const __m256 lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, d, 0));
-  const __m256 hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, d, 1));
-  __m128 a = op(op(_mm256_castps256_ps128(lo), _mm256_extractf128_ps(lo, 1)),
-                op(_mm256_castps256_ps128(hi), _mm256_extractf128_ps(hi, 1)));
-  a = op(a, _mm_movehl_ps(a, a));
-  a = op(a, _mm_movehdup_ps(a));
-  return _mm_cvtss_f32(a);
-}
-
-inline __mmask16 tail_mask(std::size_t n) noexcept {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
-}
+#if defined(UAG_VECTOR_AVX512)
 
 /// Scores of G rows over tiles [t, t + TT) into each row's scratch (scaled), for the tiles in its range.
 template <int G, int TT>
@@ -252,7 +212,7 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
 /// cost: 2·Σ_g (hi_g − lo_g + 1)·head_dim FMAs; allocates nothing.
 inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
                    std::size_t hd, float scale) noexcept {
-#if defined(UAG_ATTENTION_AVX512)
+#if defined(UAG_VECTOR_AVX512)
   switch (n) {
     case 8: attend_group<8>(a, kt, v, v_stride, hd, scale); break;
     case 7: attend_group<7>(a, kt, v, v_stride, hd, scale); break;
