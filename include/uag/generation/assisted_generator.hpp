@@ -184,7 +184,7 @@ class AssistedGenerator {
     const double step_s = seconds_since(t_step);
     // The first step after begin() also prefills the draft with the prompt: its time says nothing about γ.
     controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s,
-                       first_step_ ? 0.0 : step_s);
+                       first_step_ ? 0.0 : step_s, limit);
     first_step_ = false;
     stats_.total_seconds += step_s;
     return committed;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "uag/generation/generation_config.hpp"
 
@@ -26,7 +27,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 ///
 /// The adaptive policy maximises expected committed tokens per second of step time,
 /// E(γ) / S(γ) with E(γ) = (1 − α^(γ+1)) / (1 − α): α is a running estimate and S(γ) the measured wall
-/// time of a step that drafted γ tokens (a least-squares line through the measured lengths predicts the
+/// time of a step that asked for γ tokens (a least-squares line through the measured lengths predicts the
 /// others). Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. Every
@@ -63,10 +64,12 @@ class draft_length_controller {
   }
 
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
-  /// rejection, the measured draft time per candidate and target time of the pass, and the whole step's
-  /// wall time (seconds; 0 = unknown, e.g. a step that also prefilled the draft).
+  /// rejection, the measured draft time per candidate and target time of the pass, the whole step's
+  /// wall time (seconds; 0 = unknown, e.g. a step that also prefilled the draft), and the γ the step
+  /// asked the draft for (less than next() when the generator clamped it near the end; such a step's
+  /// time is not kept).
   void update(std::size_t proposed, std::size_t accepted, bool rejected, double draft_s_per_token,
-              double target_s_per_pass, double step_s = 0.0) noexcept {
+              double target_s_per_pass, double step_s = 0.0, std::size_t asked = SIZE_MAX) noexcept {
     switch (policy_) {
       case draft_length_policy::constant:
       case draft_length_policy::confidence: break;
@@ -76,7 +79,8 @@ class draft_length_controller {
         else if (proposed > 0) gamma_ = std::max<std::size_t>(1, gamma_ - 1);
         break;
       case draft_length_policy::adaptive:
-        adapt(proposed, accepted, rejected, draft_s_per_token, target_s_per_pass, step_s);
+        adapt(proposed, accepted, rejected, draft_s_per_token, target_s_per_pass,
+              asked == SIZE_MAX || asked == gamma_ ? step_s : 0.0);
         break;
     }
   }
@@ -91,6 +95,8 @@ class draft_length_controller {
   static constexpr std::size_t kMaxGamma = 64;
   static constexpr std::size_t kProbePeriod = 8;  // steps between probes of a neighbouring γ
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
+  static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
+  static constexpr double kRecentSamples = 1.5;   // decayed samples for a measurement to be trusted
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s) noexcept {
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
@@ -101,9 +107,14 @@ class draft_length_controller {
       rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
     }
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
-    if (step_s > 0.0 && proposed <= max_) {
-      double& e = step_time_[proposed];
+    // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge holds back
+    // the last, possibly incomplete, word, so a step asked for γ often yields γ − 1 for the same cost.
+    const std::size_t asked = gamma_;
+    if (step_s > 0.0 && asked <= max_) {
+      double& e = step_time_[asked];
       e = e > 0.0 ? 0.7 * e + 0.3 * step_s : step_s;
+      for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
+      weight_[asked] += 1.0;
     }
     ++steps_;
     fit();
@@ -132,33 +143,35 @@ class draft_length_controller {
           const double v = time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
           if (v > v1) v1 = v, gamma_ = g;
         }
-      } else {
-        gamma_ = (steps_ / kProbePeriod) % 2 ? std::min(max_, best + 1) : best - 1;
+      } else {  // cycle +1, −1, +2 around the choice
+        const std::size_t k = (steps_ / kProbePeriod) % 3;
+        gamma_ = k == 0 ? std::min(max_, best + 1) : k == 1 ? best - 1 : std::min(max_, best + 2);
       }
     }
   }
 
-  /// Weighted least-squares line through the measured (γ, step time) points (γ > 0: a step with no
-  /// draft skips the draft entirely, so it is not on the same line).
+  /// Least-squares line through the measured (γ, step time) points, each weighted by its recent sample
+  /// count (γ > 0: a step with no draft skips the draft entirely, so it is not on the same line).
   void fit() noexcept {
     double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     timed_ = 0;
     for (std::size_t g = 1; g <= max_; ++g) {
       if (step_time_[g] <= 0.0) continue;
-      const double x = static_cast<double>(g), y = step_time_[g];
-      sw += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
+      const double x = static_cast<double>(g), y = step_time_[g], w = weight_[g];
+      sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
       ++timed_;
     }
     const double den = sw * sxx - sx * sx;
-    slope_ = sw >= 2 && den > 0 ? std::max(0.0, (sw * sxy - sx * sy) / den) : 0.0;
+    slope_ = timed_ >= 2 && den > 0 ? std::max(0.0, (sw * sxy - sx * sy) / den) : 0.0;
     intercept_ = sw > 0 ? (sy - slope_ * sx) / sw : 0.0;
   }
 
-  /// Measured step time of γ, or the line's prediction (0 when fewer than two lengths are timed). γ = 0
-  /// is predicted by the intercept, which still holds the draft's fixed cost per step: a cautious guess,
-  /// replaced by a measurement once γ = 0 is probed.
+  /// Measured step time of γ when it has recent samples, else the line's prediction (0 when fewer than
+  /// two lengths are timed): a length measured once long ago (perhaps on a cold cache) must not pin the
+  /// choice. γ = 0 is predicted by the intercept, which still holds the draft's fixed cost per step: a
+  /// cautious guess, replaced by a measurement once γ = 0 is probed.
   double step_time(std::size_t g) const noexcept {
-    if (step_time_[g] > 0.0) return step_time_[g];
+    if (step_time_[g] > 0.0 && (weight_[g] >= kRecentSamples || timed_ < 2)) return step_time_[g];
     if (timed_ < 2) return 0.0;
     return std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
   }
@@ -175,7 +188,8 @@ class draft_length_controller {
   std::size_t steps_ = 0;
   std::size_t timed_ = 0;  // draft lengths γ > 0 with a measured step time
   double slope_ = 0.0, intercept_ = 0.0;
-  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that proposed γ candidates
+  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
+  double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
 };
 
 }  // namespace uag

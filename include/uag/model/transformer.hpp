@@ -578,14 +578,15 @@ class transformer {
     const bool sliding = c.sliding_layers[l] && c.sliding_window.has_value();
     const std::size_t window = sliding ? *c.sliding_window : 0;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    // Work items: (head, group of up to 4 consecutive rows); a group shares every key and value load.
+    // Work items: (head, group of up to 8 consecutive rows, balanced); a group shares every key and value
+    // load.
     constexpr std::size_t G = detail::attention_group;
     const std::size_t groups = (m + G - 1) / G;
     const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(groups * c.n_heads);
     const std::size_t scratch = detail::attention_scratch(max_context_);
     const auto body = [&](std::ptrdiff_t idx, float* scores) {
-      const std::size_t hh = static_cast<std::size_t>(idx) / groups, r0 = static_cast<std::size_t>(idx) % groups * G;
-      const std::size_t n = std::min(G, m - r0), g = hh / group;
+      const std::size_t hh = static_cast<std::size_t>(idx) / groups, k = static_cast<std::size_t>(idx) % groups;
+      const std::size_t r0 = k * m / groups, n = (k + 1) * m / groups - r0, g = hh / group;
       std::size_t lo[G], hi[G];
       for (std::size_t i = 0; i < n; ++i) {
         hi[i] = pos0 + r0 + i;

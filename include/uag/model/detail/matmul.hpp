@@ -223,23 +223,29 @@ inline void matmul_tile(const W* w, std::size_t bs, std::size_t in, const float*
 /// How far ahead the kernel prefetches, in blocks: measured best on the target machine.
 inline constexpr std::size_t prefetch_blocks = 2;
 
-/// NB blocks against all n rows, MR rows per tile (the blocks stay in L1/L2 between row tiles); the
+/// NB blocks against all n rows in tiles of at most MR rows, balanced (9 rows run as 4 + 5, not 8 + 1: a
+/// one-row tile on a cached block is FMA-latency bound); the blocks stay in L1/L2 between row tiles. The
 /// first row tile prefetches pf.
 template <int NB, int MR, class W>
 inline void matmul_blocks(const W* w, std::size_t bs, std::size_t in, const float* x, std::size_t ldx, std::size_t n,
                           tile_out t, const W* pf) noexcept {
+  const std::size_t tiles = (n + MR - 1) / MR;
   std::size_t r = 0;
-  for (; r + MR <= n; r += MR, t.y += MR * t.ldy, pf = nullptr) matmul_tile<NB, MR>(w, bs, in, x + r * ldx, ldx, t, pf);
-  const float* xr = x + r * ldx;
-  switch (n - r) {
-    case 7: if constexpr (MR > 7) matmul_tile<NB, 7>(w, bs, in, xr, ldx, t, pf); break;
-    case 6: if constexpr (MR > 6) matmul_tile<NB, 6>(w, bs, in, xr, ldx, t, pf); break;
-    case 5: if constexpr (MR > 5) matmul_tile<NB, 5>(w, bs, in, xr, ldx, t, pf); break;
-    case 4: if constexpr (MR > 4) matmul_tile<NB, 4>(w, bs, in, xr, ldx, t, pf); break;
-    case 3: if constexpr (MR > 3) matmul_tile<NB, 3>(w, bs, in, xr, ldx, t, pf); break;
-    case 2: if constexpr (MR > 2) matmul_tile<NB, 2>(w, bs, in, xr, ldx, t, pf); break;
-    case 1: if constexpr (MR > 1) matmul_tile<NB, 1>(w, bs, in, xr, ldx, t, pf); break;
-    default: break;
+  for (std::size_t k = 0; k < tiles; ++k, pf = nullptr) {
+    const std::size_t rows = (n - r) / (tiles - k);
+    const float* xr = x + r * ldx;
+    switch (rows) {
+      case 8: if constexpr (MR >= 8) matmul_tile<NB, 8>(w, bs, in, xr, ldx, t, pf); break;
+      case 7: if constexpr (MR >= 7) matmul_tile<NB, 7>(w, bs, in, xr, ldx, t, pf); break;
+      case 6: if constexpr (MR >= 6) matmul_tile<NB, 6>(w, bs, in, xr, ldx, t, pf); break;
+      case 5: if constexpr (MR >= 5) matmul_tile<NB, 5>(w, bs, in, xr, ldx, t, pf); break;
+      case 4: if constexpr (MR >= 4) matmul_tile<NB, 4>(w, bs, in, xr, ldx, t, pf); break;
+      case 3: if constexpr (MR >= 3) matmul_tile<NB, 3>(w, bs, in, xr, ldx, t, pf); break;
+      case 2: if constexpr (MR >= 2) matmul_tile<NB, 2>(w, bs, in, xr, ldx, t, pf); break;
+      default: matmul_tile<NB, 1>(w, bs, in, xr, ldx, t, pf); break;
+    }
+    r += rows;
+    t.y += rows * t.ldy;
   }
 }
 
