@@ -111,7 +111,7 @@ inline void softmax_inplace(float* s, std::size_t count) noexcept {
 }
 
 /// Positions ahead that accumulate_span prefetches values.
-inline constexpr std::size_t kValuePrefetch = 16;
+inline constexpr std::size_t value_prefetch = 16;
 
 /// acc_g += Σ_{j in [j0, j1)} p_g[j − j0]·V_j[0 .. w) for G rows, in ascending j, w <= 16·NV. acc[g] holds
 /// 16·NV floats (an accumulator parked in memory between calls: a float store and load is exact).
@@ -129,7 +129,9 @@ inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], 
   const float* vj = v + j0 * v_stride;
   for (std::size_t i = 0; i < j1 - j0; ++i, vj += v_stride) {
     // The cache was likely evicted by the weight stream since this layer last ran: fetch ahead.
-    for (int u = 0; u < NV; ++u) _mm_prefetch(reinterpret_cast<const char*>(vj + kValuePrefetch * v_stride + 16 * u), _MM_HINT_T0);
+    if (i + value_prefetch < j1 - j0)
+      for (int u = 0; u < NV; ++u)
+        _mm_prefetch(reinterpret_cast<const char*>(vj + value_prefetch * v_stride + 16 * u), _MM_HINT_T0);
     __m512 vv[NV];
     for (int u = 0; u < NV; ++u) vv[u] = _mm512_maskz_loadu_ps(km[u], vj + 16 * u);
     for (int g = 0; g < G; ++g) {
