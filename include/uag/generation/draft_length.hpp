@@ -30,8 +30,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// time of a step that asked for γ tokens (a least-squares line through the measured lengths predicts the
 /// others). Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
-/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. Every
-/// probe_period steps the controller tries a neighbour of its choice (and, at γ = 0, the best γ > 0) to
+/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. The
+/// first timed steps try the starting γ and γ ± 2; then every probe_period steps the controller tries a
+/// neighbour of its choice (and, at γ = 0, the best γ > 0) to
 /// keep the estimates fresh. Timing survives restart() (it is a property of the models and the machine);
 /// α is carried over with less weight.
 class draft_length_controller {
@@ -121,6 +122,18 @@ class draft_length_controller {
     const double a = alpha();
     std::size_t best = 0;
     double best_v = 0.0;
+    // Warm-up, once timing is supplied: time the starting length and two around it, so that the line
+    // has three points after a few steps instead of waiting for the periodic probes.
+    if (step_s > 0.0) {
+      const std::size_t lo = start_ > 2 ? start_ - 2 : 1;
+      for (std::size_t g : {start_, start_ + 2, lo}) {
+        g = std::clamp<std::size_t>(g, 1, max_);
+        if (step_time_[g] <= 0.0) {
+          gamma_ = g;
+          return;
+        }
+      }
+    }
     if (timed_ < 2) {  // too little timing: the constant-cost bound with the measured cost ratio
       for (std::size_t g = 1; g <= max_; ++g) {
         const double v = expected_speedup(a, c_, g);
