@@ -256,7 +256,8 @@ class transformer {
 #endif
     chunk_ = std::clamp<std::size_t>(options.chunk_rows, 1, 4096);
     const std::size_t kv = config_.kv_dim();
-    k_cache_.assign(config_.n_layers * config_.n_kv_heads * detail::key_cache_floats(max_context_, config_.head_dim), 0.0f);
+    k_cache_.assign(config_.n_layers * config_.n_kv_heads * detail::key_cache_floats(max_context_, config_.head_dim),
+                    0.0f);
     v_cache_.assign(config_.n_layers * max_context_ * kv, 0.0f);
     build_rope_tables();
     const std::size_t h = config_.hidden_size;
@@ -267,7 +268,8 @@ class transformer {
     att_.assign(chunk_ * config_.q_dim(), 0.0f);
     gu_.assign(chunk_ * 2 * config_.intermediate_size, 0.0f);
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
-    scores_.assign(static_cast<std::size_t>(n_threads_) * detail::attention_group * detail::attention_scratch(max_context_), 0.0f);
+    scores_.assign(
+        static_cast<std::size_t>(n_threads_) * detail::attention_group * detail::attention_scratch(max_context_), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
   }
 
@@ -370,7 +372,7 @@ class transformer {
       detail::matmul(x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_, residence_);
   }
 
-  /// Packs the projections into the kernel's panel layout, as float32 or as bfloat16 (round to nearest
+  /// Packs the projections into the kernel's block layout, as float32 or as bfloat16 (round to nearest
   /// even, exact for BF16 checkpoints), and releases the row-major copies (the embedding table stays: it
   /// is also indexed by token).
   void pack_weights(weight_format format) {
@@ -398,7 +400,8 @@ class transformer {
     }
     lm_ref_ = config_.tie_word_embeddings ? pack(w_.embed, false) : pack(w_.lm_head, true);
     streamed_bytes_ = mat_bytes + vec_floats * sizeof(float);
-    residence_ = streamed_bytes_ <= cache_resident_bytes ? detail::weight_residence::cache : detail::weight_residence::memory;
+    residence_ =
+        streamed_bytes_ <= cache_resident_bytes ? detail::weight_residence::cache : detail::weight_residence::memory;
   }
 
   /// Models up to this size are assumed to stay in the last-level cache between passes (half of a

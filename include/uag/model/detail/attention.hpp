@@ -33,7 +33,9 @@ inline constexpr std::size_t key_cache_floats(std::size_t positions, std::size_t
 }
 
 /// @brief Scratch floats attend() needs per query row for up to `positions` positions.
-inline constexpr std::size_t attention_scratch(std::size_t positions) noexcept { return positions + 2 * key_tile; }
+inline constexpr std::size_t attention_scratch(std::size_t positions) noexcept {
+  return positions + 2 * key_tile;
+}
 
 /// @brief Stores key k (head_dim floats) for position pos into a head's transposed key cache kt.
 inline void store_key(float* kt, std::size_t pos, const float* k, std::size_t head_dim) noexcept {
@@ -59,7 +61,8 @@ struct attention_rows {
 
 /// Scores of G rows over tiles [t, t + TT) into each row's scratch (scaled), for the tiles in its range.
 template <int G, int TT>
-inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd, std::size_t t, __m512 scale) noexcept {
+inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd, std::size_t t,
+                        __m512 scale) noexcept {
   const std::size_t tile_floats = key_tile * hd;
   __m512 acc[G][TT];
   for (int g = 0; g < G; ++g)
@@ -67,7 +70,8 @@ inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd
   const float* k0 = kt + t * tile_floats;
   for (std::size_t d = 0; d < hd; ++d) {
     __m512 kv[TT];
-    for (int u = 0; u < TT; ++u) kv[u] = _mm512_loadu_ps(k0 + static_cast<std::size_t>(u) * tile_floats + d * key_tile);
+    for (int u = 0; u < TT; ++u)
+      kv[u] = _mm512_loadu_ps(k0 + static_cast<std::size_t>(u) * tile_floats + d * key_tile);
     for (int g = 0; g < G; ++g) {
       const __m512 qd = _mm512_set1_ps(a.q[static_cast<std::size_t>(g) * a.q_stride + d]);
       for (int u = 0; u < TT; ++u) acc[g][u] = _mm512_fmadd_ps(qd, kv[u], acc[g][u]);
@@ -78,7 +82,8 @@ inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd
     float* s = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride;
     for (int u = 0; u < TT; ++u) {
       const std::size_t tu = t + static_cast<std::size_t>(u);
-      if (tu >= first && tu <= last) _mm512_storeu_ps(s + (tu - first) * key_tile, _mm512_mul_ps(acc[g][u], scale));
+      if (tu >= first && tu <= last)
+        _mm512_storeu_ps(s + (tu - first) * key_tile, _mm512_mul_ps(acc[g][u], scale));
     }
   }
 }
@@ -88,7 +93,8 @@ inline void softmax_inplace(float* s, std::size_t count) noexcept {
   __m512 mx = _mm512_set1_ps(-INFINITY);
   std::size_t j = 0;
   for (; j + 16 <= count; j += 16) mx = _mm512_maskz_max_ps(0xFFFF, mx, _mm512_loadu_ps(s + j));
-  if (j < count) mx = _mm512_mask_max_ps(mx, tail_mask(count - j), mx, _mm512_maskz_loadu_ps(tail_mask(count - j), s + j));
+  if (j < count)
+    mx = _mm512_mask_max_ps(mx, tail_mask(count - j), mx, _mm512_maskz_loadu_ps(tail_mask(count - j), s + j));
   const __m512 m = _mm512_set1_ps(horizontal(mx, [](__m128 x, __m128 y) { return _mm_max_ps(x, y); }));
   __m512 sum = _mm512_setzero_ps();
   for (j = 0; j + 16 <= count; j += 16) {
@@ -98,11 +104,13 @@ inline void softmax_inplace(float* s, std::size_t count) noexcept {
   }
   if (j < count) {
     const __mmask16 k = tail_mask(count - j);
-    const __m512 e = _mm512_maskz_mov_ps(k, exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m)));
+    const __m512 e =
+        _mm512_maskz_mov_ps(k, exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), m)));
     _mm512_mask_storeu_ps(s + j, k, e);
     sum = _mm512_add_ps(sum, e);
   }
-  const __m512 inv = _mm512_set1_ps(1.0f / horizontal(sum, [](__m128 x, __m128 y) { return _mm_add_ps(x, y); }));
+  const __m512 inv =
+      _mm512_set1_ps(1.0f / horizontal(sum, [](__m128 x, __m128 y) { return _mm_add_ps(x, y); }));
   for (j = 0; j + 16 <= count; j += 16) _mm512_storeu_ps(s + j, _mm512_mul_ps(_mm512_loadu_ps(s + j), inv));
   if (j < count) {
     const __mmask16 k = tail_mask(count - j);
@@ -116,11 +124,12 @@ inline constexpr std::size_t value_prefetch = 16;
 /// acc_g += Σ_{j in [j0, j1)} p_g[j − j0]·V_j[0 .. w) for G rows, in ascending j, w <= 16·NV. acc[g] holds
 /// 16·NV floats (an accumulator parked in memory between calls: a float store and load is exact).
 template <int G, int NV>
-inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], const float* v, std::size_t v_stride,
-                            std::size_t j0, std::size_t j1, std::size_t w) noexcept {
+inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], const float* v,
+                            std::size_t v_stride, std::size_t j0, std::size_t j1, std::size_t w) noexcept {
   if (j0 >= j1) return;
   __mmask16 km[NV];
-  for (int u = 0; u < NV; ++u) km[u] = tail_mask(w > 16 * static_cast<std::size_t>(u) ? w - 16 * static_cast<std::size_t>(u) : 0);
+  for (int u = 0; u < NV; ++u)
+    km[u] = tail_mask(w > 16 * static_cast<std::size_t>(u) ? w - 16 * static_cast<std::size_t>(u) : 0);
   __m512 o[G][NV];
   for (int g = 0; g < G; ++g)
     for (int u = 0; u < NV; ++u) o[g][u] = _mm512_loadu_ps(acc[g] + 16 * u);
@@ -176,9 +185,9 @@ inline void accumulate_values(const attention_rows& a, const float* v, std::size
     for (int g = 0; g < G; ++g) ps[g] = p[g] + (shared_lo - a.lo[g]);
     accumulate_span<G, NV>(ps, acc, v + d0, v_stride, shared_lo, shared_hi, w);
   }
-  for (int g = 0; g < G; ++g) alone(g, shared ? std::max(shared_hi, front_end[g]) : front_end[g], a.hi[g] + 1);
   for (int g = 0; g < G; ++g)
-    std::copy_n(acc[g], w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
+    alone(g, shared ? std::max(shared_hi, front_end[g]) : front_end[g], a.hi[g] + 1);
+  for (int g = 0; g < G; ++g) std::copy_n(acc[g], w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
 }
 
 template <int G>
@@ -192,17 +201,26 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
   for (; t + TT <= t1 + 1; t += TT) score_tiles<G, TT>(a, kt, hd, t, sc);
   for (; t <= t1; ++t) score_tiles<G, 1>(a, kt, hd, t, sc);
   for (int g = 0; g < G; ++g)
-    softmax_inplace(a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile, a.hi[g] - a.lo[g] + 1);
+    softmax_inplace(a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile,
+                    a.hi[g] - a.lo[g] + 1);
   // Values in chunks of up to 64 floats per row (16 accumulators for 4 rows), 32 for more rows.
   constexpr std::size_t chunk = G <= 4 ? 64 : 32;
   alignas(64) float parked[G * 64];
   for (std::size_t d0 = 0; d0 < hd; d0 += chunk) {
     const std::size_t w = std::min(chunk, hd - d0);
     switch ((w + 15) / 16) {
-      case 4: if constexpr (chunk > 32) accumulate_values<G, 4>(a, v, v_stride, d0, w, parked); break;
-      case 3: if constexpr (chunk > 32) accumulate_values<G, 3>(a, v, v_stride, d0, w, parked); break;
-      case 2: accumulate_values<G, 2>(a, v, v_stride, d0, w, parked); break;
-      default: accumulate_values<G, 1>(a, v, v_stride, d0, w, parked); break;
+      case 4:
+        if constexpr (chunk > 32) accumulate_values<G, 4>(a, v, v_stride, d0, w, parked);
+        break;
+      case 3:
+        if constexpr (chunk > 32) accumulate_values<G, 3>(a, v, v_stride, d0, w, parked);
+        break;
+      case 2:
+        accumulate_values<G, 2>(a, v, v_stride, d0, w, parked);
+        break;
+      default:
+        accumulate_values<G, 1>(a, v, v_stride, d0, w, parked);
+        break;
     }
   }
 }
@@ -212,19 +230,36 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
 /// @brief out_g = softmax(scale · q_g·K[lo_g..hi_g]ᵀ) · V[lo_g..hi_g] for n <= attention_group rows of one
 /// head (see attention_rows). kt: the head's transposed key cache; V_j at v + j·v_stride.
 /// cost: 2·Σ_g (hi_g − lo_g + 1)·head_dim FMAs; allocates nothing.
-inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
-                   std::size_t hd, float scale) noexcept {
+inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
+                   std::size_t v_stride, std::size_t hd, float scale) noexcept {
 #if defined(UAG_VECTOR_AVX512)
   switch (n) {
-    case 8: attend_group<8>(a, kt, v, v_stride, hd, scale); break;
-    case 7: attend_group<7>(a, kt, v, v_stride, hd, scale); break;
-    case 6: attend_group<6>(a, kt, v, v_stride, hd, scale); break;
-    case 5: attend_group<5>(a, kt, v, v_stride, hd, scale); break;
-    case 4: attend_group<4>(a, kt, v, v_stride, hd, scale); break;
-    case 3: attend_group<3>(a, kt, v, v_stride, hd, scale); break;
-    case 2: attend_group<2>(a, kt, v, v_stride, hd, scale); break;
-    case 1: attend_group<1>(a, kt, v, v_stride, hd, scale); break;
-    default: break;
+    case 8:
+      attend_group<8>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 7:
+      attend_group<7>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 6:
+      attend_group<6>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 5:
+      attend_group<5>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 4:
+      attend_group<4>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 3:
+      attend_group<3>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 2:
+      attend_group<2>(a, kt, v, v_stride, hd, scale);
+      break;
+    case 1:
+      attend_group<1>(a, kt, v, v_stride, hd, scale);
+      break;
+    default:
+      break;
   }
 #else
   for (std::size_t g = 0; g < n; ++g) {
@@ -233,7 +268,8 @@ inline void attend(const attention_rows& a, std::size_t n, const float* kt, cons
     float* s = a.scratch + g * a.scratch_stride;
     for (std::size_t j = lo; j <= hi; ++j) {
       float acc = 0.0f;
-      for (std::size_t d = 0; d < hd; ++d) acc = std::fma(q[d], kt[((j / key_tile) * hd + d) * key_tile + j % key_tile], acc);
+      for (std::size_t d = 0; d < hd; ++d)
+        acc = std::fma(q[d], kt[((j / key_tile) * hd + d) * key_tile + j % key_tile], acc);
       s[j - lo] = acc * scale;
     }
     float mx = -INFINITY;

@@ -64,10 +64,13 @@ class packed_matrix {
   packed_matrix() = default;
   /// @brief Packs row-major w (out, in). cost: one pass over w; allocates blocks() × block_size() elements.
   packed_matrix(const float* w, std::size_t out, std::size_t in)
-      : out_(out), in_(in), blocks_((out + block_rows - 1) / block_rows),
+      : out_(out),
+        in_(in),
+        blocks_((out + block_rows - 1) / block_rows),
         block_size_(block_rows * (std::is_same_v<W, float> ? in : in + (in & 1))) {
     const std::size_t n = blocks_ * block_size_;
-    data_.reset(static_cast<W*>(::operator new(std::max<std::size_t>(n, 1) * sizeof(W), std::align_val_t{64})));
+    data_.reset(
+        static_cast<W*>(::operator new (std::max<std::size_t>(n, 1) * sizeof(W), std::align_val_t{64})));
     std::fill_n(data_.get(), n, W{});
     for (std::size_t o = 0; o < out; ++o) {
       W* block = data_.get() + (o / block_rows) * block_size_;
@@ -92,7 +95,7 @@ class packed_matrix {
 
  private:
   struct aligned_delete {
-    void operator()(W* p) const noexcept { ::operator delete(p, std::align_val_t{64}); }
+    void operator()(W* p) const noexcept { ::operator delete (p, std::align_val_t{64}); }
   };
   std::size_t out_ = 0, in_ = 0, blocks_ = 0, block_size_ = 0;
   std::unique_ptr<W[], aligned_delete> data_;
@@ -136,8 +139,8 @@ inline void prefetch(const void* p) noexcept { _mm_prefetch(static_cast<const ch
 /// NB consecutive blocks (bs elements apart) × NR rows of x, full reduction over `in`; prefetches pf (the
 /// blocks a few ahead, or nullptr) in step. V = 2·NB vectors of 16 outputs per row.
 template <int NB, int NR>
-inline void matmul_tile(const std::uint16_t* w, std::size_t bs, std::size_t in, const float* x, std::size_t ldx,
-                        const tile_out& t, const std::uint16_t* pf) noexcept {
+inline void matmul_tile(const std::uint16_t* w, std::size_t bs, std::size_t in, const float* x,
+                        std::size_t ldx, const tile_out& t, const std::uint16_t* pf) noexcept {
   constexpr int V = 2 * NB;
   __m512 acc[NR][V];
   for (int r = 0; r < NR; ++r)
@@ -198,9 +201,12 @@ inline void matmul_tile(const float* w, std::size_t bs, std::size_t in, const fl
 
 // Portable fallback: the same layout and the same order of operations per output (std::fma keeps the
 // rounding of the vector path's fused multiply-add).
-inline float widen(const float* w, std::size_t i, std::size_t lane) noexcept { return w[i * block_rows + lane]; }
+inline float widen(const float* w, std::size_t i, std::size_t lane) noexcept {
+  return w[i * block_rows + lane];
+}
 inline float widen(const std::uint16_t* w, std::size_t i, std::size_t lane) noexcept {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(w[(i / 2) * 2 * block_rows + 2 * lane + (i & 1)]) << 16);
+  return std::bit_cast<float>(static_cast<std::uint32_t>(w[(i / 2) * 2 * block_rows + 2 * lane + (i & 1)])
+                              << 16);
 }
 
 template <int NB, int NR, class W>
@@ -227,22 +233,38 @@ inline constexpr std::size_t prefetch_blocks = 2;
 /// one-row tile on a cached block is FMA-latency bound); the blocks stay in L1/L2 between row tiles. The
 /// first row tile prefetches pf.
 template <int NB, int MR, class W>
-inline void matmul_blocks(const W* w, std::size_t bs, std::size_t in, const float* x, std::size_t ldx, std::size_t n,
-                          tile_out t, const W* pf) noexcept {
+inline void matmul_blocks(const W* w, std::size_t bs, std::size_t in, const float* x, std::size_t ldx,
+                          std::size_t n, tile_out t, const W* pf) noexcept {
   const std::size_t tiles = (n + MR - 1) / MR;
   std::size_t r = 0;
   for (std::size_t k = 0; k < tiles; ++k, pf = nullptr) {
     const std::size_t rows = (n - r) / (tiles - k);
     const float* xr = x + r * ldx;
     switch (rows) {
-      case 8: if constexpr (MR >= 8) matmul_tile<NB, 8>(w, bs, in, xr, ldx, t, pf); break;
-      case 7: if constexpr (MR >= 7) matmul_tile<NB, 7>(w, bs, in, xr, ldx, t, pf); break;
-      case 6: if constexpr (MR >= 6) matmul_tile<NB, 6>(w, bs, in, xr, ldx, t, pf); break;
-      case 5: if constexpr (MR >= 5) matmul_tile<NB, 5>(w, bs, in, xr, ldx, t, pf); break;
-      case 4: if constexpr (MR >= 4) matmul_tile<NB, 4>(w, bs, in, xr, ldx, t, pf); break;
-      case 3: if constexpr (MR >= 3) matmul_tile<NB, 3>(w, bs, in, xr, ldx, t, pf); break;
-      case 2: if constexpr (MR >= 2) matmul_tile<NB, 2>(w, bs, in, xr, ldx, t, pf); break;
-      default: matmul_tile<NB, 1>(w, bs, in, xr, ldx, t, pf); break;
+      case 8:
+        if constexpr (MR >= 8) matmul_tile<NB, 8>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 7:
+        if constexpr (MR >= 7) matmul_tile<NB, 7>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 6:
+        if constexpr (MR >= 6) matmul_tile<NB, 6>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 5:
+        if constexpr (MR >= 5) matmul_tile<NB, 5>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 4:
+        if constexpr (MR >= 4) matmul_tile<NB, 4>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 3:
+        if constexpr (MR >= 3) matmul_tile<NB, 3>(w, bs, in, xr, ldx, t, pf);
+        break;
+      case 2:
+        if constexpr (MR >= 2) matmul_tile<NB, 2>(w, bs, in, xr, ldx, t, pf);
+        break;
+      default:
+        matmul_tile<NB, 1>(w, bs, in, xr, ldx, t, pf);
+        break;
     }
     r += rows;
     t.y += rows * t.ldy;
@@ -251,12 +273,14 @@ inline void matmul_blocks(const W* w, std::size_t bs, std::size_t in, const floa
 
 /// Groups of NB blocks split over threads, then the last blocks one at a time.
 template <int NB, int MR, class W>
-inline void matmul_groups(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w, const float* bias,
-                          float* y, std::size_t ldy, bool accumulate, int n_threads) noexcept {
+inline void matmul_groups(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w,
+                          const float* bias, float* y, std::size_t ldy, bool accumulate,
+                          int n_threads) noexcept {
   const std::size_t n_blocks = w.blocks(), bs = w.block_size(), in = w.in(), out = w.out();
   const auto run = [&](std::size_t b, auto nb) {
     const std::size_t c0 = b * block_rows;
-    const tile_out t{y + c0, ldy, std::min(out - c0, nb.value * block_rows), bias ? bias + c0 : nullptr, accumulate};
+    const tile_out t{y + c0, ldy, std::min(out - c0, nb.value * block_rows), bias ? bias + c0 : nullptr,
+                     accumulate};
     constexpr std::size_t ahead = std::max<std::size_t>(prefetch_blocks, nb.value);
     matmul_blocks<nb.value, MR>(w.block(b), bs, in, x, ldx, n, t,
                                 b + ahead + nb.value <= n_blocks ? w.block(b + ahead) : nullptr);
@@ -289,8 +313,8 @@ enum class weight_residence {
 /// nothing. Results are bit-identical for any n, row position, thread count and residence (see the file
 /// comment).
 template <class W>
-inline void matmul(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w, const float* bias,
-                   float* y, std::size_t ldy, bool accumulate, int n_threads,
+inline void matmul(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w,
+                   const float* bias, float* y, std::size_t ldy, bool accumulate, int n_threads,
                    weight_residence residence = weight_residence::memory) noexcept {
   // Measured on the target machine: one row from cache runs 1.2x faster taking 4 blocks at a time
   // (8 independent accumulator chains cover the FMA latency), but from memory 1.5x slower (4 streams

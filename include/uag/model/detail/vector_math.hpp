@@ -71,13 +71,15 @@ inline double sum_squares(const float* x, std::size_t n) noexcept {
   __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512d lo = _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x + i)), hi = _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x + i + 8));
+    const __m512d lo = _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x + i)),
+                  hi = _mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(x + i + 8));
     a0 = _mm512_fmadd_pd(lo, lo, a0);
     a1 = _mm512_fmadd_pd(hi, hi, a1);
   }
   alignas(64) double lanes[8];
   _mm512_store_pd(lanes, _mm512_add_pd(a0, a1));
-  double s = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+  double s =
+      ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
   for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
   return s;
 }
