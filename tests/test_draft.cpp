@@ -88,6 +88,14 @@ TEST(draft_test, heuristic_controller_follows_hf_schedule) {
   EXPECT_EQ(c.next(), 1u);  // never below 1
 }
 
+// Accepted candidates of a step that proposed g, each accepted with probability alpha until the first
+// rejection (the geometric law the adaptive controller assumes).
+static std::size_t geometric_accepts(uag::rng& r, double alpha, std::size_t g) {
+  std::size_t acc = 0;
+  while (acc < g && r.uniform() < alpha) ++acc;
+  return acc;
+}
+
 TEST(draft_test, adaptive_controller_picks_the_gamma_that_maximises_the_bound) {
   for (double alpha : {0.3, 0.6, 0.8, 0.95})
     for (double cost : {0.01, 0.1, 0.3}) {
@@ -98,8 +106,7 @@ TEST(draft_test, adaptive_controller_picks_the_gamma_that_maximises_the_bound) {
       // Feed steps whose accept counts follow a geometric law with parameter alpha, at γ = 12.
       uag::rng r(1);
       for (int s = 0; s < 400; ++s) {
-        std::size_t acc = 0;
-        while (acc < 12 && r.uniform() < alpha) ++acc;
+        const std::size_t acc = geometric_accepts(r, alpha, 12);
         c.update(12, acc, acc < 12, cost, 1.0);
       }
       std::size_t best = 1;
@@ -173,8 +180,7 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
       auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
       for (int s = 0; s < 600; ++s) {
         const std::size_t g = c.next();
-        std::size_t acc = 0;
-        while (acc < g && r.uniform() < alpha) ++acc;
+        const std::size_t acc = geometric_accepts(r, alpha, g);
         c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
       }
       auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(alpha, g) / step_time(g); };
@@ -200,8 +206,7 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   std::size_t zero_steps = 0, probes = 0;
   for (int s = 0; s < 400; ++s) {
     const std::size_t g = c.next();
-    std::size_t acc = 0;
-    while (acc < g && r.uniform() < 0.2) ++acc;
+    const std::size_t acc = geometric_accepts(r, 0.2, g);
     c.update(g, acc, acc < g, 0.1, 1.0, step_time(g));
     if (s >= 200) (g == 0 ? zero_steps : probes) += 1;
   }

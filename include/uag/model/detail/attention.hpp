@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "uag/model/detail/static_count.hpp"
 #include "uag/model/detail/vector_math.hpp"
 
 namespace uag::detail {
@@ -208,20 +209,9 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
   alignas(64) float parked[G * 64];
   for (std::size_t d0 = 0; d0 < hd; d0 += chunk) {
     const std::size_t w = std::min(chunk, hd - d0);
-    switch ((w + 15) / 16) {
-      case 4:
-        if constexpr (chunk > 32) accumulate_values<G, 4>(a, v, v_stride, d0, w, parked);
-        break;
-      case 3:
-        if constexpr (chunk > 32) accumulate_values<G, 3>(a, v, v_stride, d0, w, parked);
-        break;
-      case 2:
-        accumulate_values<G, 2>(a, v, v_stride, d0, w, parked);
-        break;
-      default:
-        accumulate_values<G, 1>(a, v, v_stride, d0, w, parked);
-        break;
-    }
+    with_static_count<static_cast<int>(chunk / 16)>((w + 15) / 16, [&](auto nv) {
+      accumulate_values<G, decltype(nv)::value>(a, v, v_stride, d0, w, parked);
+    });
   }
 }
 
@@ -233,34 +223,8 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
 inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
                    std::size_t v_stride, std::size_t hd, float scale) noexcept {
 #if defined(UAG_VECTOR_AVX512)
-  switch (n) {
-    case 8:
-      attend_group<8>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 7:
-      attend_group<7>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 6:
-      attend_group<6>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 5:
-      attend_group<5>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 4:
-      attend_group<4>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 3:
-      attend_group<3>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 2:
-      attend_group<2>(a, kt, v, v_stride, hd, scale);
-      break;
-    case 1:
-      attend_group<1>(a, kt, v, v_stride, hd, scale);
-      break;
-    default:
-      break;
-  }
+  with_static_count<static_cast<int>(attention_group)>(
+      n, [&](auto g) { attend_group<decltype(g)::value>(a, kt, v, v_stride, hd, scale); });
 #else
   for (std::size_t g = 0; g < n; ++g) {
     const float* q = a.q + g * a.q_stride;

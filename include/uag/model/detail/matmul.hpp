@@ -29,6 +29,8 @@
 #include <new>
 #include <type_traits>
 
+#include "uag/model/detail/static_count.hpp"
+
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 #include <immintrin.h>
 #define UAG_MATMUL_AVX512 1
@@ -240,32 +242,8 @@ inline void matmul_blocks(const W* w, std::size_t bs, std::size_t in, const floa
   for (std::size_t k = 0; k < tiles; ++k, pf = nullptr) {
     const std::size_t rows = (n - r) / (tiles - k);
     const float* xr = x + r * ldx;
-    switch (rows) {
-      case 8:
-        if constexpr (MR >= 8) matmul_tile<NB, 8>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 7:
-        if constexpr (MR >= 7) matmul_tile<NB, 7>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 6:
-        if constexpr (MR >= 6) matmul_tile<NB, 6>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 5:
-        if constexpr (MR >= 5) matmul_tile<NB, 5>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 4:
-        if constexpr (MR >= 4) matmul_tile<NB, 4>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 3:
-        if constexpr (MR >= 3) matmul_tile<NB, 3>(w, bs, in, xr, ldx, t, pf);
-        break;
-      case 2:
-        if constexpr (MR >= 2) matmul_tile<NB, 2>(w, bs, in, xr, ldx, t, pf);
-        break;
-      default:
-        matmul_tile<NB, 1>(w, bs, in, xr, ldx, t, pf);
-        break;
-    }
+    with_static_count<MR>(rows,
+                          [&](auto nr) { matmul_tile<NB, decltype(nr)::value>(w, bs, in, xr, ldx, t, pf); });
     r += rows;
     t.y += rows * t.ldy;
   }

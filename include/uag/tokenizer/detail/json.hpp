@@ -170,6 +170,18 @@ class document {
                                                    std::to_string(col) + " (byte " + std::to_string(pos_) + ")");
   }
 
+  /// What follows a member of an array or object, after whitespace: ',' (consumed), the closing
+  /// bracket (consumed), the end of the input, or anything else.
+  enum class after_member { more, closed, end, other };
+  after_member next_separator(char close) noexcept {
+    skip_ws();
+    if (pos_ >= src_.size()) return after_member::end;
+    const char c = src_[pos_];
+    if (c != ',' && c != close) return after_member::other;
+    ++pos_;
+    return c == ',' ? after_member::more : after_member::closed;
+  }
+
   void skip_ws() noexcept {
     while (pos_ < src_.size()) {
       const char c = src_[pos_];
@@ -345,11 +357,10 @@ class document {
         skip_ws();
         const std::uint32_t c = parse_value(depth + 1);
         stack_.push_back(c);
-        skip_ws();
-        if (pos_ >= src_.size()) fail("unterminated array");
-        if (src_[pos_] == ',') { ++pos_; continue; }
-        if (src_[pos_] == ']') { ++pos_; break; }
-        fail("expected ',' or ']' in array");
+        const after_member sep = next_separator(']');
+        if (sep == after_member::more) continue;
+        if (sep == after_member::closed) break;
+        fail(sep == after_member::end ? "unterminated array" : "expected ',' or ']' in array");
       }
     }
     finish_children(n, base);
@@ -387,11 +398,10 @@ class document {
         }
         stack_.push_back(k);
         stack_.push_back(c);
-        skip_ws();
-        if (pos_ >= src_.size()) fail("unterminated object");
-        if (src_[pos_] == ',') { ++pos_; continue; }
-        if (src_[pos_] == '}') { ++pos_; break; }
-        fail("expected ',' or '}' in object");
+        const after_member sep = next_separator('}');
+        if (sep == after_member::more) continue;
+        if (sep == after_member::closed) break;
+        fail(sep == after_member::end ? "unterminated object" : "expected ',' or '}' in object");
       }
     }
     finish_children(n, base);
@@ -431,11 +441,10 @@ class document {
       auto [p, ec] = std::from_chars(src_.data() + b, src_.data() + pos_, v);
       if (ec != std::errc() || p != src_.data() + pos_) return give_up();
       vocab_items_.emplace_back(key, v);
-      skip_ws();
-      if (pos_ >= src_.size()) return give_up();
-      if (src_[pos_] == ',') { ++pos_; continue; }
-      if (src_[pos_] == '}') { ++pos_; break; }
-      return give_up();
+      const after_member sep = next_separator('}');
+      if (sep == after_member::more) continue;
+      if (sep != after_member::closed) return give_up();
+      break;
     }
     has_vocab_ = true;
     return true;
@@ -473,11 +482,10 @@ class document {
       } else {
         return give_up();
       }
-      skip_ws();
-      if (pos_ >= src_.size()) return give_up();
-      if (src_[pos_] == ',') { ++pos_; continue; }
-      if (src_[pos_] == ']') { ++pos_; break; }
-      return give_up();
+      const after_member sep = next_separator(']');
+      if (sep == after_member::more) continue;
+      if (sep != after_member::closed) return give_up();
+      break;
     }
     has_merges_ = true;
     return true;
