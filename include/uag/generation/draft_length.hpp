@@ -32,8 +32,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. The
 /// first timed steps try the starting γ and γ ± 2; then every probe_period steps the controller tries a
-/// neighbour of its choice (and, at γ = 0, the best γ > 0) to
-/// keep the estimates fresh. Timing survives restart() (it is a property of the models and the machine);
+/// neighbour of its choice (and, at γ = 0, the best γ > 0) to keep the estimates fresh. Timing survives restart() (it is a property of the models and the machine);
 /// α is carried over with less weight.
 class draft_length_controller {
  public:
@@ -120,8 +119,6 @@ class draft_length_controller {
     ++steps_;
     fit();
     const double a = alpha();
-    std::size_t best = 0;
-    double best_v = 0.0;
     // Warm-up, once timing is supplied: time the starting length and two around it, so that the line
     // has three points after a few steps instead of waiting for the periodic probes.
     if (step_s > 0.0) {
@@ -135,32 +132,35 @@ class draft_length_controller {
       }
     }
     if (timed_ < 2) {  // too little timing: the constant-cost bound with the measured cost ratio
-      for (std::size_t g = 1; g <= max_; ++g) {
-        const double v = expected_speedup(a, c_, g);
-        if (v > best_v * 1.0001) best_v = v, best = g;
-      }
-      gamma_ = best_ = best;
+      gamma_ = best_ = argmax_length(1, [&](std::size_t g) { return expected_speedup(a, c_, g); });
       return;
     }
-    for (std::size_t g = 0; g <= max_; ++g) {
+    const auto tokens_per_second = [&](std::size_t g) {
       const double time = step_time(g);
-      const double v = time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
-      if (v > best_v * 1.0001) best_v = v, best = g;  // prefer the shorter draft on near-ties
-    }
+      return time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
+    };
+    const std::size_t best = argmax_length(0, tokens_per_second);
     gamma_ = best_ = best;
     if (steps_ % kProbePeriod == 0) {  // probe: the next longer length, or the best γ > 0 while not drafting
       if (best == 0) {
-        double v1 = 0.0;
-        for (std::size_t g = 1; g <= max_; ++g) {
-          const double time = step_time(g);
-          const double v = time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
-          if (v > v1) v1 = v, gamma_ = g;
-        }
+        gamma_ = argmax_length(1, tokens_per_second);
       } else {  // cycle +1, −1, +2 around the choice
         const std::size_t k = (steps_ / kProbePeriod) % 3;
         gamma_ = k == 0 ? std::min(max_, best + 1) : k == 1 ? best - 1 : std::min(max_, best + 2);
       }
     }
+  }
+
+  /// The γ in [from, max γ] with the largest rate(γ), the shorter one on near-ties.
+  template <class Rate>
+  std::size_t argmax_length(std::size_t from, Rate rate) const noexcept {
+    std::size_t best = from;
+    double best_v = 0.0;
+    for (std::size_t g = from; g <= max_; ++g) {
+      const double v = rate(g);
+      if (v > best_v * 1.0001) best_v = v, best = g;
+    }
+    return best;
   }
 
   /// Least-squares line through the measured (γ, step time) points, each weighted by its recent sample
