@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -215,6 +216,42 @@ BENCHMARK(BM_verify_all_logits)
 BENCHMARK(BM_verify_last_logits)->ArgsProduct({{8}, {0, 1}})->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_verify_all_logits_1thread_cpu)
     ->ArgsProduct({{1, 2, 4, 8}, {0, 1}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+/// The bundled target (examples/models/target, bf16, 26.5 M parameters, 46% of them in the tied lm_head),
+/// one thread timed by its CPU time: a k-token pass with logits for `rows` of them (0 = trunk only), side
+/// by side with a 1-token pass with logits. cost_vs_k1 = time(k, rows) / time(1 token, 1 row).
+/// Args: k, rows. Trunk-only against all-rows gives the lm_head's share of a verification pass.
+void BM_bundled_target_1thread_cpu(benchmark::State& state) {
+  static uag::transformer m =
+      uag::transformer::from_folder(std::filesystem::path(UAG_SOURCE_DIR) / "examples/models/target", {.max_context = 1024});
+  thread_scope one(m, 1);
+  const auto k = static_cast<std::size_t>(state.range(0)), rows = static_cast<std::size_t>(state.range(1));
+  m.truncate(0);
+  m.forward(some_ids(context, 0), 0);
+  const auto ids = some_ids(k, 11), single = some_ids(1, 5);
+  double t1 = 0.0, tk = 0.0;
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    benchmark::DoNotOptimize(m.forward(single).data);
+    m.truncate(context);
+    const double b = thread_cpu_seconds();
+    benchmark::DoNotOptimize(m.forward(ids, rows).data);
+    m.truncate(context);
+    const double c = thread_cpu_seconds();
+    t1 += b - a;
+    tk += c - b;
+    state.SetIterationTime(c - b);
+  }
+  state.counters["cost_vs_k1"] = tk / t1;
+  state.counters["ms_k1"] = 1e3 * t1 / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_bundled_target_1thread_cpu)
+    ->ArgsProduct({{1, 4, 8}, {0, 1}})
+    ->Args({4, 4})
+    ->Args({8, 4})
+    ->Args({8, 8})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

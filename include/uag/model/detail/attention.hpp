@@ -61,10 +61,14 @@ struct attention_rows {
 #if defined(UAG_VECTOR_AVX512)
 
 /// Scores of G rows over tiles [t, t + TT) into each row's scratch (scaled), for the tiles in its range.
+/// Also prefetches the tiles' values into L2, one line per key load (head_dim lines cover 16 positions
+/// of head_dim floats): the weight stream evicts the KV cache between passes, and value rows are read
+/// right after the softmax.
 template <int G, int TT>
-inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd, std::size_t t,
-                        __m512 scale) noexcept {
+inline void score_tiles(const attention_rows& a, const float* kt, const float* v, std::size_t v_stride,
+                        std::size_t hd, std::size_t t, __m512 scale) noexcept {
   const std::size_t tile_floats = key_tile * hd;
+  const std::size_t end = a.hi[G - 1] + 1;  // positions past this are not cached yet
   __m512 acc[G][TT];
   for (int g = 0; g < G; ++g)
     for (int u = 0; u < TT; ++u) acc[g][u] = _mm512_setzero_ps();
@@ -73,6 +77,10 @@ inline void score_tiles(const attention_rows& a, const float* kt, std::size_t hd
     __m512 kv[TT];
     for (int u = 0; u < TT; ++u)
       kv[u] = _mm512_loadu_ps(k0 + static_cast<std::size_t>(u) * tile_floats + d * key_tile);
+    for (int u = 0; u < TT; ++u) {
+      const std::size_t pos = (t + static_cast<std::size_t>(u)) * key_tile + d % key_tile;
+      if (pos < end) _mm_prefetch(reinterpret_cast<const char*>(v + pos * v_stride + d / key_tile * 16), _MM_HINT_T1);
+    }
     for (int g = 0; g < G; ++g) {
       const __m512 qd = _mm512_set1_ps(a.q[static_cast<std::size_t>(g) * a.q_stride + d]);
       for (int u = 0; u < TT; ++u) acc[g][u] = _mm512_fmadd_ps(qd, kv[u], acc[g][u]);
@@ -122,18 +130,23 @@ inline void softmax_inplace(float* s, std::size_t count) noexcept {
 /// Positions ahead that accumulate_span prefetches values.
 inline constexpr std::size_t value_prefetch = 16;
 
-/// acc_g += Σ_{j in [j0, j1)} p_g[j − j0]·V_j[0 .. w) for G rows, in ascending j, w <= 16·NV. acc[g] holds
-/// 16·NV floats (an accumulator parked in memory between calls: a float store and load is exact).
+/// Floats between the parked accumulators of consecutive rows.
+inline constexpr std::size_t parked_stride = 64;
+
+/// acc_g += Σ_{j in [j0, j1)} p_g[j − j0]·V_j[0 .. w) for G rows, in ascending j, w <= 16·NV. Row g's
+/// accumulator is parked at acc + g·parked_stride between calls (a float store and load is exact). One
+/// base pointer, not an array of them: with one, GCC 12 keeps the accumulators in registers; with an
+/// array it stores all 16 to the stack on every position.
 template <int G, int NV>
-inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], const float* v,
-                            std::size_t v_stride, std::size_t j0, std::size_t j1, std::size_t w) noexcept {
+inline void accumulate_span(const float* const (&p)[G], float* acc, const float* v, std::size_t v_stride,
+                            std::size_t j0, std::size_t j1, std::size_t w) noexcept {
   if (j0 >= j1) return;
   __mmask16 km[NV];
   for (int u = 0; u < NV; ++u)
     km[u] = tail_mask(w > 16 * static_cast<std::size_t>(u) ? w - 16 * static_cast<std::size_t>(u) : 0);
   __m512 o[G][NV];
   for (int g = 0; g < G; ++g)
-    for (int u = 0; u < NV; ++u) o[g][u] = _mm512_loadu_ps(acc[g] + 16 * u);
+    for (int u = 0; u < NV; ++u) o[g][u] = _mm512_loadu_ps(acc + g * parked_stride + 16 * u);
   const float* pg[G];
   for (int g = 0; g < G; ++g) pg[g] = p[g];
   const float* vj = v + j0 * v_stride;
@@ -150,7 +163,7 @@ inline void accumulate_span(const float* const (&p)[G], float* const (&acc)[G], 
     }
   }
   for (int g = 0; g < G; ++g)
-    for (int u = 0; u < NV; ++u) _mm512_storeu_ps(acc[g] + 16 * u, o[g][u]);
+    for (int u = 0; u < NV; ++u) _mm512_storeu_ps(acc + g * parked_stride + 16 * u, o[g][u]);
 }
 
 /// out_g[d0 .. d0 + w) = Σ_j p_g[j]·V_j[d0 .. d0 + w) for G rows, w <= 16·NV. Each row accumulates its
@@ -161,17 +174,13 @@ inline void accumulate_values(const attention_rows& a, const float* v, std::size
                               std::size_t w, float* parked) noexcept {
   // Row g's probability of position j is p_g[j − lo_g]: its scratch starts at position 16·⌊lo_g / 16⌋.
   const float* p[G];
-  float* acc[G];
-  for (int g = 0; g < G; ++g) {
+  for (int g = 0; g < G; ++g)
     p[g] = a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile;
-    acc[g] = parked + static_cast<std::size_t>(g) * 64;
-    std::fill_n(acc[g], 64, 0.0f);
-  }
+  std::fill_n(parked, G * parked_stride, 0.0f);
   const auto alone = [&](int g, std::size_t j0, std::size_t j1) {
     if (j0 >= j1) return;
     const float* pg[1] = {p[g] + (j0 - a.lo[g])};
-    float* ag[1] = {acc[g]};
-    accumulate_span<1, NV>(pg, ag, v + d0, v_stride, j0, j1, w);
+    accumulate_span<1, NV>(pg, parked + static_cast<std::size_t>(g) * parked_stride, v + d0, v_stride, j0, j1, w);
   };
   // [shared_lo, shared_hi): positions of every row (lo and hi are nondecreasing in g); may be empty.
   const std::size_t shared_lo = a.lo[G - 1], shared_hi = a.hi[0] + 1;
@@ -184,11 +193,12 @@ inline void accumulate_values(const attention_rows& a, const float* v, std::size
   if (shared) {
     const float* ps[G];
     for (int g = 0; g < G; ++g) ps[g] = p[g] + (shared_lo - a.lo[g]);
-    accumulate_span<G, NV>(ps, acc, v + d0, v_stride, shared_lo, shared_hi, w);
+    accumulate_span<G, NV>(ps, parked, v + d0, v_stride, shared_lo, shared_hi, w);
   }
   for (int g = 0; g < G; ++g)
     alone(g, shared ? std::max(shared_hi, front_end[g]) : front_end[g], a.hi[g] + 1);
-  for (int g = 0; g < G; ++g) std::copy_n(acc[g], w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
+  for (int g = 0; g < G; ++g)
+    std::copy_n(parked + static_cast<std::size_t>(g) * parked_stride, w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
 }
 
 template <int G>
@@ -199,14 +209,14 @@ inline void attend_group(const attention_rows& a, const float* kt, const float* 
   const __m512 sc = _mm512_set1_ps(scale);
   const std::size_t t0 = a.lo[0] / key_tile, t1 = a.hi[G - 1] / key_tile;
   std::size_t t = t0;
-  for (; t + TT <= t1 + 1; t += TT) score_tiles<G, TT>(a, kt, hd, t, sc);
-  for (; t <= t1; ++t) score_tiles<G, 1>(a, kt, hd, t, sc);
+  for (; t + TT <= t1 + 1; t += TT) score_tiles<G, TT>(a, kt, v, v_stride, hd, t, sc);
+  for (; t <= t1; ++t) score_tiles<G, 1>(a, kt, v, v_stride, hd, t, sc);
   for (int g = 0; g < G; ++g)
     softmax_inplace(a.scratch + static_cast<std::size_t>(g) * a.scratch_stride + a.lo[g] % key_tile,
                     a.hi[g] - a.lo[g] + 1);
   // Values in chunks of up to 64 floats per row (16 accumulators for 4 rows), 32 for more rows.
   constexpr std::size_t chunk = G <= 4 ? 64 : 32;
-  alignas(64) float parked[G * 64];
+  alignas(64) float parked[G * parked_stride];
   for (std::size_t d0 = 0; d0 < hd; d0 += chunk) {
     const std::size_t w = std::min(chunk, hd - d0);
     with_static_count<static_cast<int>(chunk / 16)>((w + 15) / 16, [&](auto nv) {
