@@ -186,6 +186,11 @@ TEST_F(cli_test, bench_json_shape) {
   for (const auto& c : j["configs"])
     for (const char* k : {"name", "tokens_per_s", "speedup", "acceptance", "tokens_per_step", "bound_fraction"})
       EXPECT_TRUE(c.contains(k)) << k;
+  for (const auto& c : j["configs"]) {  // the pass cost rescales the bound fraction
+    EXPECT_GT(c["verify_pass_cost"].get<double>(), 0.0);
+    EXPECT_NEAR(c["bound_fraction_at_pass_cost"].get<double>(),
+                c["bound_fraction"].get<double>() * c["verify_pass_cost"].get<double>(), 1e-9);
+  }
   EXPECT_EQ(j["identical_outputs"], true);
   std::ifstream s(svg);
   std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());

@@ -25,7 +25,9 @@ interleaved, checks that greedy outputs equal the baseline's, and prints per con
 tokens/s, speedup over the baseline (median and geometric mean of per-prompt ratios), acceptance,
 tokens per target pass, time split (draft / bridge / target / other) and the achieved speedup as a
 fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the measured a (acceptance), c (draft
-cost per token / target cost per pass) and g (mean draft length).
+cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
+pass like a baseline pass; "pass" is its measured cost in baseline passes, and "cost%" the fraction
+of the bound at that cost (bound% x pass): what remains is overhead.
 
   --target DIR         target model folder (default: the bundled target)
   --draft DIR          draft model folder (default: the bundled draft)
@@ -84,6 +86,7 @@ struct totals {
   double cost_ratio() const {
     return drafted && passes && target_s > 0 ? ((draft_s + bridge_s) / double(drafted)) / (target_s / double(passes)) : 0.0;
   }
+  double seconds_per_pass() const { return passes ? target_s / double(passes) : 0.0; }
   double bound() const {
     const double a = std::min(alpha(), 0.999999), g = mean_gamma(), c = cost_ratio();
     return (1.0 - std::pow(a, g + 1.0)) / ((1.0 - a) * (g * c + 1.0));
@@ -275,18 +278,25 @@ int bench_main(std::vector<std::string> argv) {
               prompts.size(), base_cfg.max_new_tokens, base_cfg.sampling.temperature,
               base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
   std::printf("baseline: %.1f tokens/s\n\n", baseline.tokens_per_s());
-  std::printf("%-11s %8s %8s %8s %7s %7s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median", "geomean",
-              "accept", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "bound%", "identical");
+  // pass: one verification pass in baseline passes. The bound prices it at 1; dividing the bound by it
+  // gives what this pass cost allows, so bound% × pass shows the overhead alone.
+  const auto pass_cost = [&](const totals& r) {
+    return baseline.seconds_per_pass() > 0 ? r.seconds_per_pass() / baseline.seconds_per_pass() : 0.0;
+  };
+  std::printf("%-11s %8s %8s %8s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median",
+              "geomean", "accept", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
+              "cost%", "identical");
   for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
     const auto& r = res[ci];
     const double d = r.decode_s > 0 ? r.decode_s : 1.0;
     const double other = std::max(0.0, r.decode_s - r.draft_s - r.bridge_s - r.target_s);
     const double gm = geomean(r.speedups);
-    std::printf("%-11s %8.1f %7.2fx %7.2fx %7.3f %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %5.0f%% %s\n",
-                cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, r.acceptance(),
-                r.passes ? double(r.tokens) / double(r.passes) : 0.0, r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
-                100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, 100 * gm / r.bound(),
-                base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
+    std::printf(
+        "%-11s %8.1f %7.2fx %7.2fx %7.3f %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
+        cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, r.acceptance(),
+        r.passes ? double(r.tokens) / double(r.passes) : 0.0, r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
+        100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
+        100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
   }
   if (base_cfg.sampling.greedy())
     std::printf("\ngreedy outputs identical to the baseline: %s\n", all_identical ? "yes" : "NO");
@@ -311,6 +321,8 @@ int bench_main(std::vector<std::string> argv) {
                               {"mean_draft_length", r.mean_gamma()},
                               {"bound", r.bound()},
                               {"bound_fraction", geomean(r.speedups) / r.bound()},
+                              {"verify_pass_cost", pass_cost(r)},
+                              {"bound_fraction_at_pass_cost", geomean(r.speedups) * pass_cost(r) / r.bound()},
                               {"acceptance_by_position", acc_by_pos}});
     }
     // Sampled outputs differ from the baseline's by design (different random draws); only greedy
