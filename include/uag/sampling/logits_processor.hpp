@@ -165,22 +165,59 @@ class logits_processor {
 
   /// @brief Draws an index from the (normalised or not) non-negative weights by inverse CDF.
   /// Deterministic given the rng state; never returns an index of zero weight.
+  /// cost: O(weights) vector adds (block sums), then one block scanned element by element; a serial
+  /// scan of a 32k vocabulary would cost ~50 µs, as much as 3% of a decoding step.
   static token_id sample(std::span<const float> weights, rng& r) {
+    const float* w = weights.data();
+    const std::size_t n = weights.size();
+    // The CDF walks blocks by their sums (the same sums, added in the same order, as the total), then the
+    // block where u falls element by element.
     double total = 0.0;
-    for (float w : weights) total += w;
+    for (std::size_t b = 0; b < n; b += sample_block) total += block_sum(w + b, std::min(sample_block, n - b));
     const double u = r.uniform() * total;
     double acc = 0.0;
-    std::size_t last_nonzero = 0;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (weights[i] <= 0.0f) continue;
-      acc += weights[i];
-      last_nonzero = i;
-      if (u < acc) return static_cast<token_id>(i);
+    std::size_t last_block = n;  // the last block with mass, for a walk that rounding leaves unfinished
+    for (std::size_t b = 0; b < n; b += sample_block) {
+      const std::size_t len = std::min(sample_block, n - b);
+      const double s = block_sum(w + b, len);
+      if (s <= 0.0) continue;
+      last_block = b;
+      if (u >= acc + s) {
+        acc += s;
+        continue;
+      }
+      std::size_t last = b;
+      for (std::size_t i = b; i < b + len; ++i) {
+        if (w[i] <= 0.0f) continue;
+        acc += w[i];
+        last = i;
+        if (u < acc) break;
+      }
+      return static_cast<token_id>(last);  // last: the block's final nonzero weight if rounding ran past it
     }
-    return static_cast<token_id>(last_nonzero);  // rounding left u at the very end
+    if (last_block == n) return 0;  // no mass at all
+    std::size_t last = last_block;
+    for (std::size_t i = last_block; i < std::min(last_block + sample_block, n); ++i)
+      if (w[i] > 0.0f) last = i;
+    return static_cast<token_id>(last);
   }
 
  private:
+  static constexpr std::size_t sample_block = 64;
+
+  // Sum of w[0..len) in a fixed order (16 lanes, then the lanes in turn): the same bits wherever it is
+  // inlined, so the walk in sample() reproduces the total exactly.
+  static float block_sum(const float* w, std::size_t len) noexcept {
+    float lane[16] = {};
+    std::size_t i = 0;
+    for (; i + 16 <= len; i += 16)
+      for (std::size_t l = 0; l < 16; ++l) lane[l] += w[i + l];
+    for (std::size_t l = 0; i < len; ++i, ++l) lane[l] += w[i];
+    float s = 0.0f;
+    for (float x : lane) s += x;
+    return s;
+  }
+
   void check_width(std::span<const float> logits) const {
     if (logits.size() != scratch_.size())
       throw model_error("model.logits_shape", "logits row has " + std::to_string(logits.size()) +
