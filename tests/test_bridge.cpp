@@ -501,6 +501,26 @@ TEST(bridge_test, greedy_bridged_output_equals_target_only_output) {
   std::printf("[bridge] doubles greedy: %zu/%zu candidates accepted\n", accepted, drafted);
 }
 
+// begin() re-encodes the prompt for the draft and runs the draft over it, in every bridge mode.
+TEST(bridge_test, begin_prefills_the_bridged_draft) {
+  static_assert(uag::draft_source_with_prepare<uag::bridged_draft<test_model, test_tokenizer>>);
+  const test_tokenizer ttok(4), dtok(3);
+  test_model target(ttok, {.seed = 9});
+  for (auto mode : {uag::bridge_mode::text, uag::bridge_mode::tli}) {
+    test_model draft_model(dtok, {.seed = 10});
+    uag::bridged_draft<test_model, test_tokenizer> draft(draft_model, ttok, {.mode = mode});
+    uag::generation_config cfg;
+    cfg.max_new_tokens = 12;
+    uag::AssistedGenerator<test_model, uag::bridged_draft<test_model, test_tokenizer>> gen(target, draft, cfg);
+    const token_vector prompt{0, 2, 8, 3};
+    gen.begin_ids(prompt);
+    EXPECT_GT(draft_model.n_cached(), 0u);
+    EXPECT_EQ(draft_model.forward_calls(), 1u);
+    while (!gen.done()) gen.step();
+    EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_base(target, prompt, cfg));
+  }
+}
+
 TEST(bridge_test, identical_tokenizer_draft_is_fully_accepted_on_the_fast_path) {
   const test_tokenizer tok(4);
   test_model target(tok, {.seed = 5});

@@ -118,6 +118,28 @@ TEST(generator_test, greedy_with_model_draft_and_prompt_lookup_equals_baseline) 
   }
 }
 
+// begin() runs the draft over the prompt (draft_source_with_prepare), so the first step only drafts.
+TEST(generator_test, begin_prefills_a_model_draft_with_the_prompt) {
+  static_assert(uag::draft_source_with_prepare<uag::model_draft<test_model>>);
+  static_assert(!uag::draft_source_with_prepare<uag::prompt_lookup_draft>);
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 3});
+  test_model draft_model(tok, {.seed = 4});
+  uag::model_draft<test_model> draft(draft_model);
+  generation_config cfg;
+  cfg.max_new_tokens = 20;
+  const token_vector prompt{0, 2, 3, 4, 2};
+  AssistedGenerator<test_model, uag::model_draft<test_model>> gen(target, draft, cfg);
+  gen.begin_ids(prompt);
+  EXPECT_EQ(draft_model.n_cached(), prompt.size());
+  EXPECT_EQ(draft_model.forward_calls(), 1u);  // one pass over the whole prompt
+  gen.step();
+  ASSERT_GT(gen.stats().drafted, 0u);
+  EXPECT_EQ(gen.stats().draft_model_tokens + 1, gen.stats().drafted);  // the prompt is not run again
+  while (!gen.done()) gen.step();
+  EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+}
+
 TEST(generator_test, identical_draft_model_is_fully_accepted) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 7});

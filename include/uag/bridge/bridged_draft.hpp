@@ -76,6 +76,14 @@ class bridged_draft {
     if (runner_) runner_->reset();
   }
 
+  /// @brief Re-encodes the prompt for the draft and runs the draft over it (skipped when it does not fit
+  /// the draft's context).
+  void prepare(token_span prompt, const sampling_config& sampling) {
+    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling);
+    const token_span ctx = bridge_.sync_draft(prompt);
+    if (!ctx.empty() && ctx.size() < model_->max_context()) runner_->prefill(ctx);
+  }
+
   void propose(token_span committed, const draft_request& req, draft_proposal& out) {
     using clock = std::chrono::steady_clock;
     ensure_runner(req);

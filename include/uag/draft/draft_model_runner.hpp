@@ -69,6 +69,12 @@ class draft_model_runner {
     return changed;
   }
 
+  /// @brief sync(ctx), then runs the model over all of it now (the first draft() starts from its logits).
+  void prefill(token_span ctx) {
+    sync(ctx);
+    if (!context_.empty()) ensure_logits();
+  }
+
   /// @brief Drafts up to n tokens continuing context(); appends them to out (and their q rows, draft
   /// vocab, to q_rows when given). The drafted ids join context(). returns: number drafted.
   std::size_t draft(std::size_t n, const draft_options& opt, token_vector& out, std::vector<float>* q_rows) {

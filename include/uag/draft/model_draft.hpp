@@ -22,6 +22,13 @@ class model_draft {
     if (runner_) runner_->reset();
   }
 
+  /// @brief Runs the draft over the prompt (skipped when it does not fit the draft's context).
+  void prepare(token_span prompt, const sampling_config& sampling) {
+    if (prompt.empty() || prompt.size() > model_->max_context()) return;
+    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling);
+    runner_->prefill(prompt);
+  }
+
   void propose(token_span committed, const draft_request& req, draft_proposal& out) {
     // Drafting n ids needs committed.size() + n - 1 of them in the draft's cache: a draft model with a
     // shorter context than the target drafts less, then nothing (the target goes on alone).

@@ -102,13 +102,13 @@ class AssistedGenerator {
     for (token_id t : prompt) presence_.push(t);
     random_.reseed(cfg_.sampling.seed);
     controller_.restart();
-    first_step_ = true;
     text_.begin(prompt);
     output_text_.clear();
     done_ = false;
     draft_->reset();
     target_->truncate(0);
     if (prompt.size() > 1) forward_last_rows(*target_, prompt.first(prompt.size() - 1), 0);
+    if constexpr (draft_source_with_prepare<Draft>) draft_->prepare(prompt, cfg_.sampling);
     stats_.prefill_seconds = seconds_since(t0);
     stats_.total_seconds = stats_.prefill_seconds;
   }
@@ -182,10 +182,8 @@ class AssistedGenerator {
     std::size_t committed = 0;
     for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
     const double step_s = seconds_since(t_step);
-    // The first step after begin() also prefills the draft with the prompt: its time says nothing about γ.
-    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s,
-                       first_step_ ? 0.0 : step_s, limit);
-    first_step_ = false;
+    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s, step_s,
+                       limit);
     stats_.total_seconds += step_s;
     return committed;
   }
@@ -296,7 +294,6 @@ class AssistedGenerator {
   std::string output_text_;
   generation_stats stats_;
   bool done_ = false;
-  bool first_step_ = true;  // the next step() is the first since begin()
 };
 
 /// @brief The target-only baseline: same API, same stopping and sampling code, no draft.

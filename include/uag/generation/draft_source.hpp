@@ -53,4 +53,13 @@ concept draft_source = requires(D& d, token_span committed, const draft_request&
   { d.propose(committed, request, out) };
 };
 
+/// @brief Optional extension: `prepare(prompt, sampling)` ingests the prompt when a generation begins
+/// (after reset()), so that the first step does not pay for it. The generator counts it as prefill.
+/// Must not throw for ordinary inputs; a source that cannot take the prompt skips it (propose() syncs).
+template <class D>
+concept draft_source_with_prepare =
+    draft_source<D> && requires(D& d, token_span prompt, const sampling_config& sampling) {
+      { d.prepare(prompt, sampling) };
+    };
+
 }  // namespace uag
