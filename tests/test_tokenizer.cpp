@@ -352,6 +352,23 @@ TEST(tokenizer_test, invalid_input_is_an_input_error) {
   EXPECT_FALSE(tok.is_special(1000));
 }
 
+TEST(tokenizer_test, encode_into_equals_encode_and_reuses_the_buffer) {
+  const auto tok = uag::hf_tokenizer::from_file(fs::path(UAG_SOURCE_DIR) / "examples/models/target/tokenizer.json");
+  uag::token_vector out;
+  for (const char* text : {"Hello world", "  leading spaces, \xC3\xA9mojis \xF0\x9F\x98\x80", "", "a\nb\n\n"})
+    for (const bool special : {false, true}) {
+      tok.encode_into(text, special, out);
+      EXPECT_EQ(out, tok.encode(text, special)) << text << " " << special;
+    }
+  tok.encode_into("a longer sentence warms the buffer up first", false, out);
+  const auto* storage = out.data();
+  tok.encode_into("then a short one", false, out);
+  EXPECT_EQ(out.data(), storage);  // no reallocation
+  EXPECT_EQ(out, tok.encode("then a short one", false));
+  expect_error<uag::input_error>([&] { tok.encode_into("ab\xC3", false, out); }, "[uag.tokenizer.utf8]");
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(tokenizer_test, missing_file_is_an_io_error) {
   expect_error<uag::io_error>([] { uag::hf_tokenizer::from_file("/nonexistent/dir/tokenizer.json"); }, "[uag.tokenizer.open]");
 }

@@ -97,17 +97,29 @@ class hf_tokenizer {
   /// (O(w log w) per pre-tokenized word of w characters); allocation-free per token after warm-up
   /// (buffers are per-thread and reused), apart from the returned vector.
   token_vector encode(std::string_view text, bool add_special_tokens) const {
+    token_vector ids;
+    ids.reserve(text.size() / 3 + 4);
+    encode_into(text, add_special_tokens, ids);
+    return ids;
+  }
+
+  /// @brief As encode(), into out (cleared first; its storage is reused: without special tokens, a warm
+  /// buffer makes encoding allocation-free). On a throw, out is empty.
+  void encode_into(std::string_view text, bool add_special_tokens, token_vector& out) const {
+    out.clear();
     if (text.size() > (std::size_t{1} << 31))  // word offsets are 32-bit
       throw uag::input_error("tokenizer.size", "input of " + std::to_string(text.size()) + " bytes is larger than 2 GiB");
     const std::size_t valid = utf8::valid_prefix_length(text);
     if (valid != text.size())
       throw uag::input_error("tokenizer.utf8", "input is not valid UTF-8 at byte " + std::to_string(valid) + " of " +
                                                    std::to_string(text.size()));
-    token_vector ids;
-    ids.reserve(text.size() / 3 + 4);
-    encode_into(text, ids);
-    post_.apply(ids, add_special_tokens);
-    return ids;
+    try {
+      encode_into(text, out);
+      post_.apply(out, add_special_tokens);
+    } catch (...) {
+      out.clear();
+      throw;
+    }
   }
 
   /// @brief Text of ids, equal to HF tokenizers' Tokenizer::decode. Throws uag::input_error for an id
