@@ -1,6 +1,7 @@
 // libFuzzer harness for the AssistedGenerator with random small test models (tests/support/test_doubles.hpp).
 // The input picks the model seeds and shape, the prompt, γ, the draft-length policy, max tokens, stop
-// strings, repetition penalty and the draft (scripted qualities, a model draft, prompt lookup).
+// strings, repetition penalty and the draft (scripted qualities, a model draft, a bridged draft with
+// another vocabulary in text or TLI mode, prompt lookup).
 // Invariants (a violation aborts): greedy assisted output == target-only output (ids, text, stop reason);
 // streamed text == final text; every step commits >= 1 token; sampled runs only throw uag::error for
 // nothing (they must not throw at all for valid settings). One generator object is reused for a second
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "support/test_doubles.hpp"
+#include "uag/bridge/bridged_draft.hpp"
 #include "uag/draft/model_draft.hpp"
 #include "uag/draft/prompt_lookup.hpp"
 #include "uag/generation/assisted_generator.hpp"
@@ -136,9 +138,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         dc.seed = dq & 0x80 ? mc.seed : mc.seed + 1 + dseed;
         dc.extra_vocab = (dq >> 3) % 3;
         dc.max_context = 4 + r.byte() % 140;
-        test_model draft_model(tok, dc);
-        uag::model_draft<test_model> draft(draft_model);
-        check(target, draft, prompt, cfg, base);
+        // A trailing byte (0 when the input ends) picks a bridged draft with another vocabulary instead.
+        const std::uint8_t bridged = r.byte() % 3;
+        if (bridged == 0) {
+          test_model draft_model(tok, dc);
+          uag::model_draft<test_model> draft(draft_model);
+          check(target, draft, prompt, cfg, base);
+        } else {
+          const test_tokenizer other(3 + dseed % 5);  // shares a prefix of the target's letters
+          test_model draft_model(other, dc);
+          uag::bridged_draft<test_model, test_tokenizer> draft(
+              draft_model, tok, {.mode = bridged == 1 ? uag::bridge_mode::text : uag::bridge_mode::tli});
+          check(target, draft, prompt, cfg, base);
+        }
         break;
       }
       case 6: {
