@@ -192,6 +192,36 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
     }
 }
 
+// Real acceptance is not geometric: easy stretches accept nearly everything, hard ones little, so the
+// chance of accepting candidate i grows with i given that the earlier ones were accepted. Steps here
+// are easy (alpha 0.97) or hard (alpha 0.45) at random; the controller must still find the γ with the
+// best tokens per second (a single pooled alpha undervalues long drafts and picks too short a γ).
+TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
+  for (double slope : {0.08, 0.15, 0.3}) {
+    uag::generation_config cfg;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    cfg.num_draft_tokens = 4;
+    cfg.max_draft_tokens = 12;
+    uag::draft_length_controller c(cfg);
+    uag::rng r(11);
+    auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
+    for (int s = 0; s < 1500; ++s) {
+      const std::size_t g = c.next();
+      const std::size_t acc = geometric_accepts(r, r.uniform() < 0.5 ? 0.97 : 0.45, g);
+      c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
+    }
+    auto tokens = [](std::size_t g) {
+      return 0.5 * uag::expected_tokens_per_pass(0.97, g) + 0.5 * uag::expected_tokens_per_pass(0.45, g);
+    };
+    auto rate = [&](std::size_t g) { return tokens(g) / step_time(g); };
+    std::size_t best = 1;
+    for (std::size_t g = 1; g <= 12; ++g)
+      if (rate(g) > rate(best)) best = g;
+    EXPECT_GE(rate(c.choice()), 0.98 * rate(best))
+        << "slope " << slope << " chose " << c.choice() << " best " << best;
+  }
+}
+
 // A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
 // controller stops drafting (γ = 0), still probes a γ > 0 now and then, and keeps its timing across
 // restart() while other policies start over.

@@ -25,9 +25,11 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 
 /// @brief Draft-length controller for every draft_length_policy. O(max γ) per step, no allocation.
 ///
-/// The adaptive policy maximises expected committed tokens per second of step time,
-/// E(γ) / S(γ) with E(γ) = (1 − α^(γ+1)) / (1 − α): α is a running estimate and S(γ) the measured wall
-/// time of a step that asked for γ tokens (a least-squares line through the measured lengths predicts the
+/// The adaptive policy maximises expected committed tokens per second of step time, E(γ) / S(γ).
+/// E(γ) = 1 + Σ_{k=1..m} Π_{i<k} a_i, where a_i is the measured chance that candidate i is accepted
+/// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
+/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields.
+/// S(γ) is the measured wall time of a step that asked for γ tokens (a least-squares line through the measured lengths predicts the
 /// others). Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. The
@@ -80,7 +82,7 @@ class draft_length_controller {
         break;
       case draft_length_policy::adaptive:
         adapt(proposed, accepted, rejected, draft_s_per_token, target_s_per_pass,
-              asked == SIZE_MAX || asked == gamma_ ? step_s : 0.0);
+              asked == SIZE_MAX || asked == gamma_ ? step_s : 0.0, asked == SIZE_MAX ? gamma_ : asked);
         break;
     }
   }
@@ -97,14 +99,27 @@ class draft_length_controller {
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
   static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
   static constexpr double kRecentSamples = 1.5;   // decayed samples for a measurement to be trusted
+  static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
+  static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
 
-  void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s) noexcept {
+  void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
+             std::size_t requested) noexcept {
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
     constexpr double decay = 0.95;
     if (proposed > 0) {
       accepted_ = decay * accepted_ + static_cast<double>(accepted);
       rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
+      // Survival curve: candidates 0..accepted-1 were reached and accepted; candidate `accepted` was
+      // reached and rejected (if the step ended on a rejection); later ones were never verified.
+      for (std::size_t i = 0; i < kMaxGamma; ++i) reached_[i] *= kSurvivalDecay, survived_[i] *= kSurvivalDecay;
+      const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), kMaxGamma);
+      for (std::size_t i = 0; i < seen; ++i) reached_[i] += 1.0;
+      for (std::size_t i = 0; i < std::min(accepted, kMaxGamma); ++i) survived_[i] += 1.0;
+    }
+    if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
+      asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
+      yielded_ = kSurvivalDecay * yielded_ + static_cast<double>(std::min(proposed, requested));
     }
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
     // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge holds back
@@ -137,7 +152,7 @@ class draft_length_controller {
     }
     const auto tokens_per_second = [&](std::size_t g) {
       const double time = step_time(g);
-      return time > 0.0 ? expected_tokens_per_pass(a, g) / time : 0.0;
+      return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
     const std::size_t best = argmax_length(0, tokens_per_second);
     gamma_ = best_ = best;
@@ -149,6 +164,23 @@ class draft_length_controller {
         gamma_ = k == 0 ? std::min(max_, best + 1) : k == 1 ? best - 1 : std::min(max_, best + 2);
       }
     }
+  }
+
+  /// Expected committed tokens of a step that asks for γ candidates, from the survival curve. A position
+  /// with little data leans on the one before it (pseudo-counts at that position's rate), so the curve
+  /// extends flat past the longest drafts measured.
+  double expected_tokens(std::size_t g) const noexcept {
+    if (g == 0) return 1.0;
+    const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
+    const double m = yield * static_cast<double>(g);
+    double e = 1.0, survive = 1.0, prev = alpha();
+    for (std::size_t i = 0; static_cast<double>(i) < m && i < kMaxGamma; ++i) {
+      const double a_i = (survived_[i] + kPseudoCount * prev) / (reached_[i] + kPseudoCount);
+      survive *= a_i;
+      e += survive * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
+      prev = a_i;
+    }
+    return e;
   }
 
   /// The γ in [from, max γ] with the largest rate(γ), the shorter one on near-ties.
@@ -203,6 +235,9 @@ class draft_length_controller {
   double slope_ = 0.0, intercept_ = 0.0;
   double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
+  double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
+  double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
+  double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
 };
 
 }  // namespace uag
