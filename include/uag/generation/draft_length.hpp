@@ -34,8 +34,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. The
 /// first timed steps try the starting γ and γ ± 2; then every probe_period steps the controller tries a
-/// neighbour of its choice (and, at γ = 0, the best γ > 0) to keep the estimates fresh. Timing survives restart() (it is a property of the models and the machine);
-/// α is carried over with less weight.
+/// neighbour of its choice (+1 and −1 in turn; at γ = 0, the best γ > 0) to keep the estimates fresh.
+/// Timing and the survival curve survive restart() (they are properties of the models, the machine and
+/// the text); α is carried over with less weight.
 class draft_length_controller {
  public:
   draft_length_controller() = default;
@@ -98,7 +99,7 @@ class draft_length_controller {
   static constexpr std::size_t kProbePeriod = 8;  // steps between probes of a neighbouring γ
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
   static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
-  static constexpr double kRecentSamples = 1.5;   // decayed samples for a measurement to be trusted
+  static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
 
@@ -159,9 +160,8 @@ class draft_length_controller {
     if (steps_ % kProbePeriod == 0) {  // probe: the next longer length, or the best γ > 0 while not drafting
       if (best == 0) {
         gamma_ = argmax_length(1, tokens_per_second);
-      } else {  // cycle +1, −1, +2 around the choice
-        const std::size_t k = (steps_ / kProbePeriod) % 3;
-        gamma_ = k == 0 ? std::min(max_, best + 1) : k == 1 ? best - 1 : std::min(max_, best + 2);
+      } else {  // alternate +1 and −1 around the choice (the line covers lengths further away)
+        gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
       }
     }
   }
@@ -211,14 +211,18 @@ class draft_length_controller {
     intercept_ = sw > 0 ? (sy - slope_ * sx) / sw : 0.0;
   }
 
-  /// Measured step time of γ when it has recent samples, else the line's prediction (0 when fewer than
-  /// two lengths are timed): a length measured once long ago (perhaps on a cold cache) must not pin the
-  /// choice. γ = 0 is predicted by the intercept, which still holds the draft's fixed cost per step: a
-  /// cautious guess, replaced by a measurement once γ = 0 is probed.
+  /// Step time of γ: its measurement and the line's prediction, weighted by the measurement's recent
+  /// samples (0 when fewer than two lengths are timed). An old measurement fades towards the line but is
+  /// not dropped: the cost is not linear in γ (past 8 verified rows a pass takes two row tiles), and a
+  /// line alone keeps luring the choice to a length that was measured slow. γ = 0 is predicted by the
+  /// intercept, which still holds the draft's fixed cost per step: a cautious guess, replaced by a
+  /// measurement once γ = 0 is probed.
   double step_time(std::size_t g) const noexcept {
-    if (step_time_[g] > 0.0 && (weight_[g] >= kRecentSamples || timed_ < 2)) return step_time_[g];
-    if (timed_ < 2) return 0.0;
-    return std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
+    if (timed_ < 2) return step_time_[g];
+    const double line = std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
+    if (step_time_[g] <= 0.0) return line;
+    const double w = weight_[g];
+    return (w * step_time_[g] + kLinePrior * line) / (w + kLinePrior);
   }
 
   draft_length_policy policy_ = draft_length_policy::constant;
