@@ -222,6 +222,33 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
   }
 }
 
+// Step times measured on a shared machine are noisy (here ±15% per step): the choice must not chase the
+// noise (nor stop at a length that once measured fast by chance).
+TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
+  for (double slope : {0.08, 0.15, 0.3}) {
+    uag::generation_config cfg;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    cfg.num_draft_tokens = 4;
+    cfg.max_draft_tokens = 12;
+    uag::draft_length_controller c(cfg);
+    uag::rng r(5);
+    auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
+    std::size_t steps_at_best_or_neighbour = 0;
+    auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.85, g) / step_time(g); };
+    std::size_t best = 1;
+    for (std::size_t g = 1; g <= 12; ++g)
+      if (rate(g) > rate(best)) best = g;
+    for (int s = 0; s < 1500; ++s) {
+      const std::size_t g = c.next();
+      const std::size_t acc = geometric_accepts(r, 0.85, g);
+      c.update(g, acc, acc < g, 0.01, 1.0, step_time(g) * (0.85 + 0.3 * r.uniform()));
+      if (s >= 500 && g + 1 >= best && g <= best + 1) ++steps_at_best_or_neighbour;
+    }
+    EXPECT_GE(rate(c.choice()), 0.95 * rate(best)) << "slope " << slope << " chose " << c.choice() << " best " << best;
+    EXPECT_GT(steps_at_best_or_neighbour, 800u) << "slope " << slope;  // of the last 1,000 steps
+  }
+}
+
 // A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
 // controller stops drafting (γ = 0), still probes a γ > 0 now and then, and keeps its timing across
 // restart() while other policies start over.

@@ -113,6 +113,9 @@ class AssistedGenerator {
     stats_.total_seconds = stats_.prefill_seconds;
   }
 
+  /// @brief The draft-length controller (its estimates, for diagnostics).
+  const draft_length_controller& controller() const noexcept { return controller_; }
+
   /// @brief True once a stop condition has been met.
   bool done() const noexcept { return done_; }
 

@@ -91,6 +91,8 @@ class draft_length_controller {
   /// @brief Current estimates (adaptive policy): acceptance α and cost ratio c.
   double alpha() const noexcept { return accepted_ / std::max(1e-9, accepted_ + rejections_); }
   double cost_ratio() const noexcept { return c_; }
+  /// @brief Expected committed tokens of a step asking for γ candidates (adaptive policy's survival curve).
+  double expected_tokens_per_step(std::size_t gamma) const noexcept { return expected_tokens(std::min(gamma, max_)); }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
   double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)); }
 
@@ -100,6 +102,7 @@ class draft_length_controller {
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
   static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
   static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
+  static constexpr double kStepTimeWeight = 0.15;  // of a new sample in a length's running step time
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
 
@@ -128,7 +131,7 @@ class draft_length_controller {
     const std::size_t asked = gamma_;
     if (step_s > 0.0 && asked <= max_) {
       double& e = step_time_[asked];
-      e = e > 0.0 ? 0.7 * e + 0.3 * step_s : step_s;
+      e = e > 0.0 ? (1.0 - kStepTimeWeight) * e + kStepTimeWeight * step_s : step_s;
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[asked] += 1.0;
     }
@@ -151,8 +154,11 @@ class draft_length_controller {
       gamma_ = best_ = argmax_length(1, [&](std::size_t g) { return expected_speedup(a, c_, g); });
       return;
     }
+    // Only lengths that were measured compete (γ = 0 aside, predicted cautiously by the intercept): the
+    // line misses the jump in cost past 8 verified rows and would lure the choice to long drafts again
+    // and again. The ±1 probes extend the measured set, so the choice climbs one length at a time.
     const auto tokens_per_second = [&](std::size_t g) {
-      const double time = step_time(g);
+      const double time = g > 0 && step_time_[g] <= 0.0 ? 0.0 : step_time(g);
       return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
     const std::size_t best = argmax_length(0, tokens_per_second);
@@ -209,6 +215,25 @@ class draft_length_controller {
     const double den = sw * sxx - sx * sx;
     slope_ = timed_ >= 2 && den > 0 ? std::max(0.0, (sw * sxy - sx * sy) / den) : 0.0;
     intercept_ = sw > 0 ? (sy - slope_ * sx) / sw : 0.0;
+    // A longer draft never makes a step cheaper, but noisy running means (a few % apart from one length
+    // to the next) say so now and then, and the choice would chase the noise: pool adjacent violators
+    // into their weighted mean (isotonic regression, O(max γ)).
+    monotone_[0] = step_time_[0];  // no draft at all: not on the same curve
+    std::size_t n = 0;
+    std::size_t first[kMaxGamma];
+    double bw[kMaxGamma], bm[kMaxGamma];
+    for (std::size_t g = 1; g <= max_; ++g) {
+      if (step_time_[g] <= 0.0) continue;
+      first[n] = g, bw[n] = std::max(weight_[g], 0.05), bm[n] = step_time_[g], ++n;
+      while (n >= 2 && bm[n - 2] > bm[n - 1]) {
+        bm[n - 2] = (bw[n - 2] * bm[n - 2] + bw[n - 1] * bm[n - 1]) / (bw[n - 2] + bw[n - 1]);
+        bw[n - 2] += bw[n - 1];
+        --n;
+      }
+    }
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t g = first[b]; g <= max_ && (b + 1 == n || g < first[b + 1]); ++g)
+        if (step_time_[g] > 0.0) monotone_[g] = bm[b];
   }
 
   /// Step time of γ: its measurement and the line's prediction, weighted by the measurement's recent
@@ -222,7 +247,7 @@ class draft_length_controller {
     const double line = std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
     if (step_time_[g] <= 0.0) return line;
     const double w = weight_[g];
-    return (w * step_time_[g] + kLinePrior * line) / (w + kLinePrior);
+    return (w * monotone_[g] + kLinePrior * line) / (w + kLinePrior);
   }
 
   draft_length_policy policy_ = draft_length_policy::constant;
@@ -239,6 +264,7 @@ class draft_length_controller {
   double slope_ = 0.0, intercept_ = 0.0;
   double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
+  double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
