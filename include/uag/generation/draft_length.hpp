@@ -29,10 +29,11 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// E(γ) = 1 + Σ_{k=1..m} Π_{i<k} a_i, where a_i is the measured chance that candidate i is accepted
 /// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
 /// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields.
-/// S(γ) is the measured wall time of a step that asked for γ tokens (a least-squares line through the measured lengths predicts the
-/// others). Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
-/// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
-/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding. The
+/// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
+/// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
+/// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
+/// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
+/// too, so a pair that does not pay falls back to target-only decoding. The
 /// first timed steps try the starting γ and γ ± 2; then every probe_period steps the controller tries a
 /// neighbour of its choice (+1 and −1 in turn; at γ = 0, the best γ > 0) to keep the estimates fresh.
 /// Timing and the survival curve survive restart() (they are properties of the models, the machine and
@@ -92,7 +93,9 @@ class draft_length_controller {
   double alpha() const noexcept { return accepted_ / std::max(1e-9, accepted_ + rejections_); }
   double cost_ratio() const noexcept { return c_; }
   /// @brief Expected committed tokens of a step asking for γ candidates (adaptive policy's survival curve).
-  double expected_tokens_per_step(std::size_t gamma) const noexcept { return expected_tokens(std::min(gamma, max_)); }
+  double expected_tokens_per_step(std::size_t gamma) const noexcept {
+    return expected_tokens(std::min(gamma, max_));
+  }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
   double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)); }
 
@@ -166,7 +169,7 @@ class draft_length_controller {
     if (steps_ % kProbePeriod == 0) {  // probe: the next longer length, or the best γ > 0 while not drafting
       if (best == 0) {
         gamma_ = argmax_length(1, tokens_per_second);
-      } else {  // alternate +1 and −1 around the choice (the line covers lengths further away)
+      } else {  // alternate +1 and −1 around the choice: the choice climbs one measured length at a time
         gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
       }
     }

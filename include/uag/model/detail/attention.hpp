@@ -79,7 +79,8 @@ inline void score_tiles(const attention_rows& a, const float* kt, const float* v
       kv[u] = _mm512_loadu_ps(k0 + static_cast<std::size_t>(u) * tile_floats + d * key_tile);
     for (int u = 0; u < TT; ++u) {
       const std::size_t pos = (t + static_cast<std::size_t>(u)) * key_tile + d % key_tile;
-      if (pos < end) _mm_prefetch(reinterpret_cast<const char*>(v + pos * v_stride + d / key_tile * 16), _MM_HINT_T1);
+      if (pos < end)
+        _mm_prefetch(reinterpret_cast<const char*>(v + pos * v_stride + d / key_tile * 16), _MM_HINT_T1);
     }
     for (int g = 0; g < G; ++g) {
       const __m512 qd = _mm512_set1_ps(a.q[static_cast<std::size_t>(g) * a.q_stride + d]);
@@ -180,7 +181,8 @@ inline void accumulate_values(const attention_rows& a, const float* v, std::size
   const auto alone = [&](int g, std::size_t j0, std::size_t j1) {
     if (j0 >= j1) return;
     const float* pg[1] = {p[g] + (j0 - a.lo[g])};
-    accumulate_span<1, NV>(pg, parked + static_cast<std::size_t>(g) * parked_stride, v + d0, v_stride, j0, j1, w);
+    accumulate_span<1, NV>(pg, parked + static_cast<std::size_t>(g) * parked_stride, v + d0, v_stride, j0, j1,
+                           w);
   };
   // [shared_lo, shared_hi): positions of every row (lo and hi are nondecreasing in g); may be empty.
   const std::size_t shared_lo = a.lo[G - 1], shared_hi = a.hi[0] + 1;
@@ -198,7 +200,8 @@ inline void accumulate_values(const attention_rows& a, const float* v, std::size
   for (int g = 0; g < G; ++g)
     alone(g, shared ? std::max(shared_hi, front_end[g]) : front_end[g], a.hi[g] + 1);
   for (int g = 0; g < G; ++g)
-    std::copy_n(parked + static_cast<std::size_t>(g) * parked_stride, w, a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
+    std::copy_n(parked + static_cast<std::size_t>(g) * parked_stride, w,
+                a.out + static_cast<std::size_t>(g) * a.out_stride + d0);
 }
 
 template <int G>
