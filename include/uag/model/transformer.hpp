@@ -11,9 +11,12 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <memory>
+#include <new>
 #include <numbers>
 #include <random>
 #include <span>
@@ -82,6 +85,24 @@ struct transformer_weights {
 };
 
 namespace detail {
+
+/// @brief n zero floats from calloc. A block this large comes straight from the kernel as untouched zero
+/// pages, so a KV cache sized for the whole context costs no time or memory until positions are written
+/// (a zero-filled vector wrote 50 MB at every load of the bundled target).
+class zeroed_floats {
+ public:
+  zeroed_floats() = default;
+  explicit zeroed_floats(std::size_t n) : p_(static_cast<float*>(std::calloc(std::max<std::size_t>(n, 1), sizeof(float)))) {
+    if (!p_) throw std::bad_alloc();
+  }
+  float& operator[](std::size_t i) noexcept { return p_.get()[i]; }
+
+ private:
+  struct free_delete {
+    void operator()(float* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<float, free_delete> p_;
+};
 
 /// Copies tensor `name` (any float dtype) into dst after checking its shape. throws: format_error
 /// "[uag.model.missing_tensor]" / "[uag.model.tensor_shape]".
@@ -256,9 +277,9 @@ class transformer {
 #endif
     chunk_ = std::clamp<std::size_t>(options.chunk_rows, 1, 4096);
     const std::size_t kv = config_.kv_dim();
-    k_cache_.assign(config_.n_layers * config_.n_kv_heads * detail::key_cache_floats(max_context_, config_.head_dim),
-                    0.0f);
-    v_cache_.assign(config_.n_layers * max_context_ * kv, 0.0f);
+    k_cache_ = detail::zeroed_floats(config_.n_layers * config_.n_kv_heads *
+                                     detail::key_cache_floats(max_context_, config_.head_dim));
+    v_cache_ = detail::zeroed_floats(config_.n_layers * max_context_ * kv);
     build_rope_tables();
     const std::size_t h = config_.hidden_size;
     qkv_dim_ = config_.q_dim() + 2 * kv;
@@ -617,8 +638,8 @@ class transformer {
   std::size_t chunk_ = 32;
   std::size_t qkv_dim_ = 0;
   std::size_t n_cached_ = 0;
-  std::vector<float> k_cache_;  // (n_layers, n_kv_heads, key tiles): transposed, see detail/attention.hpp
-  std::vector<float> v_cache_;  // (n_layers, n_kv_heads, max_context, head_dim)
+  detail::zeroed_floats k_cache_;  // (n_layers, n_kv_heads, key tiles): transposed, see detail/attention.hpp
+  detail::zeroed_floats v_cache_;  // (n_layers, n_kv_heads, max_context, head_dim)
   std::vector<float> cos_;      // (max_context, head_dim/2)
   std::vector<float> sin_;      // (max_context, head_dim/2)
   std::vector<float> x_;        // (chunk, hidden) residual stream
