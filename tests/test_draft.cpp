@@ -166,27 +166,49 @@ TEST(draft_test, model_draft_with_a_short_context_drafts_what_fits_then_nothing)
   }
 }
 
+// An adaptive controller starting at γ = start, drafting at most max.
+static uag::draft_length_controller adaptive_controller(std::size_t start, std::size_t max) {
+  uag::generation_config cfg;
+  cfg.draft_policy = uag::draft_length_policy::adaptive;
+  cfg.num_draft_tokens = start;
+  cfg.max_draft_tokens = max;
+  return uag::draft_length_controller(cfg);
+}
+
+// Drives c for `steps` steps: each asks for g = c.next(), accepts accepts(g) candidates (geometric
+// until the first rejection), takes step_time(g) seconds; observe(s, g) sees every step.
+template <class Accepts, class StepTime, class Observe>
+static void simulate(uag::draft_length_controller& c, int steps, Accepts accepts, StepTime step_time,
+                     Observe observe) {
+  for (int s = 0; s < steps; ++s) {
+    const std::size_t g = c.next();
+    const std::size_t acc = accepts(g);
+    c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
+    observe(s, g);
+  }
+}
+
+// The γ in [1, max] with the largest rate(γ).
+template <class Rate>
+static std::size_t best_length(Rate rate, std::size_t max) {
+  std::size_t best = 1;
+  for (std::size_t g = 1; g <= max; ++g)
+    if (rate(g) > rate(best)) best = g;
+  return best;
+}
+
 // With step times that grow with the number of rows verified (compute-bound target), the adaptive
 // controller must find the γ that maximises expected tokens per second, not the constant-cost bound.
 TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
   for (double alpha : {0.5, 0.8, 0.9})
     for (double slope : {0.05, 0.3, 1.0}) {
-      uag::generation_config cfg;
-      cfg.draft_policy = uag::draft_length_policy::adaptive;
-      cfg.num_draft_tokens = 4;
-      cfg.max_draft_tokens = 12;
-      uag::draft_length_controller c(cfg);
+      auto c = adaptive_controller(4, 12);
       uag::rng r(7);
       auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
-      for (int s = 0; s < 600; ++s) {
-        const std::size_t g = c.next();
-        const std::size_t acc = geometric_accepts(r, alpha, g);
-        c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
-      }
+      simulate(c, 600, [&](std::size_t g) { return geometric_accepts(r, alpha, g); }, step_time,
+               [](int, std::size_t) {});
       auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(alpha, g) / step_time(g); };
-      std::size_t best = 1;
-      for (std::size_t g = 1; g <= 12; ++g)
-        if (rate(g) > rate(best)) best = g;
+      const std::size_t best = best_length(rate, 12);
       EXPECT_GE(rate(c.choice()), 0.95 * rate(best))
           << "alpha " << alpha << " slope " << slope << " chose " << c.choice() << " best " << best;
     }
@@ -198,25 +220,17 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
 // best tokens per second (a single pooled alpha undervalues long drafts and picks too short a γ).
 TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
   for (double slope : {0.08, 0.15, 0.3}) {
-    uag::generation_config cfg;
-    cfg.draft_policy = uag::draft_length_policy::adaptive;
-    cfg.num_draft_tokens = 4;
-    cfg.max_draft_tokens = 12;
-    uag::draft_length_controller c(cfg);
+    auto c = adaptive_controller(4, 12);
     uag::rng r(11);
     auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
-    for (int s = 0; s < 1500; ++s) {
-      const std::size_t g = c.next();
-      const std::size_t acc = geometric_accepts(r, r.uniform() < 0.5 ? 0.97 : 0.45, g);
-      c.update(g, acc, acc < g, 0.01, 1.0, step_time(g));
-    }
+    simulate(
+        c, 1500, [&](std::size_t g) { return geometric_accepts(r, r.uniform() < 0.5 ? 0.97 : 0.45, g); },
+        step_time, [](int, std::size_t) {});
     auto tokens = [](std::size_t g) {
       return 0.5 * uag::expected_tokens_per_pass(0.97, g) + 0.5 * uag::expected_tokens_per_pass(0.45, g);
     };
     auto rate = [&](std::size_t g) { return tokens(g) / step_time(g); };
-    std::size_t best = 1;
-    for (std::size_t g = 1; g <= 12; ++g)
-      if (rate(g) > rate(best)) best = g;
+    const std::size_t best = best_length(rate, 12);
     EXPECT_GE(rate(c.choice()), 0.98 * rate(best))
         << "slope " << slope << " chose " << c.choice() << " best " << best;
   }
@@ -226,24 +240,18 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
 // noise (nor stop at a length that once measured fast by chance).
 TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
   for (double slope : {0.08, 0.15, 0.3}) {
-    uag::generation_config cfg;
-    cfg.draft_policy = uag::draft_length_policy::adaptive;
-    cfg.num_draft_tokens = 4;
-    cfg.max_draft_tokens = 12;
-    uag::draft_length_controller c(cfg);
+    auto c = adaptive_controller(4, 12);
     uag::rng r(5);
     auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
-    std::size_t steps_at_best_or_neighbour = 0;
     auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.85, g) / step_time(g); };
-    std::size_t best = 1;
-    for (std::size_t g = 1; g <= 12; ++g)
-      if (rate(g) > rate(best)) best = g;
-    for (int s = 0; s < 1500; ++s) {
-      const std::size_t g = c.next();
-      const std::size_t acc = geometric_accepts(r, 0.85, g);
-      c.update(g, acc, acc < g, 0.01, 1.0, step_time(g) * (0.85 + 0.3 * r.uniform()));
-      if (s >= 500 && g + 1 >= best && g <= best + 1) ++steps_at_best_or_neighbour;
-    }
+    const std::size_t best = best_length(rate, 12);
+    std::size_t steps_at_best_or_neighbour = 0;
+    simulate(
+        c, 1500, [&](std::size_t g) { return geometric_accepts(r, 0.85, g); },
+        [&](std::size_t g) { return step_time(g) * (0.85 + 0.3 * r.uniform()); },
+        [&](int s, std::size_t g) {
+          if (s >= 500 && g + 1 >= best && g <= best + 1) ++steps_at_best_or_neighbour;
+        });
     EXPECT_GE(rate(c.choice()), 0.95 * rate(best)) << "slope " << slope << " chose " << c.choice() << " best " << best;
     EXPECT_GT(steps_at_best_or_neighbour, 800u) << "slope " << slope;  // of the last 1,000 steps
   }

@@ -109,6 +109,17 @@ TEST(sampling_test, argmax_applies_penalty_and_breaks_ties_low) {
   EXPECT_EQ(pen.argmax(row, &ctx), 2);
 }
 
+TEST(sampling_test, masked_argmax_picks_the_best_allowed_id) {
+  uag::logits_processor proc(5, {});
+  std::vector<float> row{1.0f, 3.0f, 2.0f, 2.0f, 0.5f};
+  const std::vector<std::uint8_t> no_best{1, 0, 1, 1, 1}, none(5, 0), short_mask{1, 0};
+  EXPECT_EQ(proc.argmax(row, nullptr, &no_best), 2);  // tie between 2 and 3: the lower id
+  EXPECT_EQ(proc.argmax(row, nullptr, &none), -1);
+  EXPECT_EQ(proc.argmax(row, nullptr, &short_mask), 0);  // ids past the mask are not allowed
+  std::vector<float> nan_row{0.0f, NAN, 1.0f, 0.0f, 0.0f};  // a bad row is an error even if masked out
+  EXPECT_THROW(proc.argmax(nan_row, nullptr, &no_best), uag::model_error);
+}
+
 TEST(sampling_test, nonfinite_and_misshaped_rows_are_rejected) {
   uag::logits_processor proc(3, {.temperature = 1.0f});
   std::vector<float> p(3);

@@ -83,10 +83,11 @@ struct totals {
   double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }
   double mean_gamma() const { return passes ? double(drafted) / double(passes) : 0.0; }
   // c: draft (+ bridge) seconds per drafted candidate over target seconds per pass.
-  double cost_ratio() const {
-    return drafted && passes && target_s > 0 ? ((draft_s + bridge_s) / double(drafted)) / (target_s / double(passes)) : 0.0;
-  }
   double seconds_per_pass() const { return passes ? target_s / double(passes) : 0.0; }
+  double tokens_per_pass() const { return passes ? double(tokens) / double(passes) : 0.0; }
+  double cost_ratio() const {
+    return drafted && target_s > 0 ? ((draft_s + bridge_s) / double(drafted)) / seconds_per_pass() : 0.0;
+  }
   double bound() const {
     const double a = std::min(alpha(), 0.999999), g = mean_gamma(), c = cost_ratio();
     return (1.0 - std::pow(a, g + 1.0)) / ((1.0 - a) * (g * c + 1.0));
@@ -294,7 +295,7 @@ int bench_main(std::vector<std::string> argv) {
     std::printf(
         "%-11s %8.1f %7.2fx %7.2fx %7.3f %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
         cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, r.acceptance(),
-        r.passes ? double(r.tokens) / double(r.passes) : 0.0, r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
+        r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
   }
@@ -315,7 +316,7 @@ int bench_main(std::vector<std::string> argv) {
                               {"speedup", geomean(r.speedups)},
                               {"speedup_median", median(r.speedups)},
                               {"acceptance", r.acceptance()},
-                              {"tokens_per_step", r.passes ? double(r.tokens) / double(r.passes) : 0.0},
+                              {"tokens_per_step", r.tokens_per_pass()},
                               {"alpha", r.alpha()},
                               {"cost_ratio", r.cost_ratio()},
                               {"mean_draft_length", r.mean_gamma()},

@@ -85,19 +85,16 @@ class draft_model_runner {
       std::span<float> q(probs_);
       token_id t;
       float top;
-      if (!opt.sample && opt.min_confidence <= 0.0f && q_rows == nullptr && opt.allowed != nullptr) {
-        // Greedy over a mask: the argmax of the allowed logits (softmax keeps the order; skipping it saves
-        // a vocabulary of exps per drafted token).
-        t = masked_argmax(*opt.allowed, last_logits_);
+      if (!opt.sample && opt.min_confidence <= 0.0f && q_rows == nullptr) {
+        // Greedy with no confidence stop and no q wanted: the (masked) argmax of the logits.
+        t = processor_.argmax(last_logits_, nullptr, opt.allowed);
         if (t < 0) break;  // nothing allowed: no draft
-      } else if (opt.sample || opt.min_confidence > 0.0f || q_rows != nullptr || opt.allowed != nullptr) {
+      } else {
         top = processor_.probabilities(last_logits_, nullptr, q);
         if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, q);
         if (top <= 0.0f) break;  // nothing allowed: no draft
         if (opt.min_confidence > 0.0f && top < opt.min_confidence) break;
         t = opt.sample ? logits_processor::sample(q, *opt.random) : argmax_of(q);
-      } else {
-        t = processor_.argmax(last_logits_, nullptr);
       }
       out.push_back(t);
       if (q_rows != nullptr) q_rows->insert(q_rows->end(), q.begin(), q.end());
@@ -139,16 +136,6 @@ class draft_model_runner {
     float top = 0.0f;
     for (float& v : q) top = std::max(top, v *= inv);
     return top;
-  }
-
-  /// The allowed id with the largest logit (the first on ties), or -1 when none is allowed.
-  static token_id masked_argmax(const std::vector<std::uint8_t>& allowed, std::span<const float> logits) {
-    const std::size_t n = std::min(allowed.size(), logits.size());
-    token_id best = -1;
-    float best_v = 0.0f;
-    for (std::size_t i = 0; i < n; ++i)
-      if (allowed[i] && (best < 0 || logits[i] > best_v)) best = static_cast<token_id>(i), best_v = logits[i];
-    return best;
   }
 
   static token_id argmax_of(std::span<const float> q) {

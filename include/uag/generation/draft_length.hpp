@@ -69,9 +69,8 @@ class draft_length_controller {
 
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
   /// rejection, the measured draft time per candidate and target time of the pass, the whole step's
-  /// wall time (seconds; 0 = unknown, e.g. a step that also prefilled the draft), and the γ the step
-  /// asked the draft for (less than next() when the generator clamped it near the end; such a step's
-  /// time is not kept).
+  /// wall time (seconds; 0 = unknown), and the γ the step asked the draft for (less than next() when the
+  /// generator clamped it near the end; such a step's time is not kept).
   void update(std::size_t proposed, std::size_t accepted, bool rejected, double draft_s_per_token,
               double target_s_per_pass, double step_s = 0.0, std::size_t asked = SIZE_MAX) noexcept {
     switch (policy_) {
@@ -119,10 +118,10 @@ class draft_length_controller {
       rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
       // Survival curve: candidates 0..accepted-1 were reached and accepted; candidate `accepted` was
       // reached and rejected (if the step ended on a rejection); later ones were never verified.
-      for (std::size_t i = 0; i < kMaxGamma; ++i) reached_[i] *= kSurvivalDecay, survived_[i] *= kSurvivalDecay;
-      const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), kMaxGamma);
+      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kSurvivalDecay, survived_[i] *= kSurvivalDecay;
+      const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
       for (std::size_t i = 0; i < seen; ++i) reached_[i] += 1.0;
-      for (std::size_t i = 0; i < std::min(accepted, kMaxGamma); ++i) survived_[i] += 1.0;
+      for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) survived_[i] += 1.0;
     }
     if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
@@ -131,12 +130,12 @@ class draft_length_controller {
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
     // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge holds back
     // the last, possibly incomplete, word, so a step asked for γ often yields γ − 1 for the same cost.
-    const std::size_t asked = gamma_;
-    if (step_s > 0.0 && asked <= max_) {
-      double& e = step_time_[asked];
+    // (step_s > 0 only when the step asked for what next() said.)
+    if (step_s > 0.0 && requested <= max_) {
+      double& e = step_time_[requested];
       e = e > 0.0 ? (1.0 - kStepTimeWeight) * e + kStepTimeWeight * step_s : step_s;
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
-      weight_[asked] += 1.0;
+      weight_[requested] += 1.0;
     }
     ++steps_;
     fit();

@@ -289,8 +289,7 @@ class transformer {
     att_.assign(chunk_ * config_.q_dim(), 0.0f);
     gu_.assign(chunk_ * 2 * config_.intermediate_size, 0.0f);
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
-    scores_.assign(
-        static_cast<std::size_t>(n_threads_) * detail::attention_group * detail::attention_scratch(max_context_), 0.0f);
+    scores_.assign(scores_floats(), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
   }
 
@@ -321,8 +320,7 @@ class transformer {
 #else
     (void)n;
 #endif
-    scores_.resize(std::max(scores_.size(), static_cast<std::size_t>(n_threads_) * detail::attention_group *
-                                                detail::attention_scratch(max_context_)));
+    scores_.resize(std::max(scores_.size(), scores_floats()));
   }
 
   /// @brief Bytes of weights one forward pass streams from memory: every projection, lm_head (even when
@@ -423,6 +421,11 @@ class transformer {
     streamed_bytes_ = mat_bytes + vec_floats * sizeof(float);
     residence_ =
         streamed_bytes_ <= cache_resident_bytes ? detail::weight_residence::cache : detail::weight_residence::memory;
+  }
+
+  /// Attention scratch: per thread, a group of query rows over the whole context.
+  std::size_t scores_floats() const noexcept {
+    return static_cast<std::size_t>(n_threads_) * detail::attention_group * detail::attention_scratch(max_context_);
   }
 
   /// Models up to this size are assumed to stay in the last-level cache between passes (half of a

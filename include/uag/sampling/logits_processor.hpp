@@ -76,9 +76,12 @@ class logits_processor {
   std::size_t vocab_size() const noexcept { return scratch_.size(); }
   const sampling_config& config() const noexcept { return cfg_; }
 
-  /// @brief Greedy choice: argmax after the repetition penalty; ties go to the lowest id.
+  /// @brief Greedy choice: argmax after the repetition penalty; ties go to the lowest id. With `allowed`,
+  /// only ids i with allowed[i] != 0 compete (-1 when none does; softmax keeps the order, so this is the
+  /// masked distribution's argmax without a vocabulary of exps).
   /// Throws uag::model_error for a row of the wrong width or with NaN/+inf values.
-  token_id argmax(std::span<const float> logits, const token_presence* context) {
+  token_id argmax(std::span<const float> logits, const token_presence* context,
+                  const std::vector<std::uint8_t>* allowed = nullptr) {
     check_width(logits);
     std::span<const float> row = logits;
     if (context != nullptr && cfg_.repetition_penalty != 1.0f && !context->unique().empty()) {
@@ -98,7 +101,11 @@ class logits_processor {
     }
     // OpenMP starts a max reduction at -FLT_MAX (not -inf), so "all -inf" shows as <= lowest().
     if (bad || best <= std::numeric_limits<float>::lowest()) throw_bad_row(row);
-    return static_cast<token_id>(std::find(r, r + n, best) - r);
+    if (allowed == nullptr) return static_cast<token_id>(std::find(r, r + n, best) - r);
+    token_id pick = -1;
+    for (std::size_t i = 0; i < std::min(allowed->size(), n); ++i)
+      if ((*allowed)[i] && (pick < 0 || r[i] > r[pick])) pick = static_cast<token_id>(i);
+    return pick;
   }
 
   /// @brief Writes the processed distribution p into probs (vocab floats, zeros outside the kept set).
