@@ -172,39 +172,41 @@ void BM_decode_1thread_cpu(benchmark::State& state) {
 }
 BENCHMARK(BM_decode_1thread_cpu)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
-/// Verification: k tokens in one pass, logits for all k rows (what a speculative verifier needs).
-/// Each iteration also times a 1-token pass, side by side, and reports cost_vs_k1 = time(k) / time(1).
-/// Args: k, weights (0 = float32, 1 = bfloat16). one_thread_cpu: one thread, timed by its CPU time.
-void verify(benchmark::State& state, std::size_t n_rows_wanted, bool one_thread_cpu = false) {
-  auto& m = bench_model(state.range(1) != 0);
+/// A k-token pass with logits for its last `rows` rows, side by side with a 1-token pass each iteration;
+/// reports cost_vs_k1 = time(k) / time(1) and ms_k1. one_thread_cpu: one thread, timed by its CPU time.
+void time_k_rows(benchmark::State& state, uag::transformer& m, std::size_t k, std::size_t rows,
+                 bool one_thread_cpu) {
   thread_scope threads(m, one_thread_cpu ? 1 : m.n_threads());
   const auto now = [&] {
     return one_thread_cpu ? thread_cpu_seconds()
                           : std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   };
-  const auto k = static_cast<std::size_t>(state.range(0));
   prefill(m);
   const auto ids = some_ids(k, 11);
   const auto one = some_ids(1, 5);
   double t1 = 0.0, tk = 0.0;
   for (auto _ : state) {
     const double a = now();
-    auto l1 = m.forward(one);
-    benchmark::DoNotOptimize(l1.data);
+    benchmark::DoNotOptimize(m.forward(one).data);
     m.truncate(context);
     const double b = now();
-    auto lk = m.forward(ids, n_rows_wanted ? n_rows_wanted : k);
-    benchmark::DoNotOptimize(lk.data);
+    benchmark::DoNotOptimize(m.forward(ids, rows).data);
     m.truncate(context);
     const double c = now();
-    const double d1 = b - a, dk = c - b;
-    t1 += d1;
-    tk += dk;
-    state.SetIterationTime(dk);
+    t1 += b - a;
+    tk += c - b;
+    state.SetIterationTime(c - b);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * k));
   state.counters["cost_vs_k1"] = tk / t1;
   state.counters["ms_k1"] = 1e3 * t1 / static_cast<double>(state.iterations());
+}
+
+/// Verification: k tokens in one pass, logits for all k rows (what a speculative verifier needs), or
+/// for n_rows_wanted of them. Args: k, weights (0 = float32, 1 = bfloat16).
+void verify(benchmark::State& state, std::size_t n_rows_wanted, bool one_thread_cpu = false) {
+  const auto k = static_cast<std::size_t>(state.range(0));
+  time_k_rows(state, bench_model(state.range(1) != 0), k, n_rows_wanted ? n_rows_wanted : k, one_thread_cpu);
 }
 void BM_verify_all_logits(benchmark::State& state) { verify(state, 0); }
 void BM_verify_last_logits(benchmark::State& state) { verify(state, 1); }
@@ -226,26 +228,7 @@ BENCHMARK(BM_verify_all_logits_1thread_cpu)
 void BM_bundled_target_1thread_cpu(benchmark::State& state) {
   static uag::transformer m =
       uag::transformer::from_folder(std::filesystem::path(UAG_SOURCE_DIR) / "examples/models/target", {.max_context = 1024});
-  thread_scope one(m, 1);
-  const auto k = static_cast<std::size_t>(state.range(0)), rows = static_cast<std::size_t>(state.range(1));
-  m.truncate(0);
-  m.forward(some_ids(context, 0), 0);
-  const auto ids = some_ids(k, 11), single = some_ids(1, 5);
-  double t1 = 0.0, tk = 0.0;
-  for (auto _ : state) {
-    const double a = thread_cpu_seconds();
-    benchmark::DoNotOptimize(m.forward(single).data);
-    m.truncate(context);
-    const double b = thread_cpu_seconds();
-    benchmark::DoNotOptimize(m.forward(ids, rows).data);
-    m.truncate(context);
-    const double c = thread_cpu_seconds();
-    t1 += b - a;
-    tk += c - b;
-    state.SetIterationTime(c - b);
-  }
-  state.counters["cost_vs_k1"] = tk / t1;
-  state.counters["ms_k1"] = 1e3 * t1 / static_cast<double>(state.iterations());
+  time_k_rows(state, m, static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)), true);
 }
 BENCHMARK(BM_bundled_target_1thread_cpu)
     ->ArgsProduct({{1, 4, 8}, {0, 1}})
