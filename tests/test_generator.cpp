@@ -140,6 +140,22 @@ TEST(generator_test, begin_prefills_a_model_draft_with_the_prompt) {
   EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
 }
 
+// A prompt longer than the draft's context: prepare() skips it (no error), the target goes on alone.
+TEST(generator_test, prompt_longer_than_the_draft_context_skips_the_draft_prefill) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 3});
+  test_model draft_model(tok, {.seed = 4, .max_context = 6});
+  uag::model_draft<test_model> draft(draft_model);
+  generation_config cfg;
+  cfg.max_new_tokens = 10;
+  const token_vector prompt{0, 2, 3, 4, 2, 3, 4, 5};
+  AssistedGenerator<test_model, uag::model_draft<test_model>> gen(target, draft, cfg);
+  ASSERT_NO_THROW(gen.begin_ids(prompt));
+  EXPECT_EQ(draft_model.forward_calls(), 0u);
+  while (!gen.done()) gen.step();
+  EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+}
+
 TEST(generator_test, identical_draft_model_is_fully_accepted) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 7});
