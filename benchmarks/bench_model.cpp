@@ -221,13 +221,13 @@ BENCHMARK(BM_verify_all_logits_1thread_cpu)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-/// The bundled target (examples/models/target, bf16, 26.5 M parameters, 46% of them in the tied lm_head),
+/// The bundled target (<build>/models/target, bf16, 26.5 M parameters, 46% of them in the tied lm_head),
 /// one thread timed by its CPU time: a k-token pass with logits for `rows` of them (0 = trunk only), side
 /// by side with a 1-token pass with logits. cost_vs_k1 = time(k, rows) / time(1 token, 1 row).
 /// Args: k, rows. Trunk-only against all-rows gives the lm_head's share of a verification pass.
 void BM_bundled_target_1thread_cpu(benchmark::State& state) {
   static uag::transformer m =
-      uag::transformer::from_folder(std::filesystem::path(UAG_SOURCE_DIR) / "examples/models/target", {.max_context = 1024});
+      uag::transformer::from_folder(std::filesystem::path(UAG_BUNDLED_MODELS_DIR) / "target", {.max_context = 1024});
   time_k_rows(state, m, static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)), true);
 }
 BENCHMARK(BM_bundled_target_1thread_cpu)

@@ -114,7 +114,7 @@ void corpus_matches_hf_tokenizers(const std::string& name) {
   ASSERT_NE(tok, nullptr);
   const auto texts = corpus();
   ASSERT_GE(texts.size(), 2000u);
-  const auto expected = read_lines(data_dir() / ("expected_" + name + ".jsonl"));
+  const auto expected = read_lines(fs::path(UAG_TOKENIZER_EXPECTED_DIR) / ("expected_" + name + ".jsonl"));
   ASSERT_EQ(expected.size(), texts.size()) << "expected_" << name << ".jsonl does not match corpus.jsonl";
   std::size_t mismatches[4] = {0, 0, 0, 0};
   int shown = 0;
@@ -353,7 +353,7 @@ TEST(tokenizer_test, invalid_input_is_an_input_error) {
 }
 
 TEST(tokenizer_test, encode_into_equals_encode_and_reuses_the_buffer) {
-  const auto tok = uag::hf_tokenizer::from_file(fs::path(UAG_SOURCE_DIR) / "examples/models/target/tokenizer.json");
+  const auto tok = uag::hf_tokenizer::from_file(fs::path(UAG_BUNDLED_MODELS_DIR) / "target/tokenizer.json");
   uag::token_vector out;
   for (const char* text : {"Hello world", "  leading spaces, \xC3\xA9mojis \xF0\x9F\x98\x80", "", "a\nb\n\n"})
     for (const bool special : {false, true}) {

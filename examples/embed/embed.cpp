@@ -4,7 +4,7 @@
 #include <uag/uag.hpp>
 
 int main(int argc, char** argv) {
-  const std::string dir = argc > 1 ? argv[1] : UAG_SOURCE_DIR "/examples/models";
+  const std::string dir = argc > 1 ? argv[1] : UAG_BUNDLED_MODELS_DIR;
   using pretrained = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
   try {
     pretrained target(uag::transformer::from_folder(dir + "/target"), uag::hf_tokenizer::from_file(dir + "/target"));

@@ -18,11 +18,12 @@ using pretrained = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer
 /// The draft source for any pair: fast path for identical tokenizers, TokenizerBridge or TLI otherwise.
 using pretrained_draft = uag::bridged_draft<pretrained, uag::hf_tokenizer>;
 
-/// Where the bundled pair lives: $UAG_MODELS, ./examples/models, or the source tree this was built from.
+/// Where the bundled pair lives: $UAG_MODELS, else the folder configure assembled it in (<build>/models:
+/// the source tree keeps the target's weights compressed and fetches its tokenizer, see
+/// cmake/uag_bundled_models.cmake).
 inline std::filesystem::path bundled_models_dir() {
   if (const char* env = std::getenv("UAG_MODELS")) return env;
-  if (std::filesystem::is_directory("examples/models/target")) return "examples/models";
-  return std::filesystem::path(UAG_SOURCE_DIR) / "examples" / "models";
+  return UAG_BUNDLED_MODELS_DIR;
 }
 
 /// n_threads: OpenMP threads for this model's kernels (0 = all cores).

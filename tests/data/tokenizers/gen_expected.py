@@ -9,7 +9,8 @@ as fetched by fetch_tokenizers.sh. Reference: HF `tokenizers` 0.23 (the Rust lib
 binding; no GPU needed; it exists only on the device machine here).
 
 Writes into --out:
-  fixtures.tar.gz            expected_<name>.jsonl for the six tokenizers; line i belongs to corpus line i:
+  expected.tar.xz            expected_<name>.jsonl for the six tokenizers (tests expand it at configure time;
+                             deterministic: fixed mtime/owner); line i belongs to corpus line i:
                              {"ids":[...],"ids_special":[...],"decoded":"...","decoded_skip":"..."}
                                ids          = encode(text, add_special_tokens=False).ids
                                ids_special  = encode(text, add_special_tokens=True).ids
@@ -250,9 +251,12 @@ def main():
             f"{time.perf_counter() - t0:.2f} s")
     with open(os.path.join(args.out, "expected_meta.json"), "w", encoding="utf-8") as f:
         f.write(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
-    with tarfile.open(os.path.join(args.out, "fixtures.tar.gz"), "w:gz") as tar:
+    with tarfile.open(os.path.join(args.out, "expected.tar.xz"), "w:xz", preset=9) as tar:
         for name in names:
-            tar.add(os.path.join(fx_dir, f"expected_{name}.jsonl"), arcname=f"expected_{name}.jsonl")
+            info = tar.gettarinfo(os.path.join(fx_dir, f"expected_{name}.jsonl"), arcname=f"expected_{name}.jsonl")
+            info.mtime, info.uid, info.gid, info.uname, info.gname, info.mode = 0, 0, 0, "", "", 0o644
+            with open(os.path.join(fx_dir, f"expected_{name}.jsonl"), "rb") as f:
+                tar.addfile(info, f)
     log(f"fixtures packed: total {sum(meta['fixture_bytes'].values())} bytes; elapsed "
         f"{time.perf_counter() - t_start:.1f} s")
 
