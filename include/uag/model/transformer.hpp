@@ -32,9 +32,8 @@
 #include "uag/core/logits.hpp"
 #include "uag/core/types.hpp"
 #include "uag/model/concepts.hpp"
-#include "uag/model/detail/attention.hpp"
-#include "uag/model/detail/matmul.hpp"
-#include "uag/model/detail/vector_math.hpp"
+#include "uag/core/instruction_set.hpp"
+#include "uag/model/detail/kernels.hpp"
 #include "uag/model/model_config.hpp"
 #include "uag/model/safetensors.hpp"
 
@@ -53,6 +52,7 @@ struct transformer_options {
   int n_threads = 0;            // OpenMP threads for matmuls and attention; 0 = all (omp_get_max_threads())
   std::size_t chunk_rows = 32;  // tokens processed together; scratch buffers are sized for this many rows
   weight_format weights = weight_format::automatic;  // storage of the projection matrices and lm_head
+  instruction_set isa = instruction_set::automatic;  // kernels; automatic = UAG_ISA if set, else the CPU's best
 };
 
 /// @brief Row-major float matrix, the layout of every weight (out_features, in_features) as in PyTorch.
@@ -262,9 +262,11 @@ class transformer {
   }
 
   /// @brief Takes ownership of weights for config c. throws: format_error "[uag.model.tensor_shape]" when a
-  /// weight's shape does not follow from c; config_error "[uag.model.max_context]" for absurd options.
+  /// weight's shape does not follow from c; config_error "[uag.model.max_context]" for absurd options;
+  /// config_error "[uag.cpu.isa_name]" / unsupported_error "[uag.cpu.isa]" for a bad UAG_ISA or options.isa.
   transformer(model_config c, transformer_weights w, transformer_options options = {})
       : config_(std::move(c)), w_(std::move(w)) {
+    kernels_ = &detail::kernels_for(options.isa);
     check_shapes();
     pack_weights(options.weights);
     max_context_ = options.max_context ? options.max_context : std::min<std::size_t>(config_.max_position_embeddings, 4096);
@@ -313,6 +315,8 @@ class transformer {
   bool bf16_weights() const noexcept { return bf16_; }
   /// @brief OpenMP threads used.
   int n_threads() const noexcept { return n_threads_; }
+  /// @brief The instruction set of the kernels this model runs (never automatic).
+  instruction_set isa() const noexcept { return kernels_->isa; }
   /// @brief Changes the number of OpenMP threads (0 = all). cost: may allocate attention scratch.
   void set_n_threads(int n) {
 #if defined(_OPENMP)
@@ -386,9 +390,9 @@ class transformer {
   void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, const float* bias, float* y,
           std::size_t ldy, bool accumulate) const noexcept {
     if (m.bf16)
-      detail::matmul(x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_);
+      detail::matmul(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_);
     else
-      detail::matmul(x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_, residence_);
+      detail::matmul(*kernels_, x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_, residence_);
   }
 
   /// Packs the projections into the kernel's block layout, as float32 or as bfloat16 (round to nearest
@@ -525,7 +529,7 @@ class transformer {
   }
 
   void rms_norm(const float* x, const float* weight, float* out, std::size_t n) const noexcept {
-    const double ss = detail::sum_squares(x, n);
+    const double ss = kernels_->sum_squares(x, n);
     const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + config_.rms_norm_eps));
     for (std::size_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
   }
@@ -582,7 +586,7 @@ class transformer {
         const float* g = &gu_[r * 2 * im];
         const float* u = g + im;
         float* a = &act_[r * im];
-        detail::silu_mul(g, u, a, im);
+        kernels_->silu_mul(g, u, a, im);
       }
       mm(R.down, act_.data(), im, m, L.b_down.size() ? L.b_down.data() : nullptr, x_.data(), h, true);
     }
@@ -621,7 +625,7 @@ class transformer {
       }
       const detail::attention_rows rows{&qkv_[r0 * qkv_dim_ + hh * hd], qkv_dim_, lo, hi, &att_[r0 * q_dim + hh * hd],
                                         q_dim, scores, scratch};
-      detail::attend(rows, n, key_cache(l, g), value_cache(l, g), hd, hd, scale);
+      kernels_->attend(rows, n, key_cache(l, g), value_cache(l, g), hd, hd, scale);
     };
 #if defined(_OPENMP)
     if (n_threads_ > 1 && total > 1) {
@@ -660,6 +664,7 @@ class transformer {
   matrix_ref lm_ref_;                                // lm_head (or the tied embedding)
   std::size_t streamed_bytes_ = 0;                   // see streamed_weight_bytes()
   detail::weight_residence residence_ = detail::weight_residence::memory;  // picks the single-row tile
+  const detail::kernel_table* kernels_ = nullptr;    // chosen once at construction (options.isa)
 };
 
 static_assert(causal_lm<transformer>);
