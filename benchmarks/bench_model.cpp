@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <string>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -237,6 +239,99 @@ BENCHMARK(BM_bundled_target_1thread_cpu)
     ->Args({8, 8})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+/// The vector instruction sets this CPU runs (scalar left out: it is 10x slower and would dominate).
+std::vector<uag::instruction_set> vector_isas() {
+  auto all = uag::supported_instruction_sets();
+  std::erase(all, uag::instruction_set::scalar);
+  return all;
+}
+
+/// The bundled target with the kernels of isa (one model per instruction set, loaded once).
+uag::transformer& bundled_target(uag::instruction_set isa) {
+  static std::map<uag::instruction_set, std::unique_ptr<uag::transformer>> models;
+  auto& m = models[isa];
+  if (!m)
+    m = std::make_unique<uag::transformer>(uag::transformer::from_folder(
+        std::filesystem::path(UAG_SOURCE_DIR) / "examples/models/target", {.max_context = 1024, .isa = isa}));
+  return *m;
+}
+
+/// Instruction sets side by side on the bundled target: every iteration runs, for each vector ISA in
+/// turn, a 1-token pass and a k-token pass with all k logits rows (verification), so that other jobs on
+/// the machine weigh on every variant alike. Counters per ISA: <isa>_tok_s (1-token passes per second),
+/// <isa>_k_cost (k-token pass time / 1-token pass time), and <isa>_vs_<best> (its tokens/s over the
+/// best ISA's). Arg 0: k; arg 1: threads (1 = one thread timed by its CPU time, 2 = wall time).
+void BM_bundled_isa(benchmark::State& state) {
+  const auto k = static_cast<std::size_t>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const auto isas = vector_isas();
+  std::vector<double> t1(isas.size()), tk(isas.size());
+  for (auto isa : isas) {
+    auto& m = bundled_target(isa);
+    m.set_n_threads(threads);
+    prefill(m);
+  }
+  const auto now = [&] {
+    return threads == 1 ? thread_cpu_seconds()
+                        : std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  const auto ids = some_ids(k, 11);
+  const auto one = some_ids(1, 5);
+  for (auto _ : state) {
+    double total = 0.0;
+    for (std::size_t i = 0; i < isas.size(); ++i) {
+      auto& m = bundled_target(isas[i]);
+      const double a = now();
+      benchmark::DoNotOptimize(m.forward(one).data);
+      m.truncate(context);
+      const double b = now();
+      benchmark::DoNotOptimize(m.forward(ids).data);
+      m.truncate(context);
+      const double c = now();
+      t1[i] += b - a;
+      tk[i] += c - b;
+      total += c - a;
+    }
+    state.SetIterationTime(total);
+  }
+  const double n = static_cast<double>(state.iterations());
+  for (std::size_t i = 0; i < isas.size(); ++i) {
+    const std::string name(uag::instruction_set_name(isas[i]));
+    state.counters[name + "_tok_s"] = n / t1[i];
+    state.counters[name + "_k_cost"] = tk[i] / t1[i];
+    if (i > 0)
+      state.counters[name + "_vs_" + std::string(uag::instruction_set_name(isas[0]))] = t1[0] / t1[i];
+  }
+}
+BENCHMARK(BM_bundled_isa)->ArgsProduct({{8}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
+
+/// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,
+/// GFLOP/s by the thread's CPU time. Shows where k rows stop being free: the FMA throughput of the ISA.
+/// Args: k; the ISA's index in vector_isas().
+void BM_matmul_cached_isa(benchmark::State& state) {
+  const auto k = static_cast<std::size_t>(state.range(0));
+  const auto isas = vector_isas();
+  const auto idx = static_cast<std::size_t>(state.range(1));
+  if (idx >= isas.size()) return state.SkipWithError("ISA not supported here");
+  const auto& kernels = uag::detail::kernels_for(isas[idx]);
+  constexpr std::size_t out = 1024, in = 512;
+  std::vector<float> wf(out * in);
+  for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
+  const uag::detail::packed_matrix<std::uint16_t> w(wf.data(), out, in);
+  std::vector<float> x(k * in, 0.01f), y(k * out);
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    uag::detail::matmul(kernels, x.data(), in, k, w, nullptr, y.data(), out, false, 1,
+                        uag::detail::weight_residence::cache);
+    benchmark::DoNotOptimize(y.data());
+    state.SetIterationTime(thread_cpu_seconds() - a);
+  }
+  state.SetLabel(std::string(uag::instruction_set_name(isas[idx])));
+  state.counters["GFLOPs"] = benchmark::Counter(static_cast<double>(2 * out * in * k) * static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_matmul_cached_isa)->ArgsProduct({{1, 8}, {0, 1}})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 /// The kernel alone: lm_head-sized product (32000 x 512 float32 = 65.5 MB) for k rows, with all threads.
 void BM_matmul(benchmark::State& state) {

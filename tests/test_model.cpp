@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -211,6 +213,35 @@ TEST_P(model_parity_test, small_chunks_one_thread_and_f32_weights_give_the_same_
   EXPECT_LE(max_abs_diff({la.data(), ref.input.size(), a.vocab_size()}, b.forward(ref.input)), 1e-5f);
 }
 
+// Every kernel set this CPU runs (AVX-512, AVX2, NEON, scalar), whatever UAG_ISA says: close to
+// transformers, and each row bit-identical whether decoded alone or in a verification batch.
+TEST_P(model_parity_test, every_instruction_set_matches_transformers_and_is_batch_invariant) {
+  const reference ref = load_reference(GetParam());
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  const std::size_t start = ref.input.size();
+  for (auto isa : uag::supported_instruction_sets()) {
+    const std::string name(uag::instruction_set_name(isa));
+    for (int threads : {1, 2}) {
+      auto m = uag::transformer::from_folder(models_dir / GetParam(), {.n_threads = threads, .isa = isa});
+      ASSERT_EQ(m.isa(), isa);
+      EXPECT_LE(max_abs_diff(m.forward(ref.input), ref, 0), 1e-3f) << name;
+      std::vector<std::vector<float>> single;
+      for (std::size_t i = start; i < all.size(); ++i) {
+        const auto row = m.forward(std::span<const uag::token_id>(&all[i], 1));
+        single.emplace_back(row.data, row.data + row.cols);
+      }
+      for (std::size_t k : {2u, 8u, 9u}) {
+        m.truncate(start);
+        const auto rows = m.forward(std::span<const uag::token_id>(&all[start], k));
+        for (std::size_t r = 0; r < k; ++r)
+          ASSERT_EQ(0, std::memcmp(rows.data + r * rows.cols, single[r].data(), rows.cols * sizeof(float)))
+              << name << ": row " << r << " of a " << k << "-token pass, " << threads << " threads";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(model_test, model_parity_test,
                          ::testing::Values("llama", "llama3_rope", "mistral", "qwen2", "qwen3", "llama_tied",
                                            "llama_legacy_keys"));
@@ -221,7 +252,12 @@ static_assert(uag::causal_lm_with_partial_logits<uag::transformer>);
 // ---------------------------------------------------------------------------------------------------
 // The matmul kernel against a naive product: odd sizes (masked tails, remainder rows), every tile shape.
 
+// Every instruction set computes each output as the same FMA chain: bit-identical to the scalar kernel.
 TEST(model_test, matmul_kernel_matches_naive_product) {
+  const auto& scalar = uag::detail::kernels_for(uag::instruction_set::scalar);
+  for (auto isa : uag::supported_instruction_sets()) {
+  const auto& k = uag::detail::kernels_for(isa);
+  const std::string name(uag::instruction_set_name(isa));
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   for (std::size_t in : {1u, 2u, 16u, 37u, 64u}) {
@@ -242,22 +278,35 @@ TEST(model_test, matmul_kernel_matches_naive_product) {
             for (std::size_t i = 0; i < in; ++i) acc += static_cast<double>(x[r * ldx + i]) * w[o * in + i];
             want[r * ldy + o] += static_cast<float>(acc);  // accumulate = true
           }
-        uag::detail::matmul(x.data(), ldx, n, wf, bias.data(), y1.data(), ldy, true, 2);
-        uag::detail::matmul(x.data(), ldx, n, wb, bias.data(), y2.data(), ldy, true, 2);
+        uag::detail::matmul(k, x.data(), ldx, n, wf, bias.data(), y1.data(), ldy, true, 2);
+        uag::detail::matmul(k, x.data(), ldx, n, wb, bias.data(), y2.data(), ldy, true, 2);
+        std::vector<float> s1(n * ldy, 0.5f), s2 = s1;
+        uag::detail::matmul(scalar, x.data(), ldx, n, wf, bias.data(), s1.data(), ldy, true, 1);
+        uag::detail::matmul(scalar, x.data(), ldx, n, wb, bias.data(), s2.data(), ldy, true, 1);
+        ASSERT_EQ(0, std::memcmp(y1.data(), s1.data(), y1.size() * sizeof(float))) << name << " f32 vs scalar";
+        ASSERT_EQ(0, std::memcmp(y2.data(), s2.data(), y2.size() * sizeof(float))) << name << " bf16 vs scalar";
+        // Cache-resident weights take other single-row tiles: same bits.
+        for (std::size_t r = 0; r < n; ++r) {
+          std::vector<float> c1(ldy, 0.5f);
+          uag::detail::matmul(k, x.data() + r * ldx, ldx, 1, wb, bias.data(), c1.data(), ldy, true, 2,
+                              uag::detail::weight_residence::cache);
+          ASSERT_EQ(0, std::memcmp(c1.data(), y2.data() + r * ldy, out * sizeof(float))) << name << " cached row " << r;
+        }
         for (std::size_t i = 0; i < want.size(); ++i) {
-          ASSERT_NEAR(y1[i], want[i], 1e-4) << "f32 in=" << in << " out=" << out << " n=" << n << " i=" << i;
-          ASSERT_NEAR(y2[i], want[i], 1e-4) << "bf16 in=" << in << " out=" << out << " n=" << n << " i=" << i;
+          ASSERT_NEAR(y1[i], want[i], 1e-4) << name << " f32 in=" << in << " out=" << out << " n=" << n << " i=" << i;
+          ASSERT_NEAR(y2[i], want[i], 1e-4) << name << " bf16 in=" << in << " out=" << out << " n=" << n << " i=" << i;
         }
         // Batch invariance at the kernel level: each row alone, one thread, gives the same bits.
         for (std::size_t r = 0; r < n; ++r) {
           std::vector<float> one(ldy, 0.5f);
-          uag::detail::matmul(x.data() + r * ldx, ldx, 1, wb, bias.data(), one.data(), ldy, true, 1);
+          uag::detail::matmul(k, x.data() + r * ldx, ldx, 1, wb, bias.data(), one.data(), ldy, true, 1);
           for (std::size_t o = 0; o < out; ++o)
             ASSERT_EQ(std::bit_cast<std::uint32_t>(one[o]), std::bit_cast<std::uint32_t>(y2[r * ldy + o]))
-                << "row " << r << " of " << n << " in=" << in << " out=" << out;
+                << name << " row " << r << " of " << n << " in=" << in << " out=" << out;
         }
       }
     }
+  }
   }
   EXPECT_EQ(uag::detail::float_to_bf16(1.0f), 0x3f80);
   EXPECT_EQ(uag::detail::float_to_bf16(std::bit_cast<float>(0x3f808000u)), 0x3f80);  // tie to even
@@ -269,6 +318,9 @@ TEST(model_test, matmul_kernel_matches_naive_product) {
 // 16), sliding windows, head dims that are not multiples of 16 (masked tails) or above 64 (two passes).
 
 TEST(model_test, attention_kernel_matches_naive_attention) {
+  for (auto isa : uag::supported_instruction_sets()) {
+  const auto& kern = uag::detail::kernels_for(isa);
+  const std::string name(uag::instruction_set_name(isa));
   std::mt19937 rng(5);
   std::normal_distribution<float> d(0.0f, 1.0f);
   for (std::size_t hd : {2u, 6u, 32u, 64u, 80u, 130u}) {
@@ -289,8 +341,8 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
           std::size_t lo[uag::detail::attention_group], hi[uag::detail::attention_group];
           for (std::size_t g = 0; g < n; ++g) lo[g] = lo0 + g * slide, hi[g] = hi0 + g;
           std::vector<float> s(n * scratch), out(n * out_stride, 7.0f);
-          uag::detail::attend({q.data(), q_stride, lo, hi, out.data(), out_stride, s.data(), scratch}, n, kt.data(),
-                              v.data(), v_stride, hd, scale);
+          kern.attend({q.data(), q_stride, lo, hi, out.data(), out_stride, s.data(), scratch}, n, kt.data(), v.data(),
+                      v_stride, hd, scale);
           for (std::size_t g = 0; g < n; ++g) {
             std::vector<double> p(hi[g] - lo[g] + 1);
             double mx = -1e300, sum = 0.0;
@@ -305,20 +357,20 @@ TEST(model_test, attention_kernel_matches_naive_attention) {
               double want = 0.0;
               for (std::size_t j = lo[g]; j <= hi[g]; ++j) want += p[j - lo[g]] / sum * v[j * v_stride + k];
               ASSERT_NEAR(out[g * out_stride + k], want, 2e-5)
-                  << "hd=" << hd << " lo=" << lo[g] << " hi=" << hi[g] << " row " << g << " of " << n << " k=" << k;
+                  << name << " hd=" << hd << " lo=" << lo[g] << " hi=" << hi[g] << " row " << g << " of " << n << " k=" << k;
             }
-            EXPECT_EQ(out[g * out_stride + hd], 7.0f) << "wrote past the head";
+            EXPECT_EQ(out[g * out_stride + hd], 7.0f) << name << " wrote past the head";
             // The same row alone gives the same bits (batch invariance).
             std::vector<float> s1(scratch), one(hd);
-            uag::detail::attend({q.data() + g * q_stride, q_stride, lo + g, hi + g, one.data(), out_stride, s1.data(),
-                                 scratch},
-                                1, kt.data(), v.data(), v_stride, hd, scale);
+            kern.attend({q.data() + g * q_stride, q_stride, lo + g, hi + g, one.data(), out_stride, s1.data(), scratch},
+                        1, kt.data(), v.data(), v_stride, hd, scale);
             ASSERT_EQ(0, std::memcmp(one.data(), out.data() + g * out_stride, hd * sizeof(float)))
-                << "row " << g << " of " << n << " differs from the row alone, hd=" << hd;
+                << name << " row " << g << " of " << n << " differs from the row alone, hd=" << hd;
           }
         }
       }
     }
+  }
   }
 }
 
@@ -328,18 +380,89 @@ TEST(model_test, silu_and_sum_of_squares_match_scalar_definitions) {
   std::vector<float> g, u;
   for (float x = -120.0f; x <= 120.0f; x += 0.37f) g.push_back(x), u.push_back(0.5f + 0.01f * x);
   for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 1e6f, -1e6f}) g.push_back(x), u.push_back(1.5f);
-  std::vector<float> out(g.size());
-  uag::detail::silu_mul(g.data(), u.data(), out.data(), g.size());
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const double want = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
-    ASSERT_NEAR(out[i], want, 1e-6 * std::max(1.0, std::fabs(want))) << "g=" << g[i];
+  for (auto isa : uag::supported_instruction_sets()) {
+    const auto& k = uag::detail::kernels_for(isa);
+    const std::string name(uag::instruction_set_name(isa));
+    for (std::size_t len : {g.size(), g.size() - 3, std::size_t{5}}) {  // full vectors, a masked tail, tail only
+      std::vector<float> out(g.size() + 1, 9.0f);
+      k.silu_mul(g.data(), u.data(), out.data(), len);
+      for (std::size_t i = 0; i < len; ++i) {
+        const double want = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+        ASSERT_NEAR(out[i], want, 1e-6 * std::max(1.0, std::fabs(want))) << name << " g=" << g[i];
+      }
+      EXPECT_EQ(out[len], 9.0f) << name << " wrote past the end";
+    }
+    for (std::size_t n : {1u, 15u, 16u, 17u, 384u, 1001u}) {
+      std::vector<float> x(n);
+      double want = 0.0;
+      for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<float>(i)) * 3.0f, want += double(x[i]) * x[i];
+      EXPECT_NEAR(k.sum_squares(x.data(), n), want, 1e-12 * want) << name << " " << n;
+    }
   }
-  for (std::size_t n : {1u, 15u, 16u, 17u, 384u, 1001u}) {
-    std::vector<float> x(n);
-    double want = 0.0;
-    for (std::size_t i = 0; i < n; ++i) x[i] = std::sin(static_cast<float>(i)) * 3.0f, want += double(x[i]) * x[i];
-    EXPECT_NEAR(uag::detail::sum_squares(x.data(), n), want, 1e-12 * want) << n;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Instruction sets: names, detection, the UAG_ISA override and its typed errors.
+
+template <class E>
+std::string error_id(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.id();
   }
+  return "(no error)";
+}
+
+TEST(model_test, instruction_sets_are_detected_named_and_overridable) {
+  using uag::instruction_set;
+  for (auto isa : {instruction_set::automatic, instruction_set::scalar, instruction_set::neon, instruction_set::avx2,
+                   instruction_set::avx512})
+    EXPECT_EQ(uag::parse_instruction_set(uag::instruction_set_name(isa)), isa);
+  EXPECT_EQ(error_id<uag::config_error>([] { uag::parse_instruction_set("sse9"); }), "uag.cpu.isa_name");
+  EXPECT_EQ(error_id<uag::config_error>([] { uag::parse_instruction_set("AVX2"); }), "uag.cpu.isa_name");
+  const auto all = uag::supported_instruction_sets();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front(), uag::best_instruction_set());
+  EXPECT_EQ(all.back(), instruction_set::scalar);
+#if defined(__x86_64__)
+  EXPECT_FALSE(uag::instruction_set_supported(instruction_set::neon));
+  const instruction_set foreign = instruction_set::neon;
+#if defined(__AVX2__) && defined(__FMA__)
+  EXPECT_TRUE(uag::instruction_set_supported(instruction_set::avx2));  // built for it, so the CPU has it
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  EXPECT_EQ(uag::best_instruction_set(), instruction_set::avx512);
+#endif
+#elif defined(__aarch64__)
+  EXPECT_EQ(uag::best_instruction_set(), instruction_set::neon);
+  const instruction_set foreign = instruction_set::avx2;
+#else
+  const instruction_set foreign = instruction_set::avx2;
+#endif
+  EXPECT_EQ(error_id<uag::unsupported_error>([&] { uag::resolve_instruction_set(foreign); }), "uag.cpu.isa");
+  EXPECT_EQ(error_id<uag::unsupported_error>([&] {
+              uag::transformer::from_folder(models_dir / "llama", {.max_context = 16, .isa = foreign});
+            }),
+            "uag.cpu.isa");
+  // UAG_ISA: read at each resolution of `automatic` (a transformer resolves once, when it is built).
+  const char* saved = std::getenv("UAG_ISA");
+  const std::string keep = saved ? saved : "";
+  ::setenv("UAG_ISA", "scalar", 1);
+  EXPECT_EQ(uag::resolve_instruction_set(), instruction_set::scalar);
+  EXPECT_EQ(uag::transformer::from_folder(models_dir / "llama", {.max_context = 16}).isa(), instruction_set::scalar);
+  ::setenv("UAG_ISA", "auto", 1);
+  EXPECT_EQ(uag::resolve_instruction_set(), uag::best_instruction_set());
+  ::setenv("UAG_ISA", "avx-512", 1);
+  EXPECT_EQ(error_id<uag::config_error>([] { uag::resolve_instruction_set(); }), "uag.cpu.isa_name");
+  EXPECT_EQ(error_id<uag::config_error>([] { uag::transformer::from_folder(models_dir / "llama", {.max_context = 16}); }),
+            "uag.cpu.isa_name");
+  ::setenv("UAG_ISA", std::string(uag::instruction_set_name(foreign)).c_str(), 1);
+  EXPECT_EQ(error_id<uag::unsupported_error>([] { uag::resolve_instruction_set(); }), "uag.cpu.isa");
+  if (saved)
+    ::setenv("UAG_ISA", keep.c_str(), 1);
+  else
+    ::unsetenv("UAG_ISA");
 }
 
 // ---------------------------------------------------------------------------------------------------

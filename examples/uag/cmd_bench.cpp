@@ -278,6 +278,7 @@ int bench_main(std::vector<std::string> argv) {
   std::printf("target %s | draft %s | %zu prompts x %zu new tokens | T=%.2f%s\n", target_dir.c_str(), draft_dir.c_str(),
               prompts.size(), base_cfg.max_new_tokens, base_cfg.sampling.temperature,
               base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
+  std::printf("kernels: %s\n", std::string(uag::instruction_set_name(uag::resolve_instruction_set())).c_str());
   std::printf("baseline: %.1f tokens/s\n\n", baseline.tokens_per_s());
   // pass: one verification pass in baseline passes. The bound prices it at 1; dividing the bound by it
   // gives what this pass cost allows, so bound% × pass shows the overhead alone.
@@ -330,6 +331,7 @@ int bench_main(std::vector<std::string> argv) {
     // outputs must be identical.
     j["identical_outputs"] = all_identical;
     j["prompts"] = prompts.size();
+    j["isa"] = std::string(uag::instruction_set_name(uag::resolve_instruction_set()));
     j["max_new_tokens"] = base_cfg.max_new_tokens;
     j["temperature"] = base_cfg.sampling.temperature;
     std::ofstream(*json_out) << j.dump(2) << "\n";
