@@ -4,7 +4,8 @@
 set -e
 PKGS="cmake ninja-build g++ pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev \
 libpcre2-dev libutf8proc-dev python3 \
-clang libclang-rt-14-dev libomp-14-dev"
+clang libclang-rt-14-dev libomp-14-dev \
+g++-aarch64-linux-gnu qemu-user googletest"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
