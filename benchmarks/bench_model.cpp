@@ -253,7 +253,7 @@ uag::transformer& bundled_target(uag::instruction_set isa) {
   auto& m = models[isa];
   if (!m)
     m = std::make_unique<uag::transformer>(uag::transformer::from_folder(
-        std::filesystem::path(UAG_SOURCE_DIR) / "examples/models/target", {.max_context = 1024, .isa = isa}));
+        std::filesystem::path(UAG_BUNDLED_MODELS_DIR) / "target", {.max_context = 1024, .isa = isa}));
   return *m;
 }
 
