@@ -26,10 +26,9 @@
 
 #if defined(UAG_SIMD_X86)
 #if defined(__clang__)
-#define UAG_TARGET_AVX512_BEGIN                                                                                    \
-  _Pragma(                                                                                                         \
-      "clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2\"))), " \
-      "apply_to = function)")
+// clang-format off
+#define UAG_TARGET_AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2\"))), apply_to = function)")
+// clang-format on
 #define UAG_TARGET_AVX2_BEGIN \
   _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,bmi,bmi2\"))), apply_to = function)")
 #define UAG_TARGET_END _Pragma("clang attribute pop")
