@@ -29,19 +29,24 @@ enum class instruction_set {
 /// @brief The name UAG_ISA accepts for isa: "auto", "scalar", "neon", "avx2", "avx512".
 inline constexpr std::string_view instruction_set_name(instruction_set isa) noexcept {
   switch (isa) {
-    case instruction_set::automatic: return "auto";
-    case instruction_set::scalar: return "scalar";
-    case instruction_set::neon: return "neon";
-    case instruction_set::avx2: return "avx2";
-    case instruction_set::avx512: return "avx512";
+    case instruction_set::automatic:
+      return "auto";
+    case instruction_set::scalar:
+      return "scalar";
+    case instruction_set::neon:
+      return "neon";
+    case instruction_set::avx2:
+      return "avx2";
+    case instruction_set::avx512:
+      return "avx512";
   }
   return "?";
 }
 
 /// @brief Parses a name written by instruction_set_name(). throws: config_error "[uag.cpu.isa_name]".
 inline instruction_set parse_instruction_set(std::string_view name) {
-  for (auto isa : {instruction_set::automatic, instruction_set::scalar, instruction_set::neon, instruction_set::avx2,
-                   instruction_set::avx512})
+  for (auto isa : {instruction_set::automatic, instruction_set::scalar, instruction_set::neon,
+                   instruction_set::avx2, instruction_set::avx512})
     if (name == instruction_set_name(isa)) return isa;
   throw config_error("cpu.isa_name", "unknown instruction set '" + std::string(name) +
                                          "' (expected auto, scalar, neon, avx2 or avx512)");
@@ -70,8 +75,9 @@ inline instruction_set detect_instruction_set() noexcept {
   if ((xcr0 & 0x6) != 0x6) return instruction_set::scalar;  // XMM and YMM state
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return instruction_set::scalar;
   const bool avx2 = b & (1u << 5);
-  const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) && (b & (1u << 31));  // F DQ BW VL
-  if (avx2 && avx512 && (xcr0 & 0xE6) == 0xE6) return instruction_set::avx512;  // + opmask, ZMM state
+  const bool avx512 =
+      (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) && (b & (1u << 31));  // F DQ BW VL
+  if (avx2 && avx512 && (xcr0 & 0xE6) == 0xE6) return instruction_set::avx512;       // + opmask, ZMM state
   if (avx2) return instruction_set::avx2;
   return instruction_set::scalar;
 #elif defined(__aarch64__)
@@ -88,10 +94,14 @@ inline bool instruction_set_supported(instruction_set isa) noexcept {
   static const instruction_set best = detail::detect_instruction_set();
   switch (isa) {
     case instruction_set::automatic:
-    case instruction_set::scalar: return true;
-    case instruction_set::neon: return best == instruction_set::neon;
-    case instruction_set::avx2: return best == instruction_set::avx2 || best == instruction_set::avx512;
-    case instruction_set::avx512: return best == instruction_set::avx512;
+    case instruction_set::scalar:
+      return true;
+    case instruction_set::neon:
+      return best == instruction_set::neon;
+    case instruction_set::avx2:
+      return best == instruction_set::avx2 || best == instruction_set::avx512;
+    case instruction_set::avx512:
+      return best == instruction_set::avx512;
   }
   return false;
 }
@@ -105,7 +115,8 @@ inline instruction_set best_instruction_set() noexcept {
 /// @brief Every instruction set this CPU can run, best first (the last is scalar).
 inline std::vector<instruction_set> supported_instruction_sets() {
   std::vector<instruction_set> r;
-  for (auto isa : {instruction_set::avx512, instruction_set::avx2, instruction_set::neon, instruction_set::scalar})
+  for (auto isa :
+       {instruction_set::avx512, instruction_set::avx2, instruction_set::neon, instruction_set::scalar})
     if (instruction_set_supported(isa)) r.push_back(isa);
   return r;
 }

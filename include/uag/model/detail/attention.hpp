@@ -1,6 +1,7 @@
 #pragma once
-/// @file Data layout of attention (the kernels are in kernels.inc, dispatched by kernels.hpp) of a few query rows over a KV cache, the second-largest cost of a forward pass at long
-/// contexts (each verified draft token attends to the whole context).
+/// @file Data layout of attention (the kernels are in kernels.inc, dispatched by kernels.hpp) of a few query
+/// rows over a KV cache, the second-largest cost of a forward pass at long contexts (each verified draft
+/// token attends to the whole context).
 ///
 /// Keys are cached transposed in tiles of 16 positions: tile t holds K[16t .. 16t+15][d] at
 /// [t][d][position % 16], so 16 scores come from head_dim broadcast-FMAs (one 16-lane vector, two AVX2 or
@@ -11,12 +12,11 @@
 ///
 /// Every quantity is a fixed sequence of operations on one query row, independent of what else is in the
 /// batch: each score is a sequential FMA chain over d; the max and the sum of exps are reduced in a fixed
-/// order (fixed per instruction set); the output is a sequential FMA chain over positions. So a row's attention is bit-identical
-/// whether it is decoded alone or verified with other draft tokens.
+/// order (fixed per instruction set); the output is a sequential FMA chain over positions. So a row's
+/// attention is bit-identical whether it is decoded alone or verified with other draft tokens.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-
 
 namespace uag::detail {
 

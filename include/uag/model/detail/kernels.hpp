@@ -42,9 +42,12 @@ namespace scalar {
 
 // Portable: the same layout and, for matmul and attention scores/values, the same order of operations
 // per output as the vector kernels (std::fma keeps the rounding of a fused multiply-add).
-inline float widen(const float* w, std::size_t i, std::size_t lane) noexcept { return w[i * block_rows + lane]; }
+inline float widen(const float* w, std::size_t i, std::size_t lane) noexcept {
+  return w[i * block_rows + lane];
+}
 inline float widen(const std::uint16_t* w, std::size_t i, std::size_t lane) noexcept {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(w[(i / 2) * 2 * block_rows + 2 * lane + (i & 1)]) << 16);
+  return std::bit_cast<float>(static_cast<std::uint32_t>(w[(i / 2) * 2 * block_rows + 2 * lane + (i & 1)])
+                              << 16);
 }
 
 template <class W>
@@ -71,8 +74,8 @@ inline void matmul_bf16(const matmul_call<std::uint16_t>& c, std::size_t part, s
   matmul_part(c, part, parts);
 }
 
-inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
-                   std::size_t hd, float scale) noexcept {
+inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
+                   std::size_t v_stride, std::size_t hd, float scale) noexcept {
   for (std::size_t g = 0; g < n; ++g) {
     const float* q = a.q + g * a.q_stride;
     const std::size_t lo = a.lo[g], hi = a.hi[g], count = hi - lo + 1;
@@ -108,8 +111,8 @@ inline double sum_squares(const float* x, std::size_t n) noexcept {
   return s;
 }
 
-inline constexpr kernel_table table{instruction_set::scalar, 1, &matmul_f32, &matmul_bf16, &attend, &silu_mul,
-                                    &sum_squares};
+inline constexpr kernel_table table{
+    instruction_set::scalar, 1, &matmul_f32, &matmul_bf16, &attend, &silu_mul, &sum_squares};
 
 }  // namespace scalar
 
@@ -119,26 +122,28 @@ inline constexpr kernel_table table{instruction_set::scalar, 1, &matmul_f32, &ma
 UAG_TARGET_AVX512_BEGIN
 namespace uag::detail::avx512 {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{instruction_set::avx512,
-                                    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-                                    &matmul_f32,
-                                    &matmul_bf16,
-                                    &attend,
-                                    &silu_mul,
-                                    &sum_squares};
+inline constexpr kernel_table table{
+    instruction_set::avx512,
+    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
+    &matmul_f32,
+    &matmul_bf16,
+    &attend,
+    &silu_mul,
+    &sum_squares};
 }  // namespace uag::detail::avx512
 UAG_TARGET_END
 
 UAG_TARGET_AVX2_BEGIN
 namespace uag::detail::avx2 {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{instruction_set::avx2,
-                                    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-                                    &matmul_f32,
-                                    &matmul_bf16,
-                                    &attend,
-                                    &silu_mul,
-                                    &sum_squares};
+inline constexpr kernel_table table{
+    instruction_set::avx2,
+    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
+    &matmul_f32,
+    &matmul_bf16,
+    &attend,
+    &silu_mul,
+    &sum_squares};
 }  // namespace uag::detail::avx2
 UAG_TARGET_END
 #endif
@@ -146,13 +151,14 @@ UAG_TARGET_END
 #if defined(UAG_SIMD_NEON)
 namespace uag::detail::neon {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{instruction_set::neon,
-                                    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-                                    &matmul_f32,
-                                    &matmul_bf16,
-                                    &attend,
-                                    &silu_mul,
-                                    &sum_squares};
+inline constexpr kernel_table table{
+    instruction_set::neon,
+    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
+    &matmul_f32,
+    &matmul_bf16,
+    &attend,
+    &silu_mul,
+    &sum_squares};
 }  // namespace uag::detail::neon
 #endif
 
@@ -162,13 +168,17 @@ namespace uag::detail {
 inline const kernel_table& kernels_for(instruction_set isa) {
   switch (resolve_instruction_set(isa)) {
 #if defined(UAG_SIMD_X86)
-    case instruction_set::avx512: return avx512::table;
-    case instruction_set::avx2: return avx2::table;
+    case instruction_set::avx512:
+      return avx512::table;
+    case instruction_set::avx2:
+      return avx2::table;
 #endif
 #if defined(UAG_SIMD_NEON)
-    case instruction_set::neon: return neon::table;
+    case instruction_set::neon:
+      return neon::table;
 #endif
-    default: return scalar::table;
+    default:
+      return scalar::table;
   }
 }
 
@@ -184,9 +194,9 @@ inline const kernel_table& active_kernels() {
 /// nothing. Results are bit-identical for any n, row position, thread count, residence and instruction
 /// set (see matmul.hpp).
 template <class W>
-inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w,
-                   const float* bias, float* y, std::size_t ldy, bool accumulate, int n_threads,
-                   weight_residence residence = weight_residence::memory) noexcept {
+inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n,
+                   const packed_matrix<W>& w, const float* bias, float* y, std::size_t ldy, bool accumulate,
+                   int n_threads, weight_residence residence = weight_residence::memory) noexcept {
   const matmul_call<W> c{x, ldx, n, &w, bias, y, ldy, accumulate, residence};
   const auto part = [&](std::size_t p, std::size_t parts) {
     if constexpr (std::is_same_v<W, float>)
@@ -211,8 +221,8 @@ inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::
 
 /// @brief matmul() with the process-wide kernels.
 template <class W>
-inline void matmul(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w, const float* bias,
-                   float* y, std::size_t ldy, bool accumulate, int n_threads,
+inline void matmul(const float* x, std::size_t ldx, std::size_t n, const packed_matrix<W>& w,
+                   const float* bias, float* y, std::size_t ldy, bool accumulate, int n_threads,
                    weight_residence residence = weight_residence::memory) {
   matmul(active_kernels(), x, ldx, n, w, bias, y, ldy, accumulate, n_threads, residence);
 }
@@ -220,8 +230,8 @@ inline void matmul(const float* x, std::size_t ldx, std::size_t n, const packed_
 /// @brief out_g = softmax(scale · q_g·K[lo_g..hi_g]ᵀ) · V[lo_g..hi_g] for n <= attention_group rows of one
 /// head (see attention_rows), with the process-wide kernels. kt: the head's transposed key cache; V_j at
 /// v + j·v_stride. cost: 2·Σ_g (hi_g − lo_g + 1)·head_dim FMAs; allocates nothing.
-inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
-                   std::size_t hd, float scale) {
+inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
+                   std::size_t v_stride, std::size_t hd, float scale) {
   active_kernels().attend(a, n, kt, v, v_stride, hd, scale);
 }
 

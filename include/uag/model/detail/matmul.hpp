@@ -4,16 +4,16 @@
 /// themselves (one source, compiled once per instruction set) are in kernels.inc; kernels.hpp dispatches.
 ///
 /// W is repacked once, at load time, into blocks of 32 output rows: inside a block the 32 weights of one
-/// input index are contiguous (whole vectors on every instruction set), so each input value x[r][i] is one broadcast and
-/// every vector lane is one output (no horizontal sums). A tile keeps one block × up to 8 rows of
-/// accumulators in registers and reads its block once for all rows as one contiguous stream, prefetched
-/// a few blocks ahead so that memory keeps flowing while the tile computes: verifying k draft tokens
-/// reads W once, like decoding one token.
+/// input index are contiguous (whole vectors on every instruction set), so each input value x[r][i] is one
+/// broadcast and every vector lane is one output (no horizontal sums). A tile keeps one block × up to 8 rows
+/// of accumulators in registers and reads its block once for all rows as one contiguous stream, prefetched a
+/// few blocks ahead so that memory keeps flowing while the tile computes: verifying k draft tokens reads W
+/// once, like decoding one token.
 ///
 /// Every output is the same chain of float32 fused multiply-adds over i = 0, 1, …, in − 1 whatever the
-/// tile shape, the number of rows, the number of threads or the instruction set; so a row's result does not depend on what it
-/// is batched with (verification is bit-identical to token-by-token decoding, which lossless greedy
-/// verification rests on).
+/// tile shape, the number of rows, the number of threads or the instruction set; so a row's result does not
+/// depend on what it is batched with (verification is bit-identical to token-by-token decoding, which
+/// lossless greedy verification rests on).
 ///
 /// bfloat16 storage interleaves pairs of inputs: a 32-bit word holds W[o][2q] (low half) and W[o][2q+1]
 /// (high half); a shift and a mask widen both exactly to float32. Half the memory traffic, float32
@@ -29,7 +29,6 @@
 #include <memory>
 #include <new>
 #include <type_traits>
-
 
 namespace uag::detail {
 

@@ -34,7 +34,8 @@
 #define UAG_TARGET_END _Pragma("clang attribute pop")
 #else
 #define UAG_TARGET_AVX512_BEGIN \
-  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2\")")
+  _Pragma("GCC push_options")   \
+      _Pragma("GCC target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2\")")
 #define UAG_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c,bmi,bmi2\")")
 #define UAG_TARGET_END _Pragma("GCC pop_options")
 #endif
@@ -181,8 +182,12 @@ struct ops {
   static vec mul(vec a, vec b) noexcept { return _mm256_mul_ps(a, b); }
   static vec div(vec a, vec b) noexcept { return _mm256_div_ps(a, b); }
   static vec max(vec a, vec b) noexcept { return _mm256_max_ps(a, b); }
-  static vec abs(vec a) noexcept { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
-  static vec round(vec a) noexcept { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static vec abs(vec a) noexcept {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
+  }
+  static vec round(vec a) noexcept {
+    return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
   static vec scale2(vec p, vec n) noexcept {
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
@@ -196,7 +201,8 @@ struct ops {
     hi = _mm256_castsi256_ps(_mm256_and_si256(b, _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
   }
   static vec widen_bf16_lo(const std::uint16_t* p) noexcept {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), 16));
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), 16));
   }
   static float hmax(vec v) noexcept {
     __m128 a = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -315,7 +321,8 @@ struct ops {
       a0 = vfmaq_f64(a0, lo, lo);
       a1 = vfmaq_f64(a1, hi, hi);
     }
-    double s = (vgetq_lane_f64(a0, 0) + vgetq_lane_f64(a1, 0)) + (vgetq_lane_f64(a0, 1) + vgetq_lane_f64(a1, 1));
+    double s =
+        (vgetq_lane_f64(a0, 0) + vgetq_lane_f64(a1, 0)) + (vgetq_lane_f64(a0, 1) + vgetq_lane_f64(a1, 1));
     for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
     return s;
   }
