@@ -430,7 +430,9 @@ def write_tokenizer_files(kind, out_dir, raw_tok_path, cfg_json, special):
     probes = ["def f(x):\n    return x + 1\n", "  import os, sys\n\nclass A:\n\tpass  # é ü 日本\n",
               "    \"\"\"Doc.\"\"\"\n        x = [1,2,3]\n", "hello world"]
     variants = [cfg_json]
-    if kind == "target":
+    if kind == "target" and cfg_json.get("tokenizer_class") != "LlamaTokenizer":
+        variants.append(dict(cfg_json, tokenizer_class="PreTrainedTokenizerFast"))
+    elif kind == "target":
         variants.append({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<s>", "eos_token": "</s>",
                          "unk_token": "<unk>", "pad_token": None, "clean_up_tokenization_spaces": False,
                          "model_max_length": 2048, "add_bos_token": True, "add_eos_token": False})
@@ -461,8 +463,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=os.path.join(HERE, "configs.json"))
     ap.add_argument("--out-dir", required=True, help="root under which examples/... is written")
-    ap.add_argument("--llama-tokenizer-dir", default=None, help="folder with the llama2 package's "
-                    "tokenizer.json and tokenizer_config.json")
+    ap.add_argument("--llama-tokenizer-dir", "--target-tokenizer-dir", dest="llama_tokenizer_dir", default=None,
+                    help="folder with the target tokenizer package's tokenizer.json and tokenizer_config.json")
+    ap.add_argument("--draft-tokenizer", default=None, help="use this tokenizer.json for the draft instead of "
+                    "training one (e.g. the bundled draft's, for a weaker draft of the same architecture)")
+    ap.add_argument("--config-override", default=None, help="JSON file (or inline JSON) deep-merged into "
+                    "--config (e.g. configs_matrix.json: the matrix models of benchmarks/matrix.sh)")
     ap.add_argument("--pack-to", default=None, help="write pack.tar split in 15 MB parts + metrics here")
     ap.add_argument("--smoke", action="store_true", help="tiny run (few MB, 20 steps, no compile)")
     ap.add_argument("--steps", type=int, default=None, help="fixed number of steps (default: fill budget)")
@@ -473,6 +479,9 @@ def main():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     cfg = json.load(open(args.config))
+    if args.config_override:
+        ov = args.config_override
+        deep_update(cfg, json.load(open(ov)) if os.path.exists(ov) else json.loads(ov))
     if args.smoke:
         deep_update(cfg, {k: v for k, v in cfg["smoke"].items() if k != "steps"})
         args.steps = args.steps or cfg["smoke"]["steps"]
@@ -541,7 +550,11 @@ def main():
                     break
                 tt.append(text)
                 nb += len(text.encode())
-            dtok = train_draft_tokenizer(tt, TC)
+            if args.draft_tokenizer:
+                from tokenizers import Tokenizer
+                dtok = Tokenizer.from_file(args.draft_tokenizer)
+            else:
+                dtok = train_draft_tokenizer(tt, TC)
             dtok_path = os.path.join(d_draft, "tokenizer.json")
             dtok.save(dtok_path)
             probe = "    x = 1\n    return x\n"
@@ -560,6 +573,10 @@ def main():
             import numpy as np
             t = time.time()
             i, enc_bytes, enc_files = 0, 0, 0
+            # a model without BOS (Qwen3's tokenizer adds none) sees documents separated by EOS only
+            pre_t = [] if cfg["target"]["bos_token_id"] is None else [cfg["target"]["bos_token_id"]]
+            pre_d = [] if cfg["draft"]["bos_token_id"] is None else [cfg["draft"]["bos_token_id"]]
+            eos_t, eos_d = cfg["target"]["eos_token_id"], cfg["draft"]["eos_token_id"]
             while i < len(tr) and not shared["stop"].is_set():
                 if time.time() > T0 + TR["prep_budget_s"]:
                     log("prep: encoding time budget reached")
@@ -571,8 +588,8 @@ def main():
                     i += 1
                 ti = encode_ids(ttok, chunk)
                 di = encode_ids(dtok, chunk)
-                tb = np.concatenate([np.concatenate([[1], a, [2]]).astype(np.int32) for a in ti])
-                db = np.concatenate([np.concatenate([[0], a, [0]]).astype(np.int32) for a in di])
+                tb = np.concatenate([np.concatenate([pre_t, a, [eos_t]]).astype(np.int32) for a in ti])
+                db = np.concatenate([np.concatenate([pre_d, a, [eos_d]]).astype(np.int32) for a in di])
                 shared["queue"].put((tb, db, cb))
                 enc_bytes += cb
                 enc_files += len(chunk)
@@ -726,7 +743,11 @@ def main():
                 drain()
             losses = {}
             for name, m, opt, mc in models:
-                if total is None:
+                if mc.get("max_steps") is not None and step >= mc["max_steps"]:
+                    continue  # a deliberately under-trained model (the matrix's weak draft)
+                if mc.get("max_steps") is not None:
+                    lr = lr_at(step, mc["max_steps"], mc["lr"], warm, TR["min_lr_frac"])
+                elif total is None:
                     lr = mc["lr"] * min(1.0, (step + 1) / warm)
                 else:
                     lr = lr_at(step, total, mc["lr"], warm, TR["min_lr_frac"])
@@ -762,7 +783,7 @@ def main():
                                                               "total": total})
                     log(f"step time {per*1000:.1f} ms -> re-planned total steps {total}")
             if step % TR["log_every"] == 0 or step == total:
-                lt, ld = losses["target"].item(), losses["draft"].item()
+                lt, ld = (losses[k].item() if k in losses else float("nan") for k in ("target", "draft"))
                 el = time.time() - t_train
                 curve.append({"step": step, "t": round(el, 1), "target": round(lt, 4), "draft": round(ld, 4),
                               "lr_t": opt_t.param_groups[0]["lr"]})
@@ -801,7 +822,8 @@ def main():
             t = time.time()
             hf = to_hf(m, mc).to(dev)
             tok = ttok if name == "target" else dtok
-            ids = torch.tensor([([mc["bos_token_id"]] + tok.encode(he[0], add_special_tokens=False).ids)[:256]],
+            pre = [] if mc["bos_token_id"] is None else [mc["bos_token_id"]]
+            ids = torch.tensor([(pre + tok.encode(he[0], add_special_tokens=False).ids)[:256]],
                                device=dev)
             with torch.no_grad():
                 a = m.logits(ids).float()
@@ -862,7 +884,7 @@ def main():
             t = time.time()
             tok = ttok if name == "target" else dtok
             bos = cfg[name]["bos_token_id"]
-            seqs = [[bos] + e for e in (x.ids for x in tok.encode_batch(he, add_special_tokens=False))]
+            seqs = [([] if bos is None else [bos]) + e for e in (x.ids for x in tok.encode_batch(he, add_special_tokens=False))]
             W = 1024
             wins = []
             for s in seqs:
@@ -938,12 +960,12 @@ def main():
             e0 = at_t(pr["prompt"], return_tensors="pt")
             enc = {"input_ids": e0["input_ids"].to(dev), "attention_mask": e0["attention_mask"].to(dev)}
             with torch.no_grad():
-                base = hfm["target"].generate(**enc, do_sample=False, max_new_tokens=64, pad_token_id=2)
+                base = hfm["target"].generate(**enc, do_sample=False, max_new_tokens=64, pad_token_id=cfg["target"]["eos_token_id"])
                 calls["n"] = 0
                 o = hfm["target"].generate(**enc, assistant_model=hfm["draft"], tokenizer=at_t,
                                            assistant_tokenizer=at_d, do_sample=False, max_new_tokens=64,
                                            num_assistant_tokens=5, num_assistant_tokens_schedule="constant",
-                                           assistant_confidence_threshold=0.0, pad_token_id=2)
+                                           assistant_confidence_threshold=0.0, pad_token_id=cfg["target"]["eos_token_id"])
             nn_ = o.shape[1] - enc["input_ids"].shape[1]
             n_new += nn_
             n_calls += calls["n"]
