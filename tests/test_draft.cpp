@@ -292,3 +292,115 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   hc.restart();
   EXPECT_EQ(hc.next(), 4u);
 }
+
+// Do no harm (issue 14). A simulated pair whose draft first loses (acceptance 0.15: a step that drafts
+// costs more than the tokens it adds) and then, when the text turns predictable, wins big (0.9). Step
+// times: target alone 1.0; drafting γ costs 1.25 + 0.1 γ, plus 0.4 for the draft's catch-up on the first
+// drafting step after two or more steps without a draft. The controller must (1) spend the losing phase
+// at γ = 0 with probes costing < 2% of the time, (2) resume drafting within the generation once
+// acceptance rises and reach ≥ 90% of the best static rate. (The controller before this change blended
+// γ = 0's time with the drafting line's intercept, judged target-only as slow as drafting's fixed cost
+// and kept drafting at a loss.)
+TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_it_pays) {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    double alpha = 0.15;
+    std::size_t off_streak = 0;
+    auto step_time = [&](std::size_t g) {
+      if (g == 0) return 1.0;
+      return 1.25 + 0.1 * static_cast<double>(g) + (off_streak >= 2 ? 0.4 : 0.0);
+    };
+    double phase1_time = 0, phase1_tokens = 0;
+    int first_drafting_after_switch = -1;
+    double phase2_time = 0, phase2_tokens = 0;
+    for (int s = 0; s < 900; ++s) {
+      if (s == 500) alpha = 0.9;
+      const std::size_t g = c.next();
+      const std::size_t acc = geometric_accepts(r, alpha, g);
+      const double t = step_time(g);
+      c.update(g, acc, acc < g, 0.05, 1.0, t);
+      off_streak = g == 0 ? off_streak + 1 : 0;
+      if (s >= 200 && s < 500) phase1_time += t, phase1_tokens += static_cast<double>(acc + 1);
+      if (s >= 500 && first_drafting_after_switch < 0 && c.choice() > 0) first_drafting_after_switch = s - 500;
+      if (s >= 700) phase2_time += t, phase2_tokens += static_cast<double>(acc + 1);
+    }
+    // Losing phase: at least 98% of target-only's tokens per second (target-only: 1 token per 1.0 s).
+    EXPECT_GE(phase1_tokens / phase1_time, 0.98) << "seed " << seed;
+    EXPECT_GE(first_drafting_after_switch, 0) << "seed " << seed;
+    EXPECT_LT(first_drafting_after_switch, 120) << "seed " << seed;  // within one generation
+    auto rate = [](std::size_t g) {
+      return uag::expected_tokens_per_pass(0.9, g) / (1.25 + 0.1 * static_cast<double>(g));
+    };
+    const std::size_t best = best_length(rate, 12);
+    EXPECT_GE(phase2_tokens / phase2_time, 0.9 * rate(best)) << "seed " << seed << " best " << best;
+  }
+}
+
+// Where only γ = 1 pays (acceptance 0.5, every drafted token costs 0.3 of a pass), the controller must
+// settle there and keep the gain: ≥ 97% of the best static rate, not fall back to target-only.
+TEST(draft_test, adaptive_controller_settles_at_one_token_where_only_that_pays) {
+  for (std::uint64_t seed : {4u, 5u}) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.1 + 0.3 * static_cast<double>(g); };
+    auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.5, g) / step_time(g); };
+    ASSERT_EQ(best_length(rate, 12), 1u);
+    ASSERT_GT(rate(1), 1.05 * rate(0));
+    double time = 0, tokens = 0;
+    std::size_t at_one = 0;
+    simulate(
+        c, 1500, [&](std::size_t g) { return geometric_accepts(r, 0.5, g); }, step_time,
+        [&](int s, std::size_t g) {
+          if (s < 500) return;
+          at_one += g == 1;
+          time += step_time(g);
+          tokens += uag::expected_tokens_per_pass(0.5, g);  // the expectation: γ is what is judged
+        });
+    EXPECT_GE(tokens / time, 0.97 * rate(1)) << "seed " << seed;
+    EXPECT_GT(at_one, 750u) << "seed " << seed;
+  }
+}
+
+// The lean draft path: a windowed runner feeds only recent ids (prefill: the last max_tokens / 2; a
+// gap longer than max_catch_up: the last max_catch_up), never holds more than the window, and computes
+// one logits row per drafted token: catch-up and prefill rows compute none.
+TEST(draft_test, windowed_runner_bounds_the_cache_and_catch_up_computes_no_logits) {
+  test_tokenizer tok;
+  counting_model m(tok, {.seed = 4, .max_context = 64});
+  uag::draft_model_runner<counting_model> runner(m, {}, {.max_tokens = 16, .max_catch_up = 4});
+  token_vector ctx;
+  for (int i = 0; i < 40; ++i) ctx.push_back(static_cast<uag::token_id>(2 + i % 7));
+  runner.prefill(ctx);
+  EXPECT_EQ(m.rows_fed(), 8u);  // the last 16 / 2 ids, not 40
+  EXPECT_EQ(m.logit_rows(), 1u);
+  EXPECT_EQ(runner.window_start(), 32u);
+  token_vector out;
+  runner.draft(3, {}, out, nullptr);
+  EXPECT_EQ(m.logit_rows(), 3u);  // the prefill's row served the first drafted token
+  // The model depends on the last 3 ids only, so a windowed draft equals a draft over the whole text.
+  test_model whole(tok, {.seed = 4, .max_context = 64});
+  uag::draft_model_runner<test_model> reference(whole, {});
+  reference.sync(ctx);
+  token_vector expected;
+  reference.draft(3, {}, expected, nullptr);
+  EXPECT_EQ(out, expected);
+  // Commit the first drafted id and 6 more (the draft sat out): a gap > 4 restarts from the last 4.
+  ctx.push_back(out[0]);
+  for (int i = 0; i < 6; ++i) ctx.push_back(static_cast<uag::token_id>(3 + i % 5));
+  const std::size_t fed = m.rows_fed(), rows = m.logit_rows();
+  runner.sync(ctx);
+  out.clear();
+  runner.draft(2, {}, out, nullptr);
+  EXPECT_EQ(m.rows_fed() - fed, 4u + 1u);  // 4 recent ids, then the first drafted one
+  EXPECT_EQ(m.logit_rows() - rows, 2u);
+  // Growing past the window restarts from its last half; the cache never exceeds the window + draft.
+  for (int step = 0; step < 30; ++step) {
+    ctx.push_back(out.empty() ? 5 : out[0]);
+    out.clear();
+    runner.sync(ctx);
+    runner.draft(2, {}, out, nullptr);
+  }
+  EXPECT_LE(m.max_cached(), 16u + 2u);
+  EXPECT_GT(runner.window_start(), 32u);
+}

@@ -156,6 +156,28 @@ TEST(generator_test, prompt_longer_than_the_draft_context_skips_the_draft_prefil
   EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
 }
 
+// The lean draft path through the generator: the draft computes one logits row per drafted token;
+// the prompt prefill and the catch-up after each verification run without logits (counting model).
+TEST(generator_test, draft_computes_logits_only_for_drafted_tokens) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 3});
+  counting_model draft_model(tok, {.seed = 3});  // the target's twin: every candidate is accepted, so
+  uag::model_draft<counting_model> draft(draft_model);  // each step catches up on the last one + the bonus
+  generation_config cfg;
+  cfg.max_new_tokens = 40;
+  cfg.draft_policy = uag::draft_length_policy::constant;
+  cfg.num_draft_tokens = 4;
+  const token_vector prompt{0, 2, 3, 4, 2, 5, 6, 2, 3};
+  AssistedGenerator<test_model, uag::model_draft<counting_model>> gen(target, draft, cfg);
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  ASSERT_GT(gen.stats().drafted, 10u);
+  EXPECT_EQ(draft_model.logit_rows(), gen.stats().drafted);
+  // Rows run without logits: the prompt but its last id, and one catch-up row per later step.
+  EXPECT_GE(draft_model.rows_fed() - draft_model.logit_rows(), prompt.size() - 1 + gen.stats().target_passes - 1);
+  EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+}
+
 TEST(generator_test, identical_draft_model_is_fully_accepted) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 7});

@@ -158,6 +158,29 @@ class test_model {
 static_assert(uag::causal_lm<test_model>);
 static_assert(uag::has_tokenizer<test_model>);
 
+// A test_model with the partial-logits path (causal_lm_with_partial_logits) that counts the rows it ran
+// and the rows whose logits it returned: catch-up and prefill rows must need none.
+class counting_model : public test_model {
+ public:
+  using test_model::test_model;
+  uag::logits_view forward(token_span ids) { return forward(ids, ids.size()); }
+  uag::logits_view forward(token_span ids, std::size_t n_rows) {
+    const std::size_t k = std::min(n_rows, ids.size());
+    rows_fed_ += ids.size();
+    logit_rows_ += k;
+    max_cached_ = std::max(max_cached_, n_cached() + ids.size());
+    uag::logits_view all = test_model::forward(ids);
+    return {all.data + (all.rows - k) * all.cols, k, all.cols};
+  }
+  std::size_t rows_fed() const { return rows_fed_; }
+  std::size_t logit_rows() const { return logit_rows_; }
+  std::size_t max_cached() const { return max_cached_; }
+
+ private:
+  std::size_t rows_fed_ = 0, logit_rows_ = 0, max_cached_ = 0;
+};
+static_assert(uag::causal_lm_with_partial_logits<counting_model>);
+
 // Draft sources with controlled quality.
 enum class draft_quality { oracle, wrong, random, eos_mid_draft, short_oracle };
 

@@ -29,6 +29,8 @@ struct bridged_draft_config {
   bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
   std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
                                          // for, so the held-back last token does not cost a candidate
+  draft_window window = {.max_tokens = 512, .max_catch_up = 64};  // the draft sees recent text only:
+                                         // prefill and cache bounded, a long gap restarts from 64 ids
 };
 
 /// @brief draft_source over a draft model whose tokenizer differs from the target's.
@@ -79,9 +81,9 @@ class bridged_draft {
   /// @brief Re-encodes the prompt for the draft and runs the draft over it (skipped when it does not fit
   /// the draft's context).
   void prepare(token_span prompt, const sampling_config& sampling) {
-    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling);
+    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling, cfg_.window);
     const token_span ctx = bridge_.sync_draft(prompt);
-    if (!ctx.empty() && ctx.size() < model_->max_context()) runner_->prefill(ctx);
+    if (!ctx.empty() && runner_->fits(ctx.size(), 1)) runner_->prefill(ctx);
   }
 
   void propose(token_span committed, const draft_request& req, draft_proposal& out) {
@@ -91,7 +93,7 @@ class bridged_draft {
     const token_span ctx = bridge_.sync_draft(committed);
     double bridge_s = seconds_since(t0);
     const std::size_t want = req.max_tokens + (tli_ || bridge_.same_tokenizer() ? 0 : cfg_.extra_draft_tokens);
-    if (ctx.empty() || ctx.size() + want > model_->max_context()) {  // the draft's context is full: no draft
+    if (ctx.empty() || !runner_->fits(ctx.size(), want)) {  // the draft's context is full: no draft
       out.bridge_seconds += bridge_s;
       return;
     }
@@ -161,7 +163,7 @@ class bridged_draft {
   }
 
   void ensure_runner(const draft_request& req) {
-    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling);
+    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling, cfg_.window);
   }
 
   // Fast path: the draft may not propose ids the target's rows cannot hold, nor padding ids.

@@ -24,17 +24,34 @@ struct draft_options {
   rng* random = nullptr;                        // required when sample
 };
 
-/// @brief Keeps a causal_lm's cache equal to a context and drafts continuations of it.
+/// @brief How much of the text a draft model sees (a lean draft path: DESIGN.md §1).
+struct draft_window {
+  std::size_t max_tokens = 0;  // the draft's cache holds at most this many ids (0 = the whole text);
+                               // past it the draft restarts from the last max_tokens / 2 (amortised
+                               // O(1) extra rows per token). Keeps a small draft inside the lengths it
+                               // was trained on and its attention cheap at long context.
+  std::size_t max_catch_up = 0;  // when more than this many ids are new (the draft sat out while the
+                                 // target went on alone), restart from the last max_catch_up ids instead
+                                 // of feeding them all (0 = feed them all). Only with max_tokens > 0.
+};
+
+/// @brief Keeps a causal_lm's cache equal to a context (or, with a draft_window, its recent part) and
+/// drafts continuations of it.
 template <causal_lm Model>
 class draft_model_runner {
  public:
   /// requires: the model outlives the runner. cost: allocates O(vocab) buffers once.
-  draft_model_runner(Model& model, const sampling_config& sampling)
+  draft_model_runner(Model& model, const sampling_config& sampling, draft_window window = {})
       : model_(&model),
         vocab_(model.vocab_size()),
+        window_(window),
         processor_(vocab_, sampling.greedy() ? sampling_config{.temperature = 1.0f} : sampling),
         last_logits_(vocab_),
         probs_(vocab_) {
+    // Half the model's context at most: drafted ids join the window until the next restart.
+    window_.max_tokens = std::min(window_.max_tokens, model.max_context() / 2);
+    if (window_.max_tokens == 0) window_.max_catch_up = 0;
+    window_.max_catch_up = std::min(window_.max_catch_up, window_.max_tokens / 2);
     context_.reserve(model.max_context());
   }
 
@@ -42,8 +59,18 @@ class draft_model_runner {
   void reset() {
     model_->truncate(0);
     context_.clear();
+    base_ = 0;
     has_logits_ = false;
   }
+
+  /// @brief True when the runner can take a context of `size` ids and draft n more.
+  bool fits(std::size_t size, std::size_t n) const noexcept { return visible(size) + n <= model_->max_context(); }
+  /// @brief At most how many ids of a context of `size` the model sees.
+  std::size_t visible(std::size_t size) const noexcept {
+    return window_.max_tokens > 0 ? std::min(size, window_.max_tokens) : size;
+  }
+  /// @brief Index in the full context of the first id the model sees (0 without a window).
+  std::size_t window_start() const noexcept { return base_; }
 
   /// @brief The draft ids the cache currently represents (the last one may be pending: fed on next use).
   std::span<const token_id> context() const noexcept { return context_; }
@@ -52,7 +79,42 @@ class draft_model_runner {
   /// there and feeds the rest (all but the last id, which stays pending until draft()).
   /// returns: the number of ids that differ from the previous context (0 = nothing to do).
   /// throws: uag::input_error if ctx exceeds the model's context.
-  std::size_t sync(token_span ctx) {
+  std::size_t sync(token_span ctx) { return sync_from(ctx, window_.max_catch_up); }
+
+  /// @brief sync(ctx), then runs the model over all of it now (the first draft() starts from its logits).
+  /// With a window, a fresh cache starts from the last max_tokens / 2 ids.
+  void prefill(token_span ctx) {
+    sync_from(ctx, window_.max_tokens / 2);
+    if (!context_.empty()) ensure_logits();
+  }
+
+ private:
+  // sync() with a window: `fresh` ids is where a restarted cache begins.
+  std::size_t sync_from(token_span full, std::size_t fresh) {
+    token_span ctx = full;
+    if (window_.max_tokens > 0) {
+      if (base_ > full.size()) base_ = 0, context_.clear();
+      ctx = full.subspan(base_);
+      const std::size_t common = static_cast<std::size_t>(
+          std::mismatch(context_.begin(), context_.end(), ctx.begin(), ctx.end()).first - context_.begin());
+      const bool too_long = ctx.size() > window_.max_tokens;
+      const bool long_gap = fresh > 0 && ctx.size() - common > fresh && full.size() > fresh;
+      if (too_long || long_gap) {
+        // Drop the cache: re-running a few recent ids costs less than catching up on a long gap, and
+        // a draft trained on short windows predicts better from recent text than from a long one.
+        const std::size_t keep =
+            std::max<std::size_t>(1, std::min(too_long ? window_.max_tokens / 2 : fresh, full.size()));
+        base_ = full.size() - keep;
+        ctx = full.subspan(base_);
+        model_->truncate(0);
+        context_.clear();
+        has_logits_ = false;
+      }
+    }
+    return sync_window(ctx);
+  }
+
+  std::size_t sync_window(token_span ctx) {
     if (ctx.size() > model_->max_context())
       throw input_error("draft.context", "draft context of " + std::to_string(ctx.size()) +
                                              " tokens exceeds the draft model's " +
@@ -69,12 +131,7 @@ class draft_model_runner {
     return changed;
   }
 
-  /// @brief sync(ctx), then runs the model over all of it now (the first draft() starts from its logits).
-  void prefill(token_span ctx) {
-    sync(ctx);
-    if (!context_.empty()) ensure_logits();
-  }
-
+ public:
   /// @brief Drafts up to n tokens continuing context(); appends them to out (and their q rows, draft
   /// vocab, to q_rows when given). The drafted ids join context(). returns: number drafted.
   std::size_t draft(std::size_t n, const draft_options& opt, token_vector& out, std::vector<float>* q_rows) {
@@ -144,6 +201,8 @@ class draft_model_runner {
 
   Model* model_;
   std::size_t vocab_;
+  draft_window window_;
+  std::size_t base_ = 0;            // with a window: index in the full context of context_[0]
   logits_processor processor_;      // greedy drafting still needs probabilities for the confidence stop
   token_vector context_;            // draft ids represented by the cache (+ one pending)
   std::vector<float> last_logits_;  // (vocab) logits after context_
@@ -156,11 +215,11 @@ class draft_model_runner {
 /// changed since `built_for` (a rebuilt runner starts from an empty cache). Shared by the draft sources.
 template <causal_lm Model>
 void ensure_draft_runner(std::optional<draft_model_runner<Model>>& runner, sampling_config& built_for, Model& model,
-                         const sampling_config& s) {
+                         const sampling_config& s, draft_window window = {}) {
   if (runner && built_for.temperature == s.temperature && built_for.top_k == s.top_k &&
       built_for.top_p == s.top_p && built_for.min_p == s.min_p)
     return;
-  runner.emplace(model, s);
+  runner.emplace(model, s, window);
   built_for = s;
   runner->reset();
 }

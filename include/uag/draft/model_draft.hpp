@@ -15,8 +15,9 @@ namespace uag {
 template <causal_lm Model>
 class model_draft {
  public:
-  /// requires: model outlives this object and uses the target's tokenizer.
-  explicit model_draft(Model& model) : model_(&model) {}
+  /// requires: model outlives this object and uses the target's tokenizer. window: how much recent text
+  /// the draft sees (default: all of it that fits its context).
+  explicit model_draft(Model& model, draft_window window = {}) : model_(&model), window_(window) {}
 
   void reset() {
     if (runner_) runner_->reset();
@@ -24,18 +25,19 @@ class model_draft {
 
   /// @brief Runs the draft over the prompt (skipped when it does not fit the draft's context).
   void prepare(token_span prompt, const sampling_config& sampling) {
-    if (prompt.empty() || prompt.size() > model_->max_context()) return;
-    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling);
+    ensure_draft_runner(runner_, runner_cfg_, *model_, sampling, window_);
+    if (prompt.empty() || !runner_->fits(prompt.size(), 0)) return;
     runner_->prefill(prompt);
   }
 
   void propose(token_span committed, const draft_request& req, draft_proposal& out) {
     // Drafting n ids needs committed.size() + n - 1 of them in the draft's cache: a draft model with a
     // shorter context than the target drafts less, then nothing (the target goes on alone).
-    const std::size_t cap = model_->max_context() + 1;
-    if (committed.size() >= cap) return;
-    const std::size_t n = std::min(req.max_tokens, cap - committed.size());
     ensure_runner(req);
+    const std::size_t size = runner_->visible(committed.size());
+    const std::size_t cap = model_->max_context() + 1;
+    if (size >= cap) return;
+    const std::size_t n = std::min(req.max_tokens, cap - size);
     runner_->sync(committed);
     draft_options opt;
     opt.sample = req.sample;
@@ -59,7 +61,7 @@ class model_draft {
 
  private:
   void ensure_runner(const draft_request& req) {
-    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling);
+    ensure_draft_runner(runner_, runner_cfg_, *model_, *req.sampling, window_);
     if (model_->vocab_size() > req.target_vocab_size && allowed_.empty()) {
       allowed_.assign(model_->vocab_size(), 0);
       std::fill_n(allowed_.begin(), static_cast<std::ptrdiff_t>(req.target_vocab_size), 1);
@@ -67,6 +69,7 @@ class model_draft {
   }
 
   Model* model_;
+  draft_window window_;
   std::optional<draft_model_runner<Model>> runner_;
   sampling_config runner_cfg_;
   std::vector<std::uint8_t> allowed_;  // (draft vocab) ids the target can hold, when the draft's is wider

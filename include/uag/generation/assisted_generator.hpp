@@ -5,6 +5,7 @@
 /// A generator can serve one prompt after another (begin() again): an adaptive draft length keeps the
 /// step timing it measured, so later generations start from it.
 /// The target decides every emitted token; the draft only changes how many one target pass yields.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -108,7 +109,10 @@ class AssistedGenerator {
     draft_->reset();
     target_->truncate(0);
     if (prompt.size() > 1) forward_last_rows(*target_, prompt.first(prompt.size() - 1), 0);
-    if constexpr (draft_source_with_prepare<Draft>) draft_->prepare(prompt, cfg_.sampling);
+    // A draft the controller has switched off skips the prompt: it catches up (on recent text only)
+    // if a probe turns it back on.
+    if constexpr (draft_source_with_prepare<Draft>)
+      if (controller_.next() > 0) draft_->prepare(prompt, cfg_.sampling);
     stats_.prefill_seconds = seconds_since(t0);
     stats_.total_seconds = stats_.prefill_seconds;
   }
@@ -187,6 +191,8 @@ class AssistedGenerator {
     const double step_s = seconds_since(t_step);
     controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s, step_s,
                        limit);
+    if (controller_.next() == 0 && cfg_.draft_policy == draft_length_policy::adaptive && repeats_ngram())
+      controller_.note_repetition();
     stats_.total_seconds += step_s;
     return committed;
   }
@@ -217,6 +223,19 @@ class AssistedGenerator {
   static no_draft& baseline_draft() {
     static no_draft none;
     return none;
+  }
+
+  // True when the last kNgram committed ids occurred before in the recent text (a prompt-lookup hit):
+  // repeated code or boilerplate, where even a weak draft tends to be right. O(kLookBack), no allocation.
+  bool repeats_ngram() const noexcept {
+    constexpr std::size_t kNgram = 4, kLookBack = 1024;
+    const std::size_t n = ids_.size();
+    if (n < 2 * kNgram) return false;
+    const token_id* tail = ids_.data() + n - kNgram;
+    const std::size_t lo = n > kLookBack + kNgram ? n - kLookBack - kNgram : 0;
+    for (std::size_t i = n - kNgram; i-- > lo;)
+      if (std::equal(tail, tail + kNgram, ids_.data() + i)) return true;
+    return false;
   }
 
   void check_proposal() const {

@@ -33,9 +33,19 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
 /// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
-/// too, so a pair that does not pay falls back to target-only decoding. The
-/// first timed steps try the starting γ and γ ± 2; then every probe_period steps the controller tries a
-/// neighbour of its choice (+1 and −1 in turn; at γ = 0, the best γ > 0) to keep the estimates fresh.
+/// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
+/// steps try the starting γ, γ ± 2 and γ = 0 (the reference every length must beat); then every
+/// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn) and now and then
+/// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
+/// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
+/// not pay, so a blend makes target-only look slower than it is and the controller never stops.
+/// While drafting is off, probes are bursts of two drafting steps at the best γ > 0, with an exponential
+/// back-off (kMinProbeGap..kMaxProbeGap steps) that survives restart(). The first step of a burst pays
+/// the draft's catch-up on the text committed while it was off, so only the second is timed; each probe
+/// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
+/// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
+/// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
+/// makes the next step a probe without waiting for the back-off.
 /// Timing and the survival curve survive restart() (they are properties of the models, the machine and
 /// the text); α is carried over with less weight.
 class draft_length_controller {
@@ -65,6 +75,7 @@ class draft_length_controller {
     accepted_ *= kCarryOver;
     rejections_ *= kCarryOver;
     steps_ = 0;
+    off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
   }
 
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
@@ -88,6 +99,17 @@ class draft_length_controller {
     }
   }
 
+  /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
+  /// earlier n-gram): while drafting is off, the next step probes a draft (at most once per
+  /// kMinProbeGap steps) instead of waiting for the back-off.
+  void note_repetition() noexcept {
+    if (policy_ == draft_length_policy::adaptive && best_ == 0 && gamma_ == 0 && burst_ == 0 &&
+        since_probe_ >= kMinProbeGap && timed_ >= 2)
+      start_probe();
+  }
+  /// @brief Steps between probes while drafting is off (adaptive policy; for diagnostics and tests).
+  std::size_t probe_gap() const noexcept { return probe_gap_; }
+
   /// @brief Current estimates (adaptive policy): acceptance α and cost ratio c.
   double alpha() const noexcept { return accepted_ / std::max(1e-9, accepted_ + rejections_); }
   double cost_ratio() const noexcept { return c_; }
@@ -107,9 +129,30 @@ class draft_length_controller {
   static constexpr double kStepTimeWeight = 0.15;  // of a new sample in a length's running step time
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
+  static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
+  static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
+  static constexpr double kProbeDecay = 0.6;      // of the old survival counts, per probe step while off
+  static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
+                                                   // break-even only: elsewhere it cannot flip the choice)
+
+  void start_probe() noexcept {
+    const auto tokens_per_second = [&](std::size_t g) {
+      const double time = step_time_[g] <= 0.0 ? 0.0 : step_time(g);
+      return time > 0.0 ? expected_tokens(g) / time : 0.0;
+    };
+    since_probe_ = 0;
+    burst_ = 2;
+    gamma_ = argmax_length(1, tokens_per_second);
+  }
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
+    // A drafting step right after two or more steps without a draft pays the draft's catch-up on the
+    // text committed meanwhile: not the steady cost of drafting, so its time is not kept.
+    if (requested > 0 && off_streak_ >= 2) step_s = 0.0;
+    off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
+    if (burst_ > 0 && proposed > 0)  // a probe while off: its evidence outweighs what drafting saw long ago
+      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kProbeDecay, survived_[i] *= kProbeDecay;
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
     constexpr double decay = 0.95;
@@ -151,6 +194,10 @@ class draft_length_controller {
           return;
         }
       }
+      if (step_time_[0] <= 0.0) {  // the reference: a step of the target alone
+        gamma_ = 0;
+        return;
+      }
     }
     if (timed_ < 2) {  // too little timing: the constant-cost bound with the measured cost ratio
       gamma_ = best_ = argmax_length(1, [&](std::size_t g) { return expected_speedup(a, c_, g); });
@@ -164,13 +211,25 @@ class draft_length_controller {
       return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
     const std::size_t best = argmax_length(0, tokens_per_second);
-    gamma_ = best_ = best;
-    if (steps_ % kProbePeriod == 0) {  // probe: the next longer length, or the best γ > 0 while not drafting
-      if (best == 0) {
-        gamma_ = argmax_length(1, tokens_per_second);
-      } else {  // alternate +1 and −1 around the choice: the choice climbs one measured length at a time
-        gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
+    if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
+    if (best == 0) {
+      if (best_ > 0 || gamma_ > 0) {
+        // Drafting just stopped, or a probe burst ended without bringing it back: wait longer.
+        if (best_ == 0) probe_gap_ = std::min(kMaxProbeGap, 2 * probe_gap_);
+        since_probe_ = 0;
       }
+      gamma_ = best_ = 0;
+      if (++since_probe_ >= probe_gap_) start_probe();
+      return;
+    }
+    if (best_ == 0) probe_gap_ = kMinProbeGap;  // drafting is back
+    gamma_ = best_ = best;
+    ++drafting_steps_;
+    if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
+      gamma_ = 0;  // near break-even: target-only gets slower as the context grows, time it again
+    } else if (steps_ % kProbePeriod == 0) {
+      // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time.
+      gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
     }
   }
 
@@ -245,7 +304,7 @@ class draft_length_controller {
   /// intercept, which still holds the draft's fixed cost per step: a cautious guess, replaced by a
   /// measurement once γ = 0 is probed.
   double step_time(std::size_t g) const noexcept {
-    if (timed_ < 2) return step_time_[g];
+    if (timed_ < 2 || (g == 0 && step_time_[0] > 0.0)) return step_time_[g];
     const double line = std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
     if (step_time_[g] <= 0.0) return line;
     const double w = weight_[g];
@@ -270,6 +329,11 @@ class draft_length_controller {
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
+  std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
+  std::size_t since_probe_ = 0;           // steps without a draft since the last probe
+  std::size_t burst_ = 0;                 // steps left in the current probe burst
+  std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
+  std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
 };
 
 }  // namespace uag
