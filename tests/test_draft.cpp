@@ -258,7 +258,7 @@ TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
 }
 
 // A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
-// controller stops drafting (γ = 0), still probes a γ > 0 now and then, and keeps its timing across
+// controller stops drafting (γ = 0), still probes a γ > 0 now and then (exponential back-off), and keeps its timing across
 // restart() while other policies start over.
 TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   uag::generation_config cfg;
@@ -277,7 +277,9 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   }
   EXPECT_EQ(c.choice(), 0u);
   EXPECT_GT(zero_steps, 150u);  // mostly target-only steps
-  EXPECT_GT(probes, 5u);        // but it keeps measuring the draft
+  EXPECT_GE(probes, 2u);        // but it keeps measuring the draft,
+  EXPECT_LE(probes, 8u);        // backing off: a probe every 64 steps once none pays
+  EXPECT_EQ(c.probe_gap(), 64u);
   EXPECT_GT(c.predicted_step_seconds(0), 0.9);
   EXPECT_LT(c.predicted_step_seconds(0), 1.1);
   c.restart();
@@ -328,7 +330,7 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
     // Losing phase: at least 98% of target-only's tokens per second (target-only: 1 token per 1.0 s).
     EXPECT_GE(phase1_tokens / phase1_time, 0.98) << "seed " << seed;
     EXPECT_GE(first_drafting_after_switch, 0) << "seed " << seed;
-    EXPECT_LT(first_drafting_after_switch, 120) << "seed " << seed;  // within one generation
+    EXPECT_LT(first_drafting_after_switch, 150) << "seed " << seed;  // a few probes, <= 64 steps apart
     auto rate = [](std::size_t g) {
       return uag::expected_tokens_per_pass(0.9, g) / (1.25 + 0.1 * static_cast<double>(g));
     };

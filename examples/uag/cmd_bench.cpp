@@ -2,6 +2,7 @@
 // prompt set, interleaved per prompt so machine drift cancels, and reports speedups with the
 // speculative-decoding bound computed from measured acceptance and cost.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -22,12 +23,15 @@ constexpr const char* kHelp = R"(usage: uag bench --prompts FILE.jsonl [options]
 
 For each prompt ({"prompt": "..."} per line) runs the target-only baseline and every configuration,
 interleaved, checks that greedy outputs equal the baseline's, and prints per configuration:
-tokens/s, speedup over the baseline (median and geometric mean of per-prompt ratios), acceptance,
+tokens/s, speedup over the baseline (median and geometric mean of per-prompt ratios of decode
+tokens/s), e2e (geometric mean of per-prompt end-to-end time ratios, prefill included), acceptance,
 tokens per target pass, time split (draft / bridge / target / other) and the achieved speedup as a
 fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the measured a (acceptance), c (draft
 cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
 pass like a baseline pass; "pass" is its measured cost in baseline passes, and "cost%" the fraction
-of the bound at that cost (bound% x pass): what remains is overhead.
+of the bound at that cost (bound% x pass): what remains is overhead. The forward-time ratio (one
+draft token / one target token, plain forward passes) is what c would be for a draft path without
+overhead.
 
   --target DIR         target model folder (default: the bundled target)
   --draft DIR          draft model folder (default: the bundled draft)
@@ -59,20 +63,24 @@ bench_config parse_config(const std::string& name) {
 }
 
 struct totals {
-  std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0;
+  std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0, prompt_tokens = 0;
   double decode_s = 0, draft_s = 0, bridge_s = 0, target_s = 0, verify_s = 0;
   std::vector<double> tps;       // per prompt tokens/s
   std::vector<double> speedups;  // per prompt, over the baseline
+  std::vector<double> wall;      // per prompt seconds, prefill included (end to end)
+  std::vector<double> e2e;       // per prompt end-to-end speedup (prefill included) over the baseline
   std::vector<std::size_t> acc_at, drafted_at;
   bool identical = true;
 
   void add(const uag::generation_stats& s) {
     tokens += s.new_tokens, passes += s.target_passes, drafted += s.drafted, accepted += s.accepted;
     rejections += s.rejections;
+    prompt_tokens += s.prompt_tokens;
     const double d = s.total_seconds - s.prefill_seconds;
     decode_s += d, draft_s += s.draft_seconds, bridge_s += s.bridge_seconds, target_s += s.target_seconds;
     verify_s += s.verify_seconds;
     tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);
+    wall.push_back(s.total_seconds);
     acc_at.resize(std::max(acc_at.size(), s.accepted_at_position.size()));
     drafted_at.resize(std::max(drafted_at.size(), s.drafted_at_position.size()));
     for (std::size_t i = 0; i < s.accepted_at_position.size(); ++i) acc_at[i] += s.accepted_at_position[i];
@@ -82,6 +90,8 @@ struct totals {
   double acceptance() const { return drafted ? double(accepted) / double(drafted) : 0.0; }
   double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }
   double mean_gamma() const { return passes ? double(drafted) / double(passes) : 0.0; }
+  // Share of target passes that verified at least one candidate (adaptive: the rest ran without a draft).
+  double drafting_share() const { return passes && !drafted_at.empty() ? double(drafted_at[0]) / double(passes) : 0.0; }
   // c: draft (+ bridge) seconds per drafted candidate over target seconds per pass.
   double seconds_per_pass() const { return passes ? target_s / double(passes) : 0.0; }
   double tokens_per_pass() const { return passes ? double(tokens) / double(passes) : 0.0; }
@@ -159,6 +169,45 @@ std::string svg_chart(const std::vector<bench_config>& cfgs, const std::vector<t
   }
   o << "</svg>\n";
   return o.str();
+}
+
+// One-token forward times of the two models, measured alternately at the same short context (the
+// prompt's first ids): the cost ratio of the models themselves, which c (everything the draft side
+// spends per drafted token) is compared against.
+struct forward_times {
+  double target_s = 0, draft_s = 0;
+  std::size_t context = 0;
+  int samples = 0;
+  double ratio() const { return target_s > 0 ? draft_s / target_s : 0.0; }
+};
+
+forward_times time_single_token_forwards(pretrained& target, pretrained& draft, const std::string& prompt) {
+  using clock = std::chrono::steady_clock;
+  auto ids_t = target.tokenizer().encode(prompt, true);
+  auto ids_d = draft.tokenizer().encode(prompt, true);
+  const std::size_t n = std::min<std::size_t>({64, ids_t.size(), ids_d.size()});
+  forward_times f;
+  f.context = n;
+  f.samples = 31;
+  if (n == 0) return f;
+  auto one = [&](pretrained& m, const std::vector<uag::token_id>& ids) {
+    const auto t0 = clock::now();
+    m.forward(uag::token_span(&ids[n - 1], 1));
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    m.truncate(n - 1);
+    return s;
+  };
+  target.truncate(0);
+  draft.truncate(0);
+  if (n > 1) uag::forward_last_rows(target, uag::token_span(ids_t.data(), n - 1), 0);
+  if (n > 1) uag::forward_last_rows(draft, uag::token_span(ids_d.data(), n - 1), 0);
+  std::vector<double> ts, ds;
+  for (int i = 0; i < f.samples; ++i) ts.push_back(one(target, ids_t)), ds.push_back(one(draft, ids_d));
+  target.truncate(0);
+  draft.truncate(0);  // the draft source's runner resets on the next begin()
+  f.target_s = median(ts);
+  f.draft_s = median(ds);
+  return f;
 }
 
 int bench_main(std::vector<std::string> argv) {
@@ -244,6 +293,7 @@ int bench_main(std::vector<std::string> argv) {
     generator gen(target, draft, make_cfg(cfgs[0], 0));
     gen.generate(prompts[0]);
   }
+  const forward_times fwd = time_single_token_forwards(target, draft_model, prompts[0]);
   totals baseline;
   std::vector<totals> res(cfgs.size());
   const std::size_t total_runs = prompts.size() * (cfgs.size() + 1);
@@ -266,6 +316,7 @@ int bench_main(std::vector<std::string> argv) {
       const auto ids = run_assisted(ci, i, st);
       res[ci].add(st);
       res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
+      res[ci].e2e.push_back(res[ci].wall.back() > 0 ? baseline.wall.back() / res[ci].wall.back() : 0.0);
       if (ids != base_ids) res[ci].identical = false;  // expected only for greedy
       ++done_runs;
       progress();
@@ -279,14 +330,16 @@ int bench_main(std::vector<std::string> argv) {
               prompts.size(), base_cfg.max_new_tokens, base_cfg.sampling.temperature,
               base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
   std::printf("kernels: %s\n", std::string(uag::instruction_set_name(uag::resolve_instruction_set())).c_str());
-  std::printf("baseline: %.1f tokens/s\n\n", baseline.tokens_per_s());
+  std::printf("baseline: %.1f tokens/s\n", baseline.tokens_per_s());
+  std::printf("forward-time ratio (draft / target, one token at a %zu-token context, median of %d): %.3f "
+              "(%.3f / %.3f ms)\n\n", fwd.context, fwd.samples, fwd.ratio(), 1e3 * fwd.draft_s, 1e3 * fwd.target_s);
   // pass: one verification pass in baseline passes. The bound prices it at 1; dividing the bound by it
   // gives what this pass cost allows, so bound% × pass shows the overhead alone.
   const auto pass_cost = [&](const totals& r) {
     return baseline.seconds_per_pass() > 0 ? r.seconds_per_pass() / baseline.seconds_per_pass() : 0.0;
   };
-  std::printf("%-11s %8s %8s %8s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median",
-              "geomean", "accept", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
+  std::printf("%-11s %8s %8s %8s %7s %7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median",
+              "geomean", "e2e", "accept", "drafted", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
               "cost%", "identical");
   for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
     const auto& r = res[ci];
@@ -294,8 +347,8 @@ int bench_main(std::vector<std::string> argv) {
     const double other = std::max(0.0, r.decode_s - r.draft_s - r.bridge_s - r.target_s);
     const double gm = geomean(r.speedups);
     std::printf(
-        "%-11s %8.1f %7.2fx %7.2fx %7.3f %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
-        cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, r.acceptance(),
+        "%-11s %8.1f %7.2fx %7.2fx %6.2fx %7.3f %6.0f%% %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
+        cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, geomean(r.e2e), r.acceptance(), 100 * r.drafting_share(),
         r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
@@ -316,6 +369,8 @@ int bench_main(std::vector<std::string> argv) {
                               {"tokens_per_s", r.tokens_per_s()},
                               {"speedup", geomean(r.speedups)},
                               {"speedup_median", median(r.speedups)},
+                              {"speedup_end_to_end", geomean(r.e2e)},
+                              {"drafting_share", r.drafting_share()},
                               {"acceptance", r.acceptance()},
                               {"tokens_per_step", r.tokens_per_pass()},
                               {"alpha", r.alpha()},
@@ -330,8 +385,12 @@ int bench_main(std::vector<std::string> argv) {
     // Sampled outputs differ from the baseline's by design (different random draws); only greedy
     // outputs must be identical.
     j["identical_outputs"] = all_identical;
+    j["forward_time_ratio"] = fwd.ratio();
+    j["target_forward_s"] = fwd.target_s;
+    j["draft_forward_s"] = fwd.draft_s;
     j["prompts"] = prompts.size();
     j["isa"] = std::string(uag::instruction_set_name(uag::resolve_instruction_set()));
+    j["prompt_tokens_mean"] = double(baseline.prompt_tokens) / double(prompts.size());
     j["max_new_tokens"] = base_cfg.max_new_tokens;
     j["temperature"] = base_cfg.sampling.temperature;
     std::ofstream(*json_out) << j.dump(2) << "\n";

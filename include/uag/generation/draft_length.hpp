@@ -39,9 +39,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
 /// not pay, so a blend makes target-only look slower than it is and the controller never stops.
-/// While drafting is off, probes are bursts of two drafting steps at the best γ > 0, with an exponential
-/// back-off (kMinProbeGap..kMaxProbeGap steps) that survives restart(). The first step of a burst pays
-/// the draft's catch-up on the text committed while it was off, so only the second is timed; each probe
+/// While drafting is off, a probe is a step drafting one token, with an exponential back-off
+/// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
+/// committed while it was off, so it is not timed (while γ = 1 has no timing yet, a second step is); each probe
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
@@ -131,18 +131,17 @@ class draft_length_controller {
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
-  static constexpr double kProbeDecay = 0.6;      // of the old survival counts, per probe step while off
+  static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
+  static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
+  // A probe drafts one token: the cheapest test of whether the draft is right again, and where a pair
+  // that barely pays settles. Once drafting is back, the ±1 probes climb to longer drafts.
   void start_probe() noexcept {
-    const auto tokens_per_second = [&](std::size_t g) {
-      const double time = step_time_[g] <= 0.0 ? 0.0 : step_time(g);
-      return time > 0.0 ? expected_tokens(g) / time : 0.0;
-    };
     since_probe_ = 0;
-    burst_ = 2;
-    gamma_ = argmax_length(1, tokens_per_second);
+    burst_ = step_time_[1] > 0.0 ? 1 : 2;  // a second, timed step only while γ = 1 has no timing
+    gamma_ = 1;
   }
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
@@ -210,7 +209,10 @@ class draft_length_controller {
       const double time = g > 0 && step_time_[g] <= 0.0 ? 0.0 : step_time(g);
       return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
-    const std::size_t best = argmax_length(0, tokens_per_second);
+    std::size_t best = argmax_length(0, tokens_per_second);
+    // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
+    // one lucky probe do not switch it on and off every few steps.
+    if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
       if (best_ > 0 || gamma_ > 0) {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The evaluation matrix of issue 14: pairs x prompt domains x prompt lengths, greedy (every cell) and
+# T = 0.7 (the ~500-token prompts), each cell one `uag bench` run (baseline and configurations
+# interleaved per prompt), then one table (benchmarks/matrix/summarize.py).
+#   pairs:   bundled (bundled target + draft), weak_draft (bundled target + a 200-step draft),
+#            qwen_target (a 151k-vocabulary target + the bundled draft); the two matrix models are rebuilt
+#            by examples/models/train/make_matrix_models.sh into ~/.cache/uag/matrix.
+#   domains: python, c, prose; lengths ~100 / 500 / 1,500 target tokens (benchmarks/matrix/make_prompts.py).
+# usage: benchmarks/matrix.sh [OUT_DIR]   env: UAG (the uag binary; default build/bin/uag),
+#        UAG_MATRIX_DIR, N (prompts per cell, 4), TOKENS (new tokens, 64), THREADS (target threads, 1: on a loaded 2-core machine two OpenMP threads stall each other),
+#        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/results/matrix}
+uag=${UAG:-build/bin/uag}
+mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
+n=${N:-4}; tokens=${TOKENS:-64}; threads=${THREADS:-1}
+pairs=${PAIRS:-bundled weak_draft qwen_target}
+domains=${DOMAINS:-python c prose}
+lengths=${LENGTHS:-100 500 1500}
+sampled=${SAMPLED_LENGTHS:-500}
+mkdir -p "$out/json"
+python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
+for p in weak_draft qwen_target; do
+  case " $pairs " in *" $p "*) [ -f "$mdir/$p/model.safetensors" ] || {
+    echo "missing $mdir/$p: run examples/models/train/make_matrix_models.sh (see its header)" >&2; exit 2; } ;; esac
+done
+pair_args() {
+  case "$1" in
+    bundled) ;;
+    weak_draft) echo "--draft $mdir/weak_draft" ;;
+    qwen_target) echo "--target $mdir/qwen_target" ;;
+  esac
+}
+run_cell() {  # pair domain length temperature
+  local tag="$1_$2_$3_t$4" log
+  log="$out/json/$tag.txt"
+  echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
+  # shellcheck disable=SC2046
+  "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
+    --temperature "$4" --configs g1,g2,g3,g4,adaptive --threads "$threads" --json "$out/json/$tag.json" \
+    2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
+}
+for pair in $pairs; do
+  for dom in $domains; do
+    for len in $lengths; do run_cell "$pair" "$dom" "$len" 0; done
+    for len in $sampled; do run_cell "$pair" "$dom" "$len" 0.7; done
+  done
+done
+python3 "$here/matrix/summarize.py" "$out/json" | tee "$out/matrix.md"

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""One table from benchmarks/matrix.sh's `uag bench --json` files: per pair x domain x length x T,
+the best static gamma (g1..g4) and adaptive, as decode speedups (geometric mean over prompts of
+tokens/s ratios against the interleaved target-only baseline) and end-to-end speedups (prefill
+included), tokens per target pass, c (draft-side seconds per drafted token / target seconds per pass,
+of the best static configuration) beside the models' one-token forward-time ratio, identical greedy
+outputs, and the machine's load average when the cell started. Usage: summarize.py JSON_DIR"""
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+
+def main():
+    d = sys.argv[1]
+    rows = []
+    for path in sorted(glob.glob(os.path.join(d, "*.json"))):
+        tag = os.path.basename(path)[:-5]
+        m = re.match(r"(.+)_(python|c|prose)_(\d+)_t([\d.]+)$", tag)
+        if not m:
+            continue
+        j = json.load(open(path))
+        cfg = {c["name"]: c for c in j["configs"]}
+        static = [c for n, c in cfg.items() if n.startswith("g")]
+        best = max(static, key=lambda c: c["speedup"])
+        ad = cfg["adaptive"]
+        load = ""
+        txt = os.path.join(d, tag + ".txt")
+        if os.path.exists(txt):
+            mm = re.search(r"load: ([\d.]+)", open(txt).read())
+            load = mm.group(1) if mm else ""
+        rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
+                         base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
+                         best=best, ad=ad, fwd=j.get("forward_time_ratio", 0),
+                         same=j["identical_outputs"], load=load))
+    order = {"bundled": 0, "weak_draft": 1, "qwen_target": 2}
+    dom_order = {"python": 0, "c": 1, "prose": 2}
+    rows.sort(key=lambda r: (r["t"], order.get(r["pair"], 9), dom_order[r["dom"]], r["len"]))
+    print("| pair | domain | prompt tok | T | target-only tok/s | best static: γ, decode, e2e | adaptive: decode, e2e "
+          "| adaptive vs best | tok/pass (best / adaptive) | c (best) | fwd ratio | identical | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        b, a = r["best"], r["ad"]
+        print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | {r['base']:.0f} | "
+              f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
+              f"{a['speedup']:.2f}× / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
+              f"{b['tokens_per_step']:.2f} / {a['tokens_per_step']:.2f} | {b['cost_ratio']:.2f} | {r['fwd']:.2f} | "
+              f"{'yes' if r['same'] else 'NO'}{'' if r['t'] == 0 else ' (n/a)'} | {r['load']} |")
+    # Summary lines: geometric means and worst cells, per pair and temperature.
+    print()
+    for t in sorted({r["t"] for r in rows}):
+        for pair in sorted({r["pair"] for r in rows}, key=lambda p: order.get(p, 9)):
+            sel = [r for r in rows if r["t"] == t and r["pair"] == pair]
+            if not sel:
+                continue
+            g = lambda xs: math.exp(sum(math.log(max(x, 1e-9)) for x in xs) / len(xs))
+            ad = [r["ad"]["speedup"] for r in sel]
+            ae = [r["ad"]["speedup_end_to_end"] for r in sel]
+            bs = [r["best"]["speedup"] for r in sel]
+            print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {g(ad):.2f}× (worst {min(ad):.2f}×), "
+                  f"end to end {g(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {g(bs):.2f}×")
+
+
+if __name__ == "__main__":
+    main()
