@@ -309,10 +309,9 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
     uag::rng r(seed);
     double alpha = 0.15;
     std::size_t off_streak = 0;
-    auto step_time = [&](std::size_t g) {
-      if (g == 0) return 1.0;
-      return 1.25 + 0.1 * static_cast<double>(g) + (off_streak >= 2 ? 0.4 : 0.0);
-    };
+    // Target pass 1.0 + 0.1 per candidate; the draft 0.25 per step, + 0.4 of catch-up after an off streak.
+    auto draft_time = [&](std::size_t g) { return g == 0 ? 0.0 : 0.25 + (off_streak >= 2 ? 0.4 : 0.0); };
+    auto step_time = [&](std::size_t g) { return 1.0 + 0.1 * static_cast<double>(g) + draft_time(g); };
     double phase1_time = 0, phase1_tokens = 0;
     int first_drafting_after_switch = -1;
     double phase2_time = 0, phase2_tokens = 0;
@@ -321,7 +320,7 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
       const std::size_t g = c.next();
       const std::size_t acc = geometric_accepts(r, alpha, g);
       const double t = step_time(g);
-      c.update(g, acc, acc < g, 0.05, 1.0, t);
+      c.update(g, acc, acc < g, g ? draft_time(g) / static_cast<double>(g) : 0.0, 1.0, t);
       off_streak = g == 0 ? off_streak + 1 : 0;
       if (s >= 200 && s < 500) phase1_time += t, phase1_tokens += static_cast<double>(acc + 1);
       if (s >= 500 && first_drafting_after_switch < 0 && c.choice() > 0) first_drafting_after_switch = s - 500;

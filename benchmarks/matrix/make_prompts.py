@@ -32,6 +32,9 @@ def candidates(root, exts):
                 continue
             if "\t" in t[:8000] or "\r" in t:
                 continue
+            head = t[:6000]  # text, not data tables: escape-heavy files run to ~1 char per token
+            if head.count("\\") > 0.01 * len(head) or sum(ch.isalpha() or ch == " " for ch in head) < 0.6 * len(head):
+                continue
             out.append((hashlib.sha256(p.encode()).hexdigest(), p, t))
     return sorted(out)
 

@@ -41,7 +41,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// not pay, so a blend makes target-only look slower than it is and the controller never stops.
 /// While drafting is off, a probe is a step drafting one token, with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
-/// committed while it was off, so it is not timed (while γ = 1 has no timing yet, a second step is); each probe
+/// committed while it was off, so its time is kept with its draft time replaced by the steady draft
+/// time per candidate (every probe refreshes S(1) at the current context); each probe
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
@@ -140,15 +141,21 @@ class draft_length_controller {
   // that barely pays settles. Once drafting is back, the ±1 probes climb to longer drafts.
   void start_probe() noexcept {
     since_probe_ = 0;
-    burst_ = step_time_[1] > 0.0 ? 1 : 2;  // a second, timed step only while γ = 1 has no timing
+    burst_ = steady_draft_s_ > 0.0 ? 1 : 2;  // a second step while the first cannot be timed
     gamma_ = 1;
   }
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
     // A drafting step right after two or more steps without a draft pays the draft's catch-up on the
-    // text committed meanwhile: not the steady cost of drafting, so its time is not kept.
-    if (requested > 0 && off_streak_ >= 2) step_s = 0.0;
+    // text committed meanwhile: not the steady cost of drafting. Its draft time is replaced by the
+    // steady draft time per candidate (measured on ordinary drafting steps); without one, it is not kept.
+    if (requested > 0 && off_streak_ >= 2) {
+      const double m = static_cast<double>(proposed);
+      step_s = steady_draft_s_ > 0.0 && step_s > 0.0 ? std::max(0.0, step_s - m * (d - steady_draft_s_)) : 0.0;
+    } else if (proposed > 0 && d > 0.0) {
+      steady_draft_s_ = steady_draft_s_ > 0.0 ? 0.9 * steady_draft_s_ + 0.1 * d : d;
+    }
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (burst_ > 0 && proposed > 0)  // a probe while off: its evidence outweighs what drafting saw long ago
       for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kProbeDecay, survived_[i] *= kProbeDecay;
@@ -332,6 +339,7 @@ class draft_length_controller {
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
+  double steady_draft_s_ = 0.0;           // EWMA of draft seconds per candidate on ordinary steps
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
