@@ -18,7 +18,7 @@ n=${N:-4}; tokens=${TOKENS:-64}; threads=${THREADS:-1}
 pairs=${PAIRS:-bundled weak_draft qwen_target}
 domains=${DOMAINS:-python c prose}
 lengths=${LENGTHS:-100 500 1500}
-sampled=${SAMPLED_LENGTHS:-500}
+sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
 mkdir -p "$out/json"
 python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
 for p in weak_draft qwen_target; do

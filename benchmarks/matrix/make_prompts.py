@@ -51,7 +51,9 @@ def main():
     for dom, (root, exts) in ROOTS.items():
         files = candidates(root, exts)
         for name, chars in LENGTHS.items():
-            rows = [{"prompt": cut(t, chars), "file": p} for _, p, t in files if len(t) >= 1.2 * chars][:n]
+            # Long prompts must fit the targets' 2,048 positions: no hex tables (~2 characters per token).
+            rows = [{"prompt": cut(t, chars), "file": p} for _, p, t in files
+                    if len(t) >= 1.2 * chars and (chars < 4000 or t[:chars].count("0x") < 0.005 * chars)][:n]
             with open(os.path.join(out_dir, f"{dom}_{name}.jsonl"), "w") as f:
                 for r in rows:
                     f.write(json.dumps(r) + "\n")

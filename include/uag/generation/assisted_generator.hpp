@@ -228,7 +228,7 @@ class AssistedGenerator {
   // True when the last kNgram committed ids occurred before in the recent text (a prompt-lookup hit):
   // repeated code or boilerplate, where even a weak draft tends to be right. O(kLookBack), no allocation.
   bool repeats_ngram() const noexcept {
-    constexpr std::size_t kNgram = 4, kLookBack = 1024;
+    constexpr std::size_t kNgram = 8, kLookBack = 1024;  // 8 ids: copying, not a common phrase
     const std::size_t n = ids_.size();
     if (n < 2 * kNgram) return false;
     const token_id* tail = ids_.data() + n - kNgram;

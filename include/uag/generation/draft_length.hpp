@@ -46,7 +46,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
-/// makes the next step a probe without waiting for the back-off.
+/// makes the next step a probe after half the back-off.
 /// Timing and the survival curve survive restart() (they are properties of the models, the machine and
 /// the text); α is carried over with less weight.
 class draft_length_controller {
@@ -101,11 +101,13 @@ class draft_length_controller {
   }
 
   /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
-  /// earlier n-gram): while drafting is off, the next step probes a draft (at most once per
-  /// kMinProbeGap steps) instead of waiting for the back-off.
+  /// earlier n-gram): while drafting is off, the next step probes a draft after half the back-off
+  /// instead of all of it.
   void note_repetition() noexcept {
+    // At most halves the back-off: code and prose repeat short phrases all the time, and a hint that
+    // probed every few steps would cost more than the draft it looks for.
     if (policy_ == draft_length_policy::adaptive && best_ == 0 && gamma_ == 0 && burst_ == 0 &&
-        since_probe_ >= kMinProbeGap && timed_ >= 2)
+        since_probe_ >= std::max(kMinProbeGap, probe_gap_ / 2) && timed_ >= 2)
       start_probe();
   }
   /// @brief Steps between probes while drafting is off (adaptive policy; for diagnostics and tests).
