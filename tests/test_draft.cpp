@@ -329,7 +329,7 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
     // Losing phase: at least 98% of target-only's tokens per second (target-only: 1 token per 1.0 s).
     EXPECT_GE(phase1_tokens / phase1_time, 0.98) << "seed " << seed;
     EXPECT_GE(first_drafting_after_switch, 0) << "seed " << seed;
-    EXPECT_LT(first_drafting_after_switch, 150) << "seed " << seed;  // a few probes, <= 64 steps apart
+    EXPECT_LT(first_drafting_after_switch, 200) << "seed " << seed;  // <= 3 probes, <= 64 steps apart
     auto rate = [](std::size_t g) {
       return uag::expected_tokens_per_pass(0.9, g) / (1.25 + 0.1 * static_cast<double>(g));
     };

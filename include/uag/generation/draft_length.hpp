@@ -184,7 +184,11 @@ class draft_length_controller {
     // (step_s > 0 only when the step asked for what next() said.)
     if (step_s > 0.0 && requested <= max_) {
       double& e = step_time_[requested];
-      e = e > 0.0 ? (1.0 - kStepTimeWeight) * e + kStepTimeWeight * step_s : step_s;
+      // On a loaded machine a step is now and then descheduled for a whole time slice (several times
+      // its length): such a sample is capped at twice the running value, so that one stall does not
+      // switch drafting off (or on) for many steps.
+      ++samples_[requested];
+      e = e > 0.0 ? (1.0 - kStepTimeWeight) * e + kStepTimeWeight * std::min(step_s, 2.0 * e) : step_s;
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -202,7 +206,7 @@ class draft_length_controller {
           return;
         }
       }
-      if (step_time_[0] <= 0.0) {  // the reference: a step of the target alone
+      if (samples_[0] < 3) {  // the reference, a step of the target alone: three samples (free steps)
         gamma_ = 0;
         return;
       }
@@ -342,6 +346,7 @@ class draft_length_controller {
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
   double steady_draft_s_ = 0.0;           // EWMA of draft seconds per candidate on ordinary steps
+  std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
