@@ -14,6 +14,9 @@ import os
 import sys
 
 LENGTHS = {"100": 330, "500": 1650, "1500": 4900}
+# OpenSSL's headers (long upper-case macro names) run to ~2.2 characters per bundled-target token: their
+# long prompts are cut shorter so that they stay near 1,500 tokens (within the targets' 2,048 positions).
+CHARS = {("c", "1500"): 3300}
 ROOTS = {"python": ("/usr/lib/python3/dist-packages", (".py",)),
          "c": ("/usr/include", (".h",)),
          "prose": ("/usr/share/common-licenses", None)}
@@ -51,9 +54,10 @@ def main():
     for dom, (root, exts) in ROOTS.items():
         files = candidates(root, exts)
         for name, chars in LENGTHS.items():
+            chars = CHARS.get((dom, name), chars)
             # Long prompts must fit the targets' 2,048 positions: no hex tables (~2 characters per token).
             rows = [{"prompt": cut(t, chars), "file": p} for _, p, t in files
-                    if len(t) >= 1.2 * chars and (chars < 4000 or t[:chars].count("0x") < 0.005 * chars)][:n]
+                    if len(t) >= 1.2 * chars and (name != "1500" or t[:chars].count("0x") < 0.005 * chars)][:n]
             with open(os.path.join(out_dir, f"{dom}_{name}.jsonl"), "w") as f:
                 for r in rows:
                     f.write(json.dumps(r) + "\n")

@@ -47,7 +47,7 @@ def main():
               f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
               f"{a['speedup']:.2f}× / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
               f"{b['tokens_per_step']:.2f} / {a['tokens_per_step']:.2f} | {b['cost_ratio']:.2f} | {r['fwd']:.2f} | "
-              f"{'yes' if r['same'] else 'NO'}{'' if r['t'] == 0 else ' (n/a)'} | {r['load']} |")
+              f"{('yes' if r['same'] else 'NO') if r['t'] == 0 else 'n/a'} | {r['load']} |")
     # Summary lines: geometric means and worst cells, per pair and temperature.
     print()
     for t in sorted({r["t"] for r in rows}):
