@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs uag's build and test dependencies on Debian 12 (skips the work when all are present).
-# Used by the README's quick-start commands and by CI.
+# Used by the README's quick-start commands and by CI. python3-numpy and git: the llama.cpp adapter stage
+# (GGUF fixtures through gguf-py; llama.cpp source cloned from node-llama-cpp's git bundle).
 set -e
 PKGS="cmake ninja-build g++ pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev \
-libpcre2-dev libutf8proc-dev python3 \
+libpcre2-dev libutf8proc-dev python3 python3-numpy git \
 clang libclang-rt-14-dev libomp-14-dev \
 g++-aarch64-linux-gnu qemu-user googletest"
 missing=""

@@ -22,3 +22,15 @@ uag_add_test(load)
 set(UAG_TEST_PROPERTIES_fuzz FIXTURES_REQUIRED tokenizers)
 uag_add_test(fuzz fuzz/replay_bridge.cpp fuzz/replay_generator.cpp fuzz/replay_safetensors.cpp
              fuzz/replay_tokenizer_load.cpp fuzz/replay_tokenizer_encode.cpp)
+# llama.cpp adapter (UAG_WITH_LLAMA_CPP): GGUF fixtures are written into the build folder first.
+if(UAG_WITH_LLAMA_CPP)
+  set(UAG_GGUF_DIR ${CMAKE_CURRENT_BINARY_DIR}/gguf)
+  add_test(NAME make_gguf_fixtures
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/data/gguf/make_fixtures.sh ${UAG_GGUF_DIR} ${UAG_GGUF_PY}
+                   ${CMAKE_CURRENT_SOURCE_DIR}/data/models ${UAG_BUNDLED_MODELS_DIR} ${UAG_LLAMA_QUANTIZE})
+  set_tests_properties(make_gguf_fixtures PROPERTIES FIXTURES_SETUP gguf LABELS llama_cpp)
+  set(UAG_TEST_PROPERTIES_llama_cpp FIXTURES_REQUIRED gguf TIMEOUT 900)
+  uag_add_test(llama_cpp)
+  target_link_libraries(test_llama_cpp PRIVATE uag::llama_cpp)
+  target_compile_definitions(test_llama_cpp PRIVATE UAG_GGUF_DIR="${UAG_GGUF_DIR}")
+endif()

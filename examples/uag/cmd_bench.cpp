@@ -33,8 +33,8 @@ of the bound at that cost (bound% x pass): what remains is overhead. The forward
 draft token / one target token, plain forward passes) is what c would be for a draft path without
 overhead.
 
-  --target DIR         target model folder (default: the bundled target)
-  --draft DIR          draft model folder (default: the bundled draft)
+  --target DIR|F.gguf  target model folder or GGUF file (default: the bundled target)
+  --draft DIR|F.gguf   draft model folder or GGUF file (default: the bundled draft)
   --prompts FILE       JSON lines with a "prompt" field (required)
   --limit N            use the first N prompts only
   --max-new-tokens N   tokens per generation (default 128)
@@ -46,7 +46,9 @@ overhead.
   --json OUT           write the results as JSON
   --svg OUT            draw speedup versus draft length and acceptance by draft position
   --threads N          threads for the target (default 0 = all cores)
-  --draft-threads N    threads for the draft (default 1; 0 = all cores))";
+  --draft-threads N    threads for the draft (default 1; 0 = all cores)
+  --gpu-layers N|all   GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
+  --rpc H:P[,H:P...]   GGUF target: rpc-server endpoints holding its offloaded layers)";
 
 struct bench_config {
   std::string name;
@@ -252,8 +254,8 @@ int bench_main(std::vector<std::string> argv) {
   }
   if (prompts.empty()) throw uag::input_error("cli.prompts", *prompts_path + " holds no prompts");
 
-  pretrained target = load_pretrained(target_dir, threads.target);
-  pretrained draft_model = load_pretrained(draft_dir, threads.draft);
+  pretrained target = load_model(target_dir, threads, true);
+  pretrained draft_model = load_model(draft_dir, threads, false);
   uag::bridged_draft_config dcfg;
   dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
   pretrained_draft draft(draft_model, target.tokenizer(), dcfg);

@@ -16,8 +16,8 @@ constexpr const char* kHelp = R"(usage: uag generate [options] (--prompt TEXT | 
 Generates text with the target model, assisted by the draft model. Text streams to stdout; a
 one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
 
-  --target DIR           target model folder (default: the bundled target)
-  --draft DIR            draft model folder (default: the bundled draft)
+  --target DIR|F.gguf    target model folder or GGUF file (default: the bundled target)
+  --draft DIR|F.gguf     draft model folder or GGUF file (default: the bundled draft)
   --no-draft             target-only decoding (the baseline)
   --prompt TEXT          prompt text
   --prompt-file F        read the prompt from a file
@@ -32,7 +32,9 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
                          when T = 0, else tli)
   --json                 print one JSON object {"text", "target_ids", "stats"} instead of streaming
   --threads N            threads for the target (default 0 = all cores)
-  --draft-threads N      threads for the draft (default 1; 0 = all cores))";
+  --draft-threads N      threads for the draft (default 1; 0 = all cores)
+  --gpu-layers N|all     GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
+  --rpc H:P[,H:P...]     GGUF target: rpc-server endpoints holding its offloaded layers)";
 
 nlohmann::json stats_json(const uag::generation_stats& s) {
   return {{"prompt_tokens", s.prompt_tokens},   {"new_tokens", s.new_tokens},
@@ -104,12 +106,12 @@ int generate_main(std::vector<std::string> argv) {
   a.finish();
   const std::string prompt = prompt_text ? *prompt_text : read_text_file(*prompt_file);
 
-  pretrained target = load_pretrained(target_dir, threads.target);
+  pretrained target = load_model(target_dir, threads, true);
   if (no_draft) {
     uag::baseline_generator<pretrained> gen(target, cfg);
     return run_generation(gen, prompt, json);
   }
-  pretrained draft_model = load_pretrained(draft_dir, threads.draft);
+  pretrained draft_model = load_model(draft_dir, threads, false);
   uag::bridged_draft_config dcfg;
   dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
   pretrained_draft draft(draft_model, target.tokenizer(), dcfg);

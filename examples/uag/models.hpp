@@ -2,6 +2,8 @@
 // Loading Hugging Face model folders for the command line, and the bundled pair's default location.
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <vector>
 #include <string>
 
 #include "cli.hpp"
@@ -10,13 +12,23 @@
 #include "uag/model/model_with_tokenizer.hpp"
 #include "uag/model/transformer.hpp"
 #include "uag/tokenizer/hf_tokenizer.hpp"
+#if UAG_WITH_LLAMA_CPP
+#include "any_model.hpp"
+#endif
 
 namespace uag_cli {
 
+#if UAG_WITH_LLAMA_CPP
+/// A model folder or a GGUF file (llama.cpp), chosen at run time.
+using pretrained = any_model;
+/// The draft source for any pair: fast path for identical tokenizers, TokenizerBridge or TLI otherwise.
+using pretrained_draft = uag::bridged_draft<pretrained, any_tokenizer>;
+#else
 /// A transformer with the tokenizer.json beside its weights.
 using pretrained = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
 /// The draft source for any pair: fast path for identical tokenizers, TokenizerBridge or TLI otherwise.
 using pretrained_draft = uag::bridged_draft<pretrained, uag::hf_tokenizer>;
+#endif
 
 /// Where the bundled pair lives: $UAG_MODELS, else the folder configure assembled it in (<build>/models:
 /// the source tree keeps the target's weights compressed and fetches its tokenizer, see
@@ -26,21 +38,39 @@ inline std::filesystem::path bundled_models_dir() {
   return UAG_BUNDLED_MODELS_DIR;
 }
 
-/// n_threads: OpenMP threads for this model's kernels (0 = all cores).
-inline pretrained load_pretrained(const std::filesystem::path& dir, int n_threads = 0) {
-  if (!std::filesystem::is_directory(dir))
-    throw uag::io_error("cli.model_dir", "model folder '" + dir.string() + "' does not exist");
-  uag::transformer_options opt;
-  opt.n_threads = n_threads;
-  return pretrained(uag::transformer::from_folder(dir, opt), uag::hf_tokenizer::from_file(dir));
-}
-
-/// --threads / --draft-threads: 0 = all cores.
+/// --threads / --draft-threads: 0 = all cores; --gpu-layers / --rpc: llama.cpp placement of a GGUF target.
 struct thread_flags {
   int target = 0;
   int draft = 1;  // a small draft is latency-bound: OpenMP fork/join per matmul costs more than it saves
+  int gpu_layers = 0;            // target layers llama.cpp offloads (GPU or RPC servers); -1 = all
+  std::vector<std::string> rpc;  // rpc-server endpoints holding the target's offloaded layers
 };
 
+/// A model folder, or (built with UAG_WITH_LLAMA_CPP) a .gguf file loaded through llama.cpp. The GPU and RPC
+/// placement flags apply to the target only; the draft runs locally.
+inline pretrained load_model(const std::filesystem::path& path, const thread_flags& flags, bool is_target) {
+  const int n_threads = is_target ? flags.target : flags.draft;
+  if (path.extension() == ".gguf") {
+#if UAG_WITH_LLAMA_CPP
+    uag::llama_cpp_options opt;
+    opt.n_threads = n_threads;
+    if (is_target) {
+      opt.n_gpu_layers = flags.gpu_layers;
+      opt.rpc_servers = flags.rpc;
+    }
+    return pretrained(uag::llama_cpp_model::from_file(path, opt));
+#else
+    throw uag::unsupported_error("cli.gguf", "'" + path.string() +
+                                                 "' is a GGUF file: rebuild uag with -DUAG_WITH_LLAMA_CPP=ON");
+#endif
+  }
+  if (!std::filesystem::is_directory(path))
+    throw uag::io_error("cli.model_dir", "model folder '" + path.string() + "' does not exist");
+  uag::transformer_options opt;
+  opt.n_threads = n_threads;
+  using folder_model = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
+  return pretrained(folder_model(uag::transformer::from_folder(path, opt), uag::hf_tokenizer::from_file(path)));
+}
 
 inline std::size_t parse_size(const std::string& flag, const std::string& v, std::size_t lo, std::size_t hi) {
   std::size_t pos = 0;
@@ -84,6 +114,13 @@ inline thread_flags take_thread_flags(args& a) {
   thread_flags t;
   if (auto v = a.take("threads")) t.target = static_cast<int>(parse_size("threads", *v, 0, 1024));
   if (auto v = a.take("draft-threads")) t.draft = static_cast<int>(parse_size("draft-threads", *v, 0, 1024));
+  if (auto v = a.take("gpu-layers")) t.gpu_layers = *v == "-1" || *v == "all" ? -1 : static_cast<int>(parse_size("gpu-layers", *v, 0, 100000));
+  if (auto v = a.take("rpc")) {
+    std::string item;
+    for (std::istringstream ss(*v); std::getline(ss, item, ',');)
+      if (!item.empty()) t.rpc.push_back(item);
+    if (t.rpc.empty()) throw usage_error("--rpc needs HOST:PORT[,HOST:PORT...]");
+  }
   return t;
 }
 
