@@ -249,7 +249,7 @@ def main():
             if permute_heads:
                 bits = permute(bits, permute_heads)
             bits = np.ascontiguousarray(bits)
-            w.add_tensor(gname, bits.view(np.uint8), raw_shape=bits.shape,
+            w.add_tensor(gname, bits.view(np.uint8),  # shape derived from the byte shape
                          raw_dtype=gguf.GGMLQuantizationType.BF16)
     w.write_header_to_file()
     w.write_kv_data_to_file()
