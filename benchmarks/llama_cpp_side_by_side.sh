@@ -88,4 +88,9 @@ for r in $(seq "${START_ROUND:-1}" "$rounds"); do
     spec "$rel" "release_self_k${k}_r$r" "$gguf/target-f16.gguf" "$gguf/target-q4_k_m.gguf" "$k"
   done
 done
+# Keep only the figures of llama.cpp's logs (its load messages are megabytes).
+for f in "$out"/logs/*_k*_r*.log; do
+  grep -E "decoded|encoded|n_draft|n_predict|n_accept|accept |FAILED|error" "$f" >"$f.tmp" || true
+  mv "$f.tmp" "$f"
+done
 "$py" benchmarks/llama_cpp_summary.py "$out" | tee "$out/summary.txt"

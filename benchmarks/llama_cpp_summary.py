@@ -76,7 +76,7 @@ for name, vals in rows.items():
 
 
 def mean(name):
-    v = [t for _, t, _, _ in rows.get(name, [])]
+    v = [t for _, t, _, _ in rows.get(name, []) if t > 0]  # failed runs (0 tok/s) do not count
     return sum(v) / len(v) if v else 0.0
 
 
