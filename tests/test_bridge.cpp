@@ -501,8 +501,9 @@ TEST(bridge_test, greedy_bridged_output_equals_target_only_output) {
   std::printf("[bridge] doubles greedy: %zu/%zu candidates accepted\n", accepted, drafted);
 }
 
-// begin() re-encodes the prompt for the draft and runs the draft over it, in every bridge mode.
-TEST(bridge_test, begin_prefills_the_bridged_draft) {
+// The first drafting step (the second; the first token comes from the target alone) re-encodes the
+// prompt and first token for the draft and runs the draft over it in one pass, in every bridge mode.
+TEST(bridge_test, second_step_prefills_the_bridged_draft) {
   static_assert(uag::draft_source_with_prepare<uag::bridged_draft<test_model, test_tokenizer>>);
   const test_tokenizer ttok(4), dtok(3);
   test_model target(ttok, {.seed = 9});
@@ -514,8 +515,12 @@ TEST(bridge_test, begin_prefills_the_bridged_draft) {
     uag::AssistedGenerator<test_model, uag::bridged_draft<test_model, test_tokenizer>> gen(target, draft, cfg);
     const token_vector prompt{0, 2, 8, 3};
     gen.begin_ids(prompt);
+    gen.step();
+    EXPECT_EQ(draft_model.forward_calls(), 0u);
+    gen.step();
     EXPECT_GT(draft_model.n_cached(), 0u);
-    EXPECT_EQ(draft_model.forward_calls(), 1u);
+    EXPECT_GT(gen.stats().draft_prefill_seconds, 0.0);
+    EXPECT_EQ(draft_model.forward_calls(), gen.stats().draft_model_tokens + 1);  // + the one prefill pass
     while (!gen.done()) gen.step();
     EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_base(target, prompt, cfg));
   }

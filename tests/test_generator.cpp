@@ -118,8 +118,9 @@ TEST(generator_test, greedy_with_model_draft_and_prompt_lookup_equals_baseline) 
   }
 }
 
-// begin() runs the draft over the prompt (draft_source_with_prepare), so the first step only drafts.
-TEST(generator_test, begin_prefills_a_model_draft_with_the_prompt) {
+// The draft ingests the prompt in one pass (draft_source_with_prepare), after the first token: begin()
+// and the first step leave it alone; the second step prefills it with prompt + first token, then drafts.
+TEST(generator_test, second_step_prefills_a_model_draft_with_the_committed_ids) {
   static_assert(uag::draft_source_with_prepare<uag::model_draft<test_model>>);
   static_assert(!uag::draft_source_with_prepare<uag::prompt_lookup_draft>);
   test_tokenizer tok;
@@ -128,16 +129,105 @@ TEST(generator_test, begin_prefills_a_model_draft_with_the_prompt) {
   uag::model_draft<test_model> draft(draft_model);
   generation_config cfg;
   cfg.max_new_tokens = 20;
+  cfg.stop_at_eos = false;
   const token_vector prompt{0, 2, 3, 4, 2};
   AssistedGenerator<test_model, uag::model_draft<test_model>> gen(target, draft, cfg);
   gen.begin_ids(prompt);
-  EXPECT_EQ(draft_model.n_cached(), prompt.size());
-  EXPECT_EQ(draft_model.forward_calls(), 1u);  // one pass over the whole prompt
+  EXPECT_EQ(draft_model.forward_calls(), 0u);
+  EXPECT_EQ(gen.step(), 1u);
+  EXPECT_EQ(draft_model.forward_calls(), 0u);
+  EXPECT_EQ(gen.stats().drafted, 0u);
   gen.step();
   ASSERT_GT(gen.stats().drafted, 0u);
+  EXPECT_GT(gen.stats().draft_prefill_seconds, 0.0);
+  // prompt + first token in one pass, then one forward per drafted token after the first.
   EXPECT_EQ(gen.stats().draft_model_tokens + 1, gen.stats().drafted);  // the prompt is not run again
+  EXPECT_EQ(draft_model.forward_calls(), gen.stats().drafted);
   while (!gen.done()) gen.step();
   EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+}
+
+namespace {
+
+// A draft source that logs, in order with the streamed text, when the generator calls it.
+struct counting_draft {
+  std::vector<std::string>* log;
+  test_model twin;
+  std::size_t prepares = 0, proposals = 0;
+  void reset() { log->push_back("reset"); }
+  void prepare(token_span committed, const uag::sampling_config&) {
+    ++prepares;
+    log->push_back("prepare " + std::to_string(committed.size()));
+  }
+  void propose(token_span committed, const uag::draft_request& req, uag::draft_proposal& out) {
+    ++proposals;
+    log->push_back("propose " + std::to_string(committed.size()));
+    token_vector ctx(committed.begin(), committed.end());
+    std::vector<float> row(twin.vocab_size());
+    for (std::size_t i = 0; i < req.max_tokens; ++i) {  // the target's own greedy choices
+      twin.row_for(ctx, row.data());
+      ctx.push_back(static_cast<token_id>(std::max_element(row.begin(), row.end()) - row.begin()));
+      out.tokens.push_back(ctx.back());
+    }
+  }
+};
+static_assert(uag::draft_source_with_prepare<counting_draft>);
+
+}  // namespace
+
+// Time to first token: the first token reaches on_text before the draft does any work, for every
+// draft-length policy and prompt length; the draft is prepared once, with the prompt and that token.
+TEST(generator_test, first_token_is_streamed_before_the_draft_runs) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 21, .eos_bias = -50.0f});
+  for (auto policy : {uag::draft_length_policy::constant, uag::draft_length_policy::heuristic,
+                      uag::draft_length_policy::confidence, uag::draft_length_policy::adaptive}) {
+    for (std::size_t prompt_len : {1u, 2u, 9u}) {
+      std::vector<std::string> log;
+      counting_draft draft{&log, target};
+      generation_config cfg;
+      cfg.max_new_tokens = 30;
+      cfg.draft_policy = policy;
+      AssistedGenerator<test_model, counting_draft> gen(target, draft, cfg);
+      gen.on_text([&](std::string_view) { log.push_back("text"); });
+      token_vector prompt{0};
+      for (std::size_t i = 1; i < prompt_len; ++i) prompt.push_back(static_cast<token_id>(2 + i % 5));
+      gen.begin_ids(prompt);
+      ASSERT_EQ(log, std::vector<std::string>{"reset"});
+      EXPECT_EQ(gen.step(), 1u);
+      EXPECT_EQ(gen.stats().drafted, 0u);
+      ASSERT_GE(log.size(), 2u);
+      EXPECT_EQ(log[1], "text") << "first token not streamed first";
+      for (const auto& e : log) EXPECT_TRUE(e == "reset" || e == "text") << e;
+      gen.step();
+      const auto at = std::find(log.begin(), log.end(), "prepare " + std::to_string(prompt_len + 1));
+      ASSERT_NE(at, log.end());
+      ASSERT_NE(at + 1, log.end());
+      EXPECT_EQ(*(at + 1), "propose " + std::to_string(prompt_len + 1));
+      while (!gen.done()) gen.step();
+      EXPECT_EQ(draft.prepares, 1u);
+      EXPECT_GT(draft.proposals, 1u);
+      EXPECT_GT(gen.stats().accepted, 0u);
+      EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()),
+                run_baseline(target, prompt, cfg).ids);
+    }
+  }
+}
+
+// One token asked for: the draft is never touched.
+TEST(generator_test, a_one_token_generation_never_runs_the_draft) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 22});
+  std::vector<std::string> log;
+  counting_draft draft{&log, target};
+  generation_config cfg;
+  cfg.max_new_tokens = 1;
+  AssistedGenerator<test_model, counting_draft> gen(target, draft, cfg);
+  gen.begin_ids(token_vector{0, 2, 3});
+  while (!gen.done()) gen.step();
+  EXPECT_EQ(draft.prepares + draft.proposals, 0u);
+  EXPECT_EQ(gen.stats().target_passes, 1u);
+  EXPECT_EQ(gen.stats().draft_prefill_seconds, 0.0);
 }
 
 // A prompt longer than the draft's context: prepare() skips it (no error), the target goes on alone.
@@ -190,7 +280,7 @@ TEST(generator_test, identical_draft_model_is_fully_accepted) {
   run_assisted(target, draft, {0, 2}, cfg, &st);
   EXPECT_EQ(st.accepted, st.drafted);
   EXPECT_EQ(st.new_tokens, 50u);
-  EXPECT_EQ(st.target_passes, 9u);  // ceil(50 / 6) with γ = 5
+  EXPECT_EQ(st.target_passes, 10u);  // the undrafted first pass, then ceil(49 / 6) with γ = 5
   EXPECT_DOUBLE_EQ(st.acceptance_rate(), 1.0);
 }
 
@@ -524,6 +614,7 @@ TEST(generator_test, out_of_vocabulary_ids_are_rejected) {
   } bad;
   AssistedGenerator<test_model, bad_draft> agen(target, bad);
   agen.begin_ids(token_vector{0, 2});
+  EXPECT_EQ(agen.step(), 1u);  // the first token comes from the target alone: the draft is not asked
   try {
     agen.step();
     FAIL();
@@ -548,6 +639,7 @@ TEST(generator_test, speculative_verifier_without_q_is_a_config_error) {
   cfg.verifier = uag::sampling_verifier::speculative;
   AssistedGenerator<test_model, scripted_draft> gen(target, draft, cfg);
   gen.begin_ids(token_vector{0, 2});
+  EXPECT_EQ(gen.step(), 1u);  // the first token comes from the target alone: nothing to verify
   EXPECT_THROW(gen.step(), uag::config_error);
 }
 

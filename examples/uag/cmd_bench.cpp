@@ -78,7 +78,7 @@ struct totals {
     tokens += s.new_tokens, passes += s.target_passes, drafted += s.drafted, accepted += s.accepted;
     rejections += s.rejections;
     prompt_tokens += s.prompt_tokens;
-    const double d = s.total_seconds - s.prefill_seconds;
+    const double d = s.decode_seconds();
     decode_s += d, draft_s += s.draft_seconds, bridge_s += s.bridge_seconds, target_s += s.target_seconds;
     verify_s += s.verify_seconds;
     tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);

@@ -107,12 +107,11 @@ class AssistedGenerator {
     output_text_.clear();
     done_ = false;
     draft_->reset();
+    // A draft the controller has switched off skips the prompt: it catches up (on recent text only)
+    // if a probe turns it back on. Otherwise it ingests the prompt at its first drafting step.
+    draft_prepared_ = controller_.next() == 0;
     target_->truncate(0);
     if (prompt.size() > 1) forward_last_rows(*target_, prompt.first(prompt.size() - 1), 0);
-    // A draft the controller has switched off skips the prompt: it catches up (on recent text only)
-    // if a probe turns it back on.
-    if constexpr (draft_source_with_prepare<Draft>)
-      if (controller_.next() > 0) draft_->prepare(prompt, cfg_.sampling);
     stats_.prefill_seconds = seconds_since(t0);
     stats_.total_seconds = stats_.prefill_seconds;
   }
@@ -124,14 +123,20 @@ class AssistedGenerator {
   bool done() const noexcept { return done_; }
 
   /// @brief One draft + verify step: a single target forward pass.
+  /// The first step after begin() drafts nothing: the target's prefill alone decides the first token, so
+  /// it reaches on_text as soon as target-only decoding would deliver it (the draft's prefill and its
+  /// proposal never add to the time to first token). The draft ingests the committed ids (prompt and
+  /// first token) at the start of the first step that drafts, timed as draft_prefill_seconds.
   /// returns: the number of tokens committed (>= 1 unless done() was already true).
   std::size_t step() {
     if (done_) return 0;
-    const auto t_step = clock::now();
+    const bool first = stats_.target_passes == 0;
     const std::size_t n = ids_.size();  // the target cache holds ids_[0, n-1); ids_[n-1] is pending
     const std::size_t remaining = cfg_.max_new_tokens - stats_.new_tokens;
     const std::size_t room = target_->max_context() - n;  // candidates that still fit in the cache
-    const std::size_t limit = std::min({controller_.next(), remaining - 1, room});
+    const std::size_t limit = first ? 0 : std::min({controller_.next(), remaining - 1, room});
+    if (limit > 0 && !draft_prepared_) prepare_draft();
+    const auto t_step = clock::now();
 
     // 1. Draft.
     proposal_.clear();
@@ -189,8 +194,9 @@ class AssistedGenerator {
     std::size_t committed = 0;
     for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
     const double step_s = seconds_since(t_step);
-    controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s, step_s,
-                       limit);
+    if (!first)  // the first step's length was not the controller's choice
+      controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s,
+                         step_s, limit);
     if (controller_.next() == 0 && cfg_.draft_policy == draft_length_policy::adaptive && repeats_ngram())
       controller_.note_repetition();
     stats_.total_seconds += step_s;
@@ -236,6 +242,19 @@ class AssistedGenerator {
     for (std::size_t i = n - kNgram; i-- > lo;)
       if (std::equal(tail, tail + kNgram, ids_.data() + i)) return true;
     return false;
+  }
+
+  // Runs the draft over everything committed so far in one go (draft_source_with_prepare), so that
+  // every later step is timed for drafting alone.
+  void prepare_draft() {
+    draft_prepared_ = true;
+    if constexpr (draft_source_with_prepare<Draft>) {
+      const auto t0 = clock::now();
+      draft_->prepare(token_span(ids_), cfg_.sampling);
+      const double s = seconds_since(t0);
+      stats_.draft_prefill_seconds += s;
+      stats_.total_seconds += s;
+    }
   }
 
   void check_proposal() const {
@@ -316,6 +335,7 @@ class AssistedGenerator {
   std::string output_text_;
   generation_stats stats_;
   bool done_ = false;
+  bool draft_prepared_ = false;      // prepare_draft() ran for this generation
 };
 
 /// @brief The target-only baseline: same API, same stopping and sampling code, no draft.

@@ -53,8 +53,10 @@ concept draft_source = requires(D& d, token_span committed, const draft_request&
   { d.propose(committed, request, out) };
 };
 
-/// @brief Optional extension: `prepare(prompt, sampling)` ingests the prompt when a generation begins
-/// (after reset()), so that the first step does not pay for it. The generator counts it as prefill.
+/// @brief Optional extension: `prepare(committed, sampling)` ingests the committed ids in one pass
+/// before the first proposal of a generation (after reset()), so that no drafting step pays for the
+/// prompt. The generator calls it at its first drafting step, after the first token was streamed
+/// (committed = prompt + that token), and counts it as draft_prefill_seconds.
 /// Must not throw for ordinary inputs; a source that cannot take the prompt skips it (propose() syncs).
 template <class D>
 concept draft_source_with_prepare =

@@ -31,9 +31,11 @@ struct generation_stats {
   std::vector<std::size_t> accepted_histogram;         // [j] = steps that accepted exactly j candidates
   std::vector<std::size_t> accepted_at_position;       // [i] = times candidate i was accepted
   std::vector<std::size_t> drafted_at_position;        // [i] = times candidate i was proposed
-  // draft_seconds excludes bridge_seconds; prefill_seconds is part of total_seconds only.
-  double prefill_seconds = 0, draft_seconds = 0, bridge_seconds = 0, target_seconds = 0, verify_seconds = 0,
-         total_seconds = 0;
+  // draft_seconds excludes bridge_seconds; prefill_seconds (the target's, in begin()) and
+  // draft_prefill_seconds (the draft's, at the first drafting step, after the first token) are part of
+  // total_seconds only.
+  double prefill_seconds = 0, draft_prefill_seconds = 0, draft_seconds = 0, bridge_seconds = 0,
+         target_seconds = 0, verify_seconds = 0, total_seconds = 0;
   stop_reason reason = stop_reason::none;
 
   /// @brief Share of proposed candidates that were accepted (0 when nothing was drafted).
@@ -42,13 +44,17 @@ struct generation_stats {
   double tokens_per_pass() const noexcept { return target_passes ? double(new_tokens) / double(target_passes) : 0.0; }
   /// @brief Decode time (everything after the prefill) not spent in draft, bridge, target or verification.
   double other_seconds() const noexcept {
-    const double o =
-        total_seconds - prefill_seconds - draft_seconds - bridge_seconds - target_seconds - verify_seconds;
+    const double o = decode_seconds() - draft_seconds - bridge_seconds - target_seconds - verify_seconds;
     return o > 0 ? o : 0.0;
   }
-  /// @brief Generated tokens per second of decode time (prefill excluded).
+  /// @brief Wall time after the prefills (the target's and the draft's).
+  double decode_seconds() const noexcept {
+    const double t = total_seconds - prefill_seconds - draft_prefill_seconds;
+    return t > 0 ? t : 0.0;
+  }
+  /// @brief Generated tokens per second of decode time (prefills excluded).
   double tokens_per_second() const noexcept {
-    const double t = total_seconds - prefill_seconds;
+    const double t = decode_seconds();
     return t > 0 ? double(new_tokens) / t : 0.0;
   }
 };
