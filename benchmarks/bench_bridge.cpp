@@ -8,6 +8,7 @@
 // bench_model's shape (Llama, 41 M parameters, float32), in the same run: bridge µs / forward µs is the
 // bridge's share of a target pass.
 // Needs the six tokenizers in the cache (tests/data/tokenizers/fetch_tokenizers.sh).
+// bridge_setup/*: the one-time cost of a bridge between different tokenizers (see below).
 // Run: build/bin/bench_bridge
 #include <benchmark/benchmark.h>
 
@@ -19,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -130,7 +132,74 @@ void target_forward(benchmark::State& state) {
 }
 BENCHMARK(target_forward)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+// One-time setup of a bridge between different tokenizers: the greedy index of each side (built once
+// per process and tokenizer, in the TokenizerBridge constructor), side by side with the node-based map
+// it replaced (a std::string and a hash node per token), and the constructor itself once the indices
+// exist. "bundled_target" / "bundled_draft" are the tokenizers of examples/models.
+const uag::hf_tokenizer* setup_tokenizer(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<uag::hf_tokenizer>> bundled;
+  if (name.rfind("bundled_", 0) != 0) return uag_bench::cached_tokenizer(name);
+  auto& slot = bundled[name];
+  const auto dir = fs::path(UAG_SOURCE_DIR) / "examples" / "models" / name.substr(8);
+  if (!slot && fs::exists(dir / "tokenizer.json")) slot = std::make_unique<uag::hf_tokenizer>(uag::hf_tokenizer::from_file(dir));
+  return slot.get();
+}
+
+void greedy_index_build(benchmark::State& state, const std::string& name) {
+  const auto* tok = setup_tokenizer(name);
+  if (!tok) return state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
+  std::size_t n = 0;
+  for (auto _ : state) {
+    uag::detail::bytes_index index(*tok);
+    n = index.size();
+    benchmark::DoNotOptimize(n);
+  }
+  state.counters["tokens"] = static_cast<double>(n);
+}
+
+void greedy_index_node_map(benchmark::State& state, const std::string& name) {
+  const auto* tok = setup_tokenizer(name);
+  if (!tok) return state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
+  for (auto _ : state) {
+    std::unordered_map<std::string, uag::token_id> ids;
+    ids.reserve(tok->vocab_size());
+    for (std::size_t k = tok->vocab_size(); k-- > 0;) {
+      const auto id = static_cast<uag::token_id>(k);
+      if (tok->is_special(id)) continue;
+      const std::string_view b = tok->token_bytes(id);
+      if (!b.empty()) ids.try_emplace(std::string(b), id);
+    }
+    benchmark::DoNotOptimize(ids.size());
+  }
+}
+
+void bridge_construct(benchmark::State& state, const std::string& target_name, const std::string& draft_name) {
+  const auto* target = setup_tokenizer(target_name);
+  const auto* draft = setup_tokenizer(draft_name);
+  if (!target || !draft) return state.SkipWithError("tokenizer not cached: run tests/data/tokenizers/fetch_tokenizers.sh");
+  { uag::TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> warm(*target, *draft); }  // indices built
+  for (auto _ : state) {
+    uag::TokenizerBridge<uag::hf_tokenizer, uag::hf_tokenizer> bridge(*target, *draft);
+    bridge.reserve(2048);
+    benchmark::DoNotOptimize(bridge.same_tokenizer());
+  }
+}
+
 void register_all() {
+  for (const std::string name : {"qwen3", "bundled_target", "bundled_draft"}) {
+    benchmark::RegisterBenchmark(("bridge_setup/greedy_index/" + name).c_str(),
+                                 [name](benchmark::State& s) { greedy_index_build(s, name); })
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("bridge_setup/node_map_before/" + name).c_str(),
+                                 [name](benchmark::State& s) { greedy_index_node_map(s, name); })
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{{"qwen3", "bundled_draft"},
+                                                                             {"bundled_target", "bundled_draft"}})
+    benchmark::RegisterBenchmark(("bridge_setup/construct_indices_built/" + t + "<-" + d).c_str(),
+                                 [t = t, d = d](benchmark::State& s) { bridge_construct(s, t, d); })
+        ->Unit(benchmark::kMicrosecond);
+
   // (target, draft): the twelve ordered pairs of the bridge tests.
   const std::vector<std::pair<std::string, std::string>> pairs{
       {"llama2", "llama3"}, {"llama3", "llama2"}, {"gemma3", "gpt4o"},       {"gpt4o", "gemma3"},

@@ -689,6 +689,35 @@ TEST(bridge_test, real_tokenizers_step_by_step_property) {
   }
 }
 
+// The greedy index (one arena, open addressing) against a reference map built the obvious way: every
+// token's bytes find the highest id with those bytes; bytes no token has find nothing.
+TEST(bridge_test, real_tokenizers_greedy_index_matches_a_reference_map) {
+  for (const std::string name : {"llama2", "qwen3", "gemma3"}) {
+    const auto& tok = real(name);
+    const uag::detail::bytes_index index(tok);
+    std::map<std::string, token_id> ref;
+    std::size_t max_len = 0;
+    for (std::size_t k = 0; k < tok.vocab_size(); ++k) {
+      const auto id = static_cast<token_id>(k);
+      const std::string_view b = tok.token_bytes(id);
+      if (tok.is_special(id) || b.empty()) continue;
+      ref[std::string(b)] = id;  // ascending ids: the highest wins
+      max_len = std::max(max_len, b.size());
+    }
+    ASSERT_EQ(index.size(), ref.size()) << name;
+    EXPECT_EQ(index.max_len(), max_len) << name;
+    for (const auto& [bytes, id] : ref) ASSERT_EQ(index.find(bytes), std::optional<token_id>(id)) << name << " " << bytes;
+    std::size_t absent = 0;
+    for (const auto& [bytes, id] : ref) {
+      const std::string longer = bytes + "\x01\x02\xff";
+      if (ref.count(longer)) continue;
+      EXPECT_EQ(index.find(longer), std::nullopt) << name;
+      if (++absent == 2000) break;
+    }
+    EXPECT_EQ(index.find(""), std::nullopt) << name;
+  }
+}
+
 TEST(bridge_test, real_tokenizers_oracle_draft_acceptance) {
   const auto texts = corpus_texts(80, 77);
   for (const auto& [tname, dname] : kPairs) {

@@ -10,6 +10,7 @@
 /// offset that is not the same text position can never be mistaken for an overlap.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,16 +102,77 @@ bool encode_plain(const Tok& tok, std::string_view text, token_vector& out) noex
   }
 }
 
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+/// @brief Token bytes → id, for greedy longest-match encoding: every token's bytes in one arena and an
+/// open-addressing table of indices, so that building it allocates a few arrays rather than a string
+/// and a node per token (O(vocab); milliseconds for a 151k vocabulary, built once per bridge when the
+/// tokenizers differ). Where several ids have the same bytes the highest id wins (merged tokens over
+/// byte-fallback tokens, e.g. "▁" over "<0x20>"). Specials and empty tokens are left out.
+class bytes_index {
+ public:
+  template <tokenizer Tok>
+  explicit bytes_index(const Tok& tok) {
+    const std::size_t n = tok.vocab_size();
+    std::size_t cap = 16;
+    while (cap < 2 * n) cap <<= 1;  // load factor <= 1/2: short probe runs
+    slots_.assign(cap, 0);
+    entries_.reserve(n);
+    arena_.reserve(n * 8);
+    for (std::size_t k = n; k-- > 0;) {
+      const auto id = static_cast<token_id>(k);
+      if (tok.is_special(id)) continue;
+      const std::string_view b = tok.token_bytes(id);
+      if (b.empty() || b.size() > UINT32_MAX) continue;
+      std::uint32_t& slot = slots_[slot_of(b)];
+      if (slot != 0) continue;  // a higher id has these bytes
+      entries_.push_back({static_cast<std::uint64_t>(arena_.size()), static_cast<std::uint32_t>(b.size()), id});
+      arena_.append(b);
+      slot = static_cast<std::uint32_t>(entries_.size());
+      max_len_ = std::max(max_len_, b.size());
+    }
+  }
+
+  /// @brief The id whose bytes are exactly b, if any.
+  std::optional<token_id> find(std::string_view b) const noexcept {
+    const std::uint32_t s = slots_[slot_of(b)];
+    if (s == 0) return std::nullopt;
+    return entries_[s - 1].id;
+  }
+  /// @brief Length of the longest token.
+  std::size_t max_len() const noexcept { return max_len_; }
+  /// @brief Tokens indexed.
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct entry {
+    std::uint64_t offset;  // into arena_
+    std::uint32_t len;
+    token_id id;
+  };
+
+  std::string_view bytes_of(const entry& e) const noexcept {
+    return std::string_view(arena_).substr(static_cast<std::size_t>(e.offset), e.len);
+  }
+
+  // The slot holding b, or the empty slot where it would go (linear probing).
+  std::size_t slot_of(std::string_view b) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = std::hash<std::string_view>{}(b) & mask;; i = (i + 1) & mask) {
+      const std::uint32_t s = slots_[i];
+      if (s == 0 || bytes_of(entries_[s - 1]) == b) return i;
+    }
+  }
+
+  std::string arena_;                 // the bytes of every indexed token, back to back
+  std::vector<entry> entries_;
+  std::vector<std::uint32_t> slots_;  // (power of two) 1 + index into entries_; 0 = empty
+  std::size_t max_len_ = 0;
 };
 
 /// @brief What the bridge needs to know about one tokenizer, computed once.
 template <tokenizer Tok>
 class tokenizer_facts {
  public:
-  /// cost: two short encodes. The bytes index for greedy encoding is built on first use (O(vocab)).
+  /// cost: two short encodes. The bytes index for greedy encoding is built by greedy_index() (O(vocab)).
   explicit tokenizer_facts(const Tok& tok) : tok_(&tok) {
     // A tokenizer whose normalizer prepends a space marker to every input (SentencePiece "add dummy
     // prefix", Llama-2/Mistral) turns "a" into "▁a": its first token of each segment carries an extra
@@ -146,15 +208,14 @@ class tokenizer_facts {
   /// highest id wins (merged tokens over byte-fallback tokens, e.g. "▁" over "<0x20>").
   /// returns: false (and appends nothing) if some byte has no token.
   bool encode_greedy(std::string_view bytes, token_vector& out) const {
-    if (!index_) index_ = bytes_index_for(*tok_);
+    const bytes_index& index = greedy_index();
     const std::size_t first = out.size();
     std::size_t i = 0;
     while (i < bytes.size()) {
-      std::size_t len = std::min(index_->max_len, bytes.size() - i);
+      std::size_t len = std::min(index.max_len(), bytes.size() - i);
       for (; len > 0; --len) {
-        const auto it = index_->ids.find(bytes.substr(i, len));
-        if (it != index_->ids.end()) {
-          out.push_back(it->second);
+        if (const auto id = index.find(bytes.substr(i, len))) {
+          out.push_back(*id);
           break;
         }
       }
@@ -167,29 +228,17 @@ class tokenizer_facts {
     return true;
   }
 
- private:
-  struct bytes_index {
-    std::unordered_map<std::string, token_id, string_hash, std::equal_to<>> ids;
-    std::size_t max_len = 0;
-  };
-
-  static std::shared_ptr<const bytes_index> build_index(const Tok& tok) {
-    auto index = std::make_shared<bytes_index>();
-    const std::size_t n = tok.vocab_size();
-    index->ids.reserve(n);
-    for (std::size_t k = n; k-- > 0;) {
-      const auto id = static_cast<token_id>(k);
-      if (tok.is_special(id)) continue;
-      const std::string_view b = tok.token_bytes(id);
-      if (b.empty()) continue;
-      index->ids.try_emplace(std::string(b), id);
-      index->max_len = std::max(index->max_len, b.size());
-    }
-    return index;
+  /// @brief The index encode_greedy uses, built now if it was not yet (O(vocab), once per process and
+  /// tokenizer fingerprint). A bridge between different tokenizers calls it at construction, so that
+  /// no generation pays for it.
+  const bytes_index& greedy_index() const {
+    if (!index_) index_ = bytes_index_for(*tok_);
+    return *index_;
   }
 
-  // O(vocab) to build; shared process-wide between tokenizers of equal fingerprint (the index owns its
-  // strings, so it outlives any one tokenizer object).
+ private:
+  // Shared process-wide between tokenizers of equal fingerprint (the index owns its bytes, so it
+  // outlives any one tokenizer object).
   static std::shared_ptr<const bytes_index> bytes_index_for(const Tok& tok) {
     if constexpr (has_fingerprint<Tok>) {
       static std::mutex mutex;
@@ -197,10 +246,10 @@ class tokenizer_facts {
       const auto key = static_cast<std::uint64_t>(tok.fingerprint());
       std::lock_guard<std::mutex> lock(mutex);
       auto& slot = cache[key];
-      if (!slot) slot = build_index(tok);
+      if (!slot) slot = std::make_shared<const bytes_index>(tok);
       return slot;
     } else {
-      return build_index(tok);
+      return std::make_shared<const bytes_index>(tok);
     }
   }
 
@@ -372,11 +421,16 @@ void encode_window(const tokenizer_facts<Tok>& f, std::string_view window, bool 
 template <tokenizer TargetTokenizer, tokenizer DraftTokenizer>
 class TokenizerBridge {
  public:
-  /// requires: both tokenizers outlive the bridge. cost: a few short encodes; O(vocab) on first use of
-  /// the greedy fallback.
+  /// requires: both tokenizers outlive the bridge. cost: a few short encodes; for different tokenizers
+  /// also both greedy indices, O(target vocab + draft vocab), unless a bridge over the same tokenizers
+  /// built them earlier in the process. All one-time work happens here, none in the first generation.
   TokenizerBridge(const TargetTokenizer& target, const DraftTokenizer& draft, bridge_config cfg = {})
       : cfg_(cfg), tf_(target), df_(draft), same_(detail::same_tokenizer(target, draft)) {
     cfg_.validate();
+    if (!same_) {
+      tf_.greedy_index();
+      df_.greedy_index();
+    }
     window_.reserve(256);
     reset();
   }
