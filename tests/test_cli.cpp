@@ -138,7 +138,7 @@ class cli_test : public ::testing::Test {
 
 TEST_F(cli_test, help_for_every_subcommand) {
   EXPECT_EQ(run("--help").code, 0);
-  for (const char* cmd : {"generate", "bench", "tokenize", "logits"}) {
+  for (const char* cmd : {"generate", "bench", "latency", "tokenize", "logits"}) {
     const auto r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("usage: uag"), std::string::npos) << cmd << ": " << r.out;
@@ -197,6 +197,94 @@ TEST_F(cli_test, bench_json_shape) {
   EXPECT_NE(svg_text.find("<svg"), std::string::npos);
 }
 
+// uag latency: the JSON's shape, and figures that must agree with each other whatever the machine's
+// speed: percentiles ordered, TTFT within the end-to-end time and after the prefill, token counts
+// consistent, the sweep's prompt lengths near what was asked.
+TEST_F(cli_test, latency_json_shape_and_consistency) {
+  const std::string out = (root_ / "latency.json").string(), svg = (root_ / "latency.svg").string();
+  const std::size_t new_tokens = 10, repeats = 2;
+  const auto r = run("latency --target " + target() + " --draft " + draft() + " --prompts " +
+                     (root_ / "prompts.jsonl").string() + " --max-new-tokens " + std::to_string(new_tokens) +
+                     " --prompt-tokens 4,12 --repeats " + std::to_string(repeats) +
+                     " --configs g2,adaptive --json " + out + " --svg " + svg);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("TTFT p50"), std::string::npos) << r.out;
+  std::ifstream in(out);
+  const json j = json::parse(in);
+  for (const char* k : {"target_model", "target_tokenizer", "draft_model", "draft_tokenizer", "bridge", "first_call_warmup"}) {
+    ASSERT_TRUE(j["setup_s"][k].is_number()) << k;
+    EXPECT_GE(j["setup_s"][k].get<double>(), 0.0) << k;
+  }
+  const json& first = j["first_request"];
+  EXPECT_EQ(first["config"], "g2");
+  EXPECT_EQ(first["later"]["requests"], repeats);  // config 1 on prompt 1 of the first length, once a repeat
+  EXPECT_LE(first["ttft_s"].get<double>(), first["e2e_s"].get<double>());
+  EXPECT_GT(first["tokens_per_s_ratio"].get<double>(), 0.0);
+  ASSERT_EQ(j["lengths"].size(), 2u);
+  const std::size_t requests = 2 * repeats;  // two prompts in the file
+  auto check = [&](const json& l, std::size_t asked, const std::string& what) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(l["requests"], requests);
+    // Each request stops at max_new_tokens, or earlier at EOS.
+    EXPECT_LE(l["new_tokens"].get<std::size_t>(), requests * new_tokens);
+    EXPECT_GE(l["new_tokens"].get<std::size_t>(), requests);
+    // Prompts are cut to at most `asked` tokens, plus BOS.
+    EXPECT_LE(l["prompt_tokens_mean"].get<double>(), double(asked) + 1.0);
+    EXPECT_GE(l["prompt_tokens_mean"].get<double>(), 2.0);
+    const json &ttft = l["ttft_s"], &itl = l["itl_s"], &e2e = l["e2e_s"], &tpot = l["tpot_s"];
+    EXPECT_EQ(ttft["count"], requests);
+    EXPECT_GT(ttft["p50"].get<double>(), 0.0);
+    EXPECT_LE(ttft["p50"].get<double>(), ttft["p90"].get<double>());
+    EXPECT_LE(ttft["p90"].get<double>(), ttft["max"].get<double>());
+    EXPECT_LE(itl["p50"].get<double>(), itl["p90"].get<double>());
+    EXPECT_LE(itl["p90"].get<double>(), itl["p99"].get<double>());
+    EXPECT_LE(itl["p99"].get<double>(), itl["max"].get<double>());
+    EXPECT_GE(itl["p50"].get<double>(), 0.0);
+    // At most one gap per streamed chunk after the first, and at most one chunk per token.
+    EXPECT_LE(itl["count"].get<std::size_t>() + requests, l["new_tokens"].get<std::size_t>());
+    EXPECT_LE(e2e["p50"].get<double>(), e2e["p90"].get<double>());
+    // Per request TTFT <= e2e, so every order statistic is too; the prefill precedes the first token.
+    EXPECT_LE(ttft["p50"].get<double>(), e2e["p50"].get<double>());
+    EXPECT_LE(ttft["max"].get<double>(), e2e["max"].get<double>());
+    EXPECT_GE(ttft["mean"].get<double>(), l["prefill_s_mean"].get<double>());
+    EXPECT_LE(tpot["p50"].get<double>(), tpot["p90"].get<double>());
+    EXPECT_LE(tpot["p90"].get<double>(), e2e["max"].get<double>());
+    EXPECT_GT(l["tokens_per_s"].get<double>(), 0.0);
+  };
+  const std::size_t asked[] = {4, 12};
+  for (std::size_t k = 0; k < 2; ++k) {
+    const json& l = j["lengths"][k];
+    EXPECT_EQ(l["prompt_tokens"], asked[k]);
+    check(l["baseline"], asked[k], "baseline");
+    EXPECT_EQ(l["baseline"]["draft_prefill_s_mean"].get<double>(), 0.0);
+    ASSERT_EQ(l["configs"].size(), 2u);
+    for (const auto& c : l["configs"]) {
+      check(c, asked[k], c["name"].get<std::string>());
+      EXPECT_EQ(c["identical"], true);
+      EXPECT_GT(c["ttft_ratio_median"].get<double>(), 0.0);
+      EXPECT_GT(c["ttft_ratio_geomean"].get<double>(), 0.0);
+      // The same greedy tokens as the baseline.
+      EXPECT_EQ(c["new_tokens"], l["baseline"]["new_tokens"]);
+    }
+  }
+  // The timeline: arrival times of one request, increasing, baseline and each configuration.
+  const json& tl = j["timeline_s"];
+  ASSERT_TRUE(tl["baseline"].is_array());
+  ASSERT_FALSE(tl["baseline"].empty());
+  for (const char* name : {"g2", "adaptive"}) {
+    const json& a = tl["configs"][name];
+    ASSERT_TRUE(a.is_array()) << name;
+    for (std::size_t k = 1; k < a.size(); ++k) EXPECT_LE(a[k - 1].get<double>(), a[k].get<double>());
+  }
+  EXPECT_EQ(j["identical_outputs"], true);
+  EXPECT_EQ(j["repeats"], repeats);
+  std::ifstream s(svg);
+  std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
+  EXPECT_NE(svg_text.find("ITL CDF"), std::string::npos);
+  EXPECT_NE(svg_text.find("token arrivals"), std::string::npos);
+  EXPECT_EQ(svg_text.rfind("</svg>\n"), svg_text.size() - 7);
+}
+
 TEST_F(cli_test, tokenize_json_lines) {
   const auto r = run("tokenize --tokenizer " + target() + " --add-special-tokens", (root_ / "texts.jsonl").string());
   ASSERT_EQ(r.code, 0) << r.out;
@@ -237,4 +325,9 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
   expect_fail(run("bench --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "texts.jsonl").string()), 1, "prompt");
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
+  expect_fail(run("latency --target " + target() + " --draft " + draft()), 2, "--prompts");
+  expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --prompt-tokens 10,x"), 2, "--prompt-tokens");
+  expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --repeats 0"), 2, "--repeats");
 }

@@ -1,0 +1,249 @@
+#pragma once
+// What `uag bench` (throughput) and `uag latency` (what a user feels) share: their common flags, the
+// prompt set, the configurations, loading the pair with its one-time setup timed, the per-prompt
+// interleaving of the baseline with every configuration, and a generation timed at the streaming
+// callback.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "models.hpp"
+#include "uag/generation/assisted_generator.hpp"
+
+namespace uag_cli {
+
+/// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive).
+struct bench_config {
+  std::string name;
+  uag::draft_length_policy policy;
+  std::size_t gamma;  // constant γ, or the starting γ
+};
+
+inline bench_config parse_config(const std::string& name) {
+  if (name == "heuristic") return {name, uag::draft_length_policy::heuristic, 5};
+  if (name == "confidence") return {name, uag::draft_length_policy::confidence, 8};
+  if (name == "adaptive") return {name, uag::draft_length_policy::adaptive, 5};
+  if (name.size() >= 2 && name[0] == 'g')
+    return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
+  throw usage_error("unknown configuration '" + name + "' (use g1..g16, heuristic, confidence, adaptive)");
+}
+
+/// The flags both harnesses take (see their --help).
+struct harness_options {
+  std::string target_dir, draft_dir, prompts_path;
+  std::size_t limit = 1000000;
+  uag::generation_config base;  // max_new_tokens, sampling, verifier
+  cli_mode mode = cli_mode::greedy;
+  std::size_t seed = 0;
+  std::vector<bench_config> configs;
+  std::optional<std::string> json_out, svg_out;
+  thread_flags threads;
+};
+
+/// Takes the shared flags from a (the caller takes its own, then calls a.finish()).
+inline harness_options take_harness_options(args& a, const std::string& default_configs) {
+  harness_options o;
+  const auto models = bundled_models_dir();
+  o.target_dir = a.take("target").value_or((models / "target").string());
+  o.draft_dir = a.take("draft").value_or((models / "draft").string());
+  const auto prompts = a.take("prompts");
+  if (!prompts) throw usage_error("--prompts FILE.jsonl is required");
+  o.prompts_path = *prompts;
+  o.limit = parse_size("limit", a.take("limit").value_or("1000000"), 1, 1000000);
+  o.base.max_new_tokens = parse_size("max-new-tokens", a.take("max-new-tokens").value_or("128"), 1, 1 << 20);
+  o.base.sampling.temperature = parse_float("temperature", a.take("temperature").value_or("0"), 0.0f, 100.0f);
+  o.mode = o.base.sampling.greedy() ? cli_mode::greedy : parse_mode(a.take("mode").value_or("tli"));
+  o.base.verifier = o.mode == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
+  o.seed = parse_size("seed", a.take("seed").value_or("0"), 0, 1u << 31);
+  std::stringstream ss(a.take("configs").value_or(default_configs));
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) o.configs.push_back(parse_config(item));
+  if (o.configs.empty()) throw usage_error("--configs is empty");
+  o.json_out = a.take("json");
+  o.svg_out = a.take("svg");
+  o.threads = take_thread_flags(a);
+  return o;
+}
+
+/// The generation settings of configuration b for prompt i (seed S + i).
+inline uag::generation_config config_for(const harness_options& o, const bench_config& b, std::size_t prompt_index) {
+  uag::generation_config c = o.base;
+  c.draft_policy = b.policy;
+  c.num_draft_tokens = b.gamma;
+  c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+  c.sampling.seed = o.seed + prompt_index;
+  return c;
+}
+
+/// Prompts from a JSON-lines file ({"prompt": "..."} per line), at most limit of them.
+inline std::vector<std::string> read_prompts(const std::string& path, std::size_t limit) {
+  std::vector<std::string> prompts;
+  std::istringstream in(read_text_file(path));
+  std::size_t line_no = 0;
+  for (std::string line; std::getline(in, line) && prompts.size() < limit;) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
+      throw uag::input_error("cli.prompts",
+                             path + ":" + std::to_string(line_no) + ": expected a JSON object with a string field \"prompt\"");
+    prompts.push_back(j["prompt"].get<std::string>());
+  }
+  if (prompts.empty()) throw uag::input_error("cli.prompts", path + " holds no prompts");
+  return prompts;
+}
+
+using harness_clock = std::chrono::steady_clock;
+inline double seconds_since(harness_clock::time_point t) {
+  return std::chrono::duration<double>(harness_clock::now() - t).count();
+}
+
+/// One-time costs of a process, in seconds.
+struct setup_costs {
+  double target_model = 0, target_tokenizer = 0, draft_model = 0, draft_tokenizer = 0;
+  double bridge = 0;  // the draft source: TokenizerBridge (and its greedy indices), TLI map
+};
+
+/// The target, the draft model and the draft source over them, each load timed. Not movable: the draft
+/// source points into the models.
+struct model_pair {
+  setup_costs setup;
+  pretrained target;
+  pretrained draft_model;
+  pretrained_draft draft;
+
+  explicit model_pair(const harness_options& o)
+      : target(load_timed(o.target_dir, o.threads.target, setup.target_model, setup.target_tokenizer)),
+        draft_model(load_timed(o.draft_dir, o.threads.draft, setup.draft_model, setup.draft_tokenizer)),
+        draft(make_draft(draft_model, target, o.mode, setup.bridge)) {}
+  model_pair(const model_pair&) = delete;
+  model_pair& operator=(const model_pair&) = delete;
+
+ private:
+  static pretrained load_timed(const std::string& dir, int threads, double& model_s, double& tok_s) {
+    if (!std::filesystem::is_directory(dir))
+      throw uag::io_error("cli.model_dir", "model folder '" + dir + "' does not exist");
+    uag::transformer_options opt;
+    opt.n_threads = threads;
+    auto t0 = harness_clock::now();
+    uag::transformer m = uag::transformer::from_folder(dir, opt);
+    model_s = seconds_since(t0);
+    t0 = harness_clock::now();
+    uag::hf_tokenizer tok = uag::hf_tokenizer::from_file(dir);
+    tok_s = seconds_since(t0);
+    return pretrained(std::move(m), std::move(tok));
+  }
+  static pretrained_draft make_draft(pretrained& draft_model, const pretrained& target, cli_mode mode, double& s) {
+    uag::bridged_draft_config dcfg;
+    dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
+    const auto t0 = harness_clock::now();
+    pretrained_draft d(draft_model, target.tokenizer(), dcfg);
+    s = seconds_since(t0);
+    return d;
+  }
+};
+
+/// Runs every prompt with the baseline and with every configuration, in an order rotated per prompt (so
+/// slow drift of a shared machine favours none), reporting progress on stderr. baseline(i) and
+/// assisted(ci, i) run prompt i. The baseline runs first for each prompt unless rotate_baseline, which
+/// rotates it with the configurations (for measures that the position in the order could bias).
+template <class Baseline, class Assisted>
+void run_interleaved(std::size_t n_prompts, std::size_t n_configs, Baseline&& baseline, Assisted&& assisted,
+                     bool rotate_baseline = false) {
+  const std::size_t total = n_prompts * (n_configs + 1);
+  std::size_t done = 0;
+  auto progress = [&] {
+    const int width = 30;
+    const int filled = static_cast<int>(double(done) / double(total) * width);
+    std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu runs", filled, "==============================", width - filled, "",
+                 done, total);
+    std::fflush(stderr);
+  };
+  for (std::size_t i = 0; i < n_prompts; ++i) {
+    if (rotate_baseline) {
+      for (std::size_t k = 0; k <= n_configs; ++k) {  // slot 0 is the baseline
+        const std::size_t slot = (k + i) % (n_configs + 1);
+        slot == 0 ? baseline(i) : assisted(slot - 1, i);
+        ++done;
+        progress();
+      }
+      continue;
+    }
+    baseline(i);
+    ++done;
+    progress();
+    for (std::size_t k = 0; k < n_configs; ++k) {
+      assisted((k + i) % n_configs, i);
+      ++done;
+      progress();
+    }
+  }
+  std::fprintf(stderr, "\n");
+}
+
+/// One request as the user's screen sees it: when each piece of text arrived (seconds after the request
+/// began, i.e. before the prompt was tokenized) and when the generation ended.
+struct request_trace {
+  std::vector<double> arrivals;  // one per on_text call
+  double end_s = 0;              // begin() → done()
+  uag::generation_stats stats;
+  std::vector<uag::token_id> ids;
+
+  /// Time to first token (first text on screen); end_s when nothing was streamed.
+  double ttft() const { return arrivals.empty() ? end_s : arrivals.front(); }
+  /// Time per output token after the first (vLLM's TPOT): (end − TTFT) / (tokens − 1).
+  double tpot() const {
+    return stats.new_tokens > 1 ? (end_s - ttft()) / double(stats.new_tokens - 1) : 0.0;
+  }
+};
+
+/// Generates prompt with gen, timing every text chunk at the callback.
+template <class Generator>
+request_trace traced_generate(Generator& gen, const std::string& prompt) {
+  request_trace r;
+  r.arrivals.reserve(gen.config().max_new_tokens + 1);
+  harness_clock::time_point t0;
+  gen.on_text([&](std::string_view) { r.arrivals.push_back(seconds_since(t0)); });
+  t0 = harness_clock::now();
+  gen.begin(prompt);
+  while (!gen.done()) gen.step();
+  r.end_s = seconds_since(t0);
+  gen.on_text(nullptr);
+  r.stats = gen.stats();
+  r.ids.assign(gen.output_ids().begin(), gen.output_ids().end());
+  return r;
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+inline double geomean(const std::vector<double>& v) {
+  if (v.empty()) return 0.0;
+  double s = 0;
+  for (double x : v) s += std::log(std::max(x, 1e-12));
+  return std::exp(s / double(v.size()));
+}
+
+/// Nearest-rank percentile (q in [0, 100]) of sorted values: an observed value, so p50 ≤ p90 ≤ p99 ≤ max
+/// always holds.
+inline double percentile_sorted(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0.0;
+  const double rank = std::ceil(q / 100.0 * double(sorted.size()));
+  const std::size_t i = rank < 1 ? 0 : std::min(sorted.size() - 1, static_cast<std::size_t>(rank) - 1);
+  return sorted[i];
+}
+
+}  // namespace uag_cli
