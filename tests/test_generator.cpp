@@ -214,6 +214,35 @@ TEST(generator_test, first_token_is_streamed_before_the_draft_runs) {
   }
 }
 
+// warm_up(): a throwaway run that streams nothing and leaves the controller as it was; the next
+// generation is the one a fresh generator would produce, and its draft is prepared afresh.
+TEST(generator_test, warm_up_streams_nothing_and_changes_no_output) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 23, .eos_bias = -50.0f});
+  for (auto policy : {uag::draft_length_policy::constant, uag::draft_length_policy::adaptive}) {
+    std::vector<std::string> log;
+    counting_draft draft{&log, target};
+    generation_config cfg;
+    cfg.max_new_tokens = 25;
+    cfg.draft_policy = policy;
+    AssistedGenerator<test_model, counting_draft> gen(target, draft, cfg);
+    std::string streamed;
+    gen.on_text([&](std::string_view s) { streamed += s; });
+    const std::size_t gamma_before = gen.controller().next();
+    gen.warm_up("ab c", 3);
+    EXPECT_EQ(streamed, "");
+    EXPECT_EQ(draft.prepares, 1u);  // the warm-up did reach the draft
+    EXPECT_GT(draft.proposals, 0u);
+    EXPECT_EQ(gen.controller().next(), gamma_before);
+    const token_vector prompt{0, 2, 3, 4};
+    gen.begin_ids(prompt);
+    while (!gen.done()) gen.step();
+    EXPECT_EQ(draft.prepares, 2u);
+    EXPECT_EQ(streamed, gen.text());  // the callback is back
+    EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+  }
+}
+
 // One token asked for: the draft is never touched.
 TEST(generator_test, a_one_token_generation_never_runs_the_draft) {
   test_tokenizer tok;

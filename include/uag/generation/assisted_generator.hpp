@@ -116,6 +116,30 @@ class AssistedGenerator {
     stats_.total_seconds = stats_.prefill_seconds;
   }
 
+  /// @brief Runs a throwaway generation of a few steps from prompt (nothing is streamed; the controller
+  /// keeps the state it had), so that work done on first use — the target's logits rows for a
+  /// verification, the draft's runner and its buffers, per-thread tokenizer buffers, first touches of
+  /// freshly allocated memory — happens now instead of in the first request. Optional: call it once
+  /// after construction, as part of setup. Like begin(), it leaves the models' caches holding this
+  /// throwaway sequence; the next begin() starts afresh. cost: a prefill of the prompt and `steps` steps.
+  /// throws: as begin() and step().
+  void warm_up(std::string_view prompt, std::size_t steps = 4) {
+    const draft_length_controller saved = controller_;
+    text_callback callback = std::move(on_text_);
+    on_text_ = nullptr;
+    struct restore {
+      AssistedGenerator* g;
+      const draft_length_controller& c;
+      text_callback& f;
+      ~restore() {
+        g->controller_ = c;
+        g->on_text_ = std::move(f);
+      }
+    } guard{this, saved, callback};
+    begin(prompt);
+    for (std::size_t i = 0; i < steps && !done_; ++i) step();
+  }
+
   /// @brief The draft-length controller (its estimates, for diagnostics).
   const draft_length_controller& controller() const noexcept { return controller_; }
 
