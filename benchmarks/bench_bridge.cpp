@@ -135,12 +135,12 @@ BENCHMARK(target_forward)->UseRealTime()->Unit(benchmark::kMicrosecond);
 // One-time setup of a bridge between different tokenizers: the greedy index of each side (built once
 // per process and tokenizer, in the TokenizerBridge constructor), side by side with the node-based map
 // it replaced (a std::string and a hash node per token), and the constructor itself once the indices
-// exist. "bundled_target" / "bundled_draft" are the tokenizers of examples/models.
+// exist. "bundled_target" / "bundled_draft" are the tokenizers of the bundled pair (<build>/models).
 const uag::hf_tokenizer* setup_tokenizer(const std::string& name) {
   static std::map<std::string, std::unique_ptr<uag::hf_tokenizer>> bundled;
   if (name.rfind("bundled_", 0) != 0) return uag_bench::cached_tokenizer(name);
   auto& slot = bundled[name];
-  const auto dir = fs::path(UAG_SOURCE_DIR) / "examples" / "models" / name.substr(8);
+  const auto dir = fs::path(UAG_BUNDLED_MODELS_DIR) / name.substr(8);
   if (!slot && fs::exists(dir / "tokenizer.json")) slot = std::make_unique<uag::hf_tokenizer>(uag::hf_tokenizer::from_file(dir));
   return slot.get();
 }

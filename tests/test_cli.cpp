@@ -211,12 +211,15 @@ TEST_F(cli_test, latency_json_shape_and_consistency) {
   EXPECT_NE(r.out.find("TTFT p50"), std::string::npos) << r.out;
   std::ifstream in(out);
   const json j = json::parse(in);
-  for (const char* k : {"target_model", "target_tokenizer", "draft_model", "draft_tokenizer", "bridge", "first_call_warmup"}) {
+  for (const char* k : {"target_model", "target_tokenizer", "draft_model", "draft_tokenizer", "bridge", "warm_up"}) {
     ASSERT_TRUE(j["setup_s"][k].is_number()) << k;
     EXPECT_GE(j["setup_s"][k].get<double>(), 0.0) << k;
   }
   const json& first = j["first_request"];
   EXPECT_EQ(first["config"], "g2");
+  EXPECT_EQ(first["after_warm_up"], true);
+  EXPECT_GT(j["setup_s"]["warm_up"].get<double>(), 0.0);
+  EXPECT_GT(first["time_split_s"]["target_passes"].get<std::size_t>(), 0u);
   EXPECT_EQ(first["later"]["requests"], repeats);  // config 1 on prompt 1 of the first length, once a repeat
   EXPECT_LE(first["ttft_s"].get<double>(), first["e2e_s"].get<double>());
   EXPECT_GT(first["tokens_per_s_ratio"].get<double>(), 0.0);

@@ -20,8 +20,9 @@ times each request at the streaming callback, i.e. what a user's screen receives
   ITL    inter-token latency: every gap between two consecutive pieces of streamed text
   e2e    end-to-end time of the request
 Percentiles are nearest-rank over requests (TTFT, TPOT, e2e) or over all gaps (ITL). Also reported:
-one-time setup (model and tokenizer loads, the draft source's bridge tables) and the process's first
-request (configuration 1 on prompt 1, before anything else ran) against the same request later.
+one-time setup (model and tokenizer loads, the draft source's bridge tables, a warm-up generation)
+and the process's first request (configuration 1 on prompt 1, right after setup) against the same
+request later.
 Greedy outputs must equal the baseline's (exit code 3 otherwise).
 
   --target DIR          target model folder (default: the bundled target)
@@ -33,6 +34,8 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
                         cut back to its last newline when that keeps >= 80% of it (default: the
                         prompts as they are)
   --repeats N           run the prompt set N times (default 1)
+  --no-warmup           skip the warm-up generation (AssistedGenerator::warm_up) at setup: the first
+                        request then pays for every first use
   --max-new-tokens N    tokens per generation (default 128)
   --temperature T       0 = greedy (default 0)
   --mode slem|tli       sampling verification when T > 0 (default tli)
@@ -70,7 +73,8 @@ nlohmann::json time_split(const request_trace& r) {
   const auto& s = r.stats;
   return {{"prefill", s.prefill_seconds}, {"draft_prefill", s.draft_prefill_seconds}, {"draft", s.draft_seconds},
           {"bridge", s.bridge_seconds},   {"target", s.target_seconds},               {"verify", s.verify_seconds},
-          {"other", s.other_seconds()},   {"target_passes", s.target_passes},         {"new_tokens", s.new_tokens}};
+          {"other", s.other_seconds()},   {"target_passes", s.target_passes},         {"new_tokens", s.new_tokens},
+          {"minor_page_faults", r.minor_faults}};
 }
 
 double mean(const std::vector<double>& v) {
@@ -248,6 +252,7 @@ int latency_main(std::vector<std::string> argv) {
     if (lengths.empty()) throw usage_error("--prompt-tokens is empty");
   }
   const std::size_t repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
+  const bool warm = !a.flag("no-warmup");
   a.finish();
   const nlohmann::json load_before = load_average();
   const std::vector<std::string> source = read_prompts(o.prompts_path, o.limit);
@@ -282,6 +287,14 @@ int latency_main(std::vector<std::string> argv) {
     return traced_generate(generators[ci], prompt);
   };
 
+  // Setup's last part: a throwaway generation on the first configuration's generator (it warms the
+  // models, tokenizers and the draft source that every generator shares).
+  double warm_s = 0;
+  if (warm) {
+    const auto t0 = harness_clock::now();
+    generators[0].warm_up(sets[0][0]);
+    warm_s = seconds_since(t0);
+  }
   // The process's first request: configuration 1 on prompt 1 of the first set, before anything else.
   const request_trace first = run_assisted(0, sets[0][0], 0);
   const request_trace first_base = run_baseline(sets[0][0], 0);
@@ -337,20 +350,22 @@ int latency_main(std::vector<std::string> argv) {
   std::vector<double> later_tps, later_e2e, later_ttft;
   for (const auto& r : later)
     later_tps.push_back(r.stats.tokens_per_second()), later_e2e.push_back(r.end_s), later_ttft.push_back(r.ttft());
-  const double warmup = std::max(0.0, first.end_s - median(later_e2e));
+  const double excess = first.end_s - median(later_e2e);
   const auto& su = pair.setup;
   std::printf("target %s | draft %s | %zu prompts x %zu new tokens x %zu repeats | T=%.2f%s\n", o.target_dir.c_str(),
               o.draft_dir.c_str(), source.size(), o.base.max_new_tokens, repeats, o.base.sampling.temperature,
               o.base.sampling.greedy() ? "" : (o.mode == cli_mode::tli ? " (tli)" : " (slem)"));
   std::printf("load average before / after: %s / %s\n", load_before.dump().c_str(), load_after.dump().c_str());
   std::printf("\nsetup (ms): target model %.1f, target tokenizer %.1f, draft model %.1f, draft tokenizer %.1f, "
-              "bridge %.2f, first-call warm-up %.1f\n",
+              "bridge %.2f, warm-up %s\n",
               su.target_model * 1e3, su.target_tokenizer * 1e3, su.draft_model * 1e3, su.draft_tokenizer * 1e3,
-              su.bridge * 1e3, warmup * 1e3);
-  std::printf("first request of the process (%s, prompt 1): TTFT %s ms, e2e %s ms, %.1f tokens/s; later (median of "
-              "%zu): TTFT %s ms, e2e %s ms, %.1f tokens/s; first / later tokens/s %.3f\n",
-              o.configs[0].name.c_str(), fmt_ms(first.ttft()).c_str(), fmt_ms(first.end_s).c_str(),
-              first.stats.tokens_per_second(), later.size(), fmt_ms(median(later_ttft)).c_str(),
+              su.bridge * 1e3, warm ? fmt_ms(warm_s).c_str() : "off (--no-warmup)");
+  std::printf("first request of the process (%s, prompt 1%s): TTFT %s ms, e2e %s ms (%+.1f ms over later), %.1f "
+              "tokens/s, %ld page faults; later (median of %zu): TTFT %s ms, e2e %s ms, %.1f tokens/s; first / later "
+              "tokens/s %.3f\n",
+              o.configs[0].name.c_str(), warm ? ", after the warm-up" : ", cold", fmt_ms(first.ttft()).c_str(),
+              fmt_ms(first.end_s).c_str(), excess * 1e3, first.stats.tokens_per_second(), first.minor_faults,
+              later.size(), fmt_ms(median(later_ttft)).c_str(),
               fmt_ms(median(later_e2e)).c_str(), median(later_tps),
               median(later_tps) > 0 ? first.stats.tokens_per_second() / median(later_tps) : 0.0);
   for (std::size_t l = 0; l < L; ++l) {
@@ -372,8 +387,10 @@ int latency_main(std::vector<std::string> argv) {
     nlohmann::json j;
     j["setup_s"] = {{"target_model", su.target_model},         {"target_tokenizer", su.target_tokenizer},
                     {"draft_model", su.draft_model},           {"draft_tokenizer", su.draft_tokenizer},
-                    {"bridge", su.bridge},                     {"first_call_warmup", warmup}};
+                    {"bridge", su.bridge},                     {"warm_up", warm_s}};
     j["first_request"] = {{"config", o.configs[0].name},
+                          {"after_warm_up", warm},
+                          {"e2e_excess_s", excess},
                           {"ttft_s", first.ttft()},
                           {"e2e_s", first.end_s},
                           {"tokens_per_s", first.stats.tokens_per_second()},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "cli.hpp"
 #include "models.hpp"
@@ -195,6 +196,7 @@ void run_interleaved(std::size_t n_prompts, std::size_t n_configs, Baseline&& ba
 struct request_trace {
   std::vector<double> arrivals;  // one per on_text call
   double end_s = 0;              // begin() → done()
+  long minor_faults = 0;         // page faults of the process during the request (first touch of memory)
   uag::generation_stats stats;
   std::vector<uag::token_id> ids;
 
@@ -206,6 +208,12 @@ struct request_trace {
   }
 };
 
+/// Minor page faults of this process so far (memory touched for the first time), or 0 if unknown.
+inline long minor_faults() {
+  rusage u{};
+  return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_minflt : 0;
+}
+
 /// Generates prompt with gen, timing every text chunk at the callback.
 template <class Generator>
 request_trace traced_generate(Generator& gen, const std::string& prompt) {
@@ -213,10 +221,12 @@ request_trace traced_generate(Generator& gen, const std::string& prompt) {
   r.arrivals.reserve(gen.config().max_new_tokens + 1);
   harness_clock::time_point t0;
   gen.on_text([&](std::string_view) { r.arrivals.push_back(seconds_since(t0)); });
+  const long faults0 = minor_faults();
   t0 = harness_clock::now();
   gen.begin(prompt);
   while (!gen.done()) gen.step();
   r.end_s = seconds_since(t0);
+  r.minor_faults = minor_faults() - faults0;
   gen.on_text(nullptr);
   r.stats = gen.stats();
   r.ids.assign(gen.output_ids().begin(), gen.output_ids().end());
