@@ -190,7 +190,10 @@ std::string svg_chart(const std::vector<std::string>& length_names, const std::v
       const double s = std::pow(10.0, e);
       o << "<line x1='" << px(s) << "' y1='" << y0 << "' x2='" << px(s) << "' y2='" << y0 + ph
         << "' stroke='#ddd'/>\n<text x='" << px(s) - 12 << "' y='" << y0 + ph + 14 << "'>"
-        << (s < 1e-3 ? std::to_string(std::lround(s * 1e6)) + "µs" : fmt_ms(s) + "ms") << "</text>\n";
+        << (s < 1e-3 ? std::to_string(std::lround(s * 1e6)) + "µs"
+            : s < 1.0 ? std::to_string(std::lround(s * 1e3)) + "ms"
+                      : std::to_string(std::lround(s)) + "s")
+        << "</text>\n";
     }
     for (double f : {0.0, 0.5, 0.9, 1.0})
       o << "<text x='" << x0 - 30 << "' y='" << py(f) + 4 << "'>" << f << "</text>\n";
