@@ -36,6 +36,7 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
   --repeats N           run the prompt set N times (default 1)
   --no-warmup           skip the warm-up generation (AssistedGenerator::warm_up) at setup: the first
                         request then pays for every first use
+  --warmup-steps N      steps of the warm-up generation (default 4)
   --max-new-tokens N    tokens per generation (default 128)
   --temperature T       0 = greedy (default 0)
   --mode slem|tli       sampling verification when T > 0 (default tli)
@@ -256,6 +257,7 @@ int latency_main(std::vector<std::string> argv) {
   }
   const std::size_t repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
   const bool warm = !a.flag("no-warmup");
+  const std::size_t warm_steps = parse_size("warmup-steps", a.take("warmup-steps").value_or("4"), 1, 1 << 20);
   a.finish();
   const nlohmann::json load_before = load_average();
   const std::vector<std::string> source = read_prompts(o.prompts_path, o.limit);
@@ -295,7 +297,7 @@ int latency_main(std::vector<std::string> argv) {
   double warm_s = 0;
   if (warm) {
     const auto t0 = harness_clock::now();
-    generators[0].warm_up(sets[0][0]);
+    generators[0].warm_up(sets[0][0], warm_steps);
     warm_s = seconds_since(t0);
   }
   // The process's first request: configuration 1 on prompt 1 of the first set, before anything else.
@@ -427,6 +429,7 @@ int latency_main(std::vector<std::string> argv) {
     j["identical_outputs"] = all_identical;
     j["prompts"] = source.size();
     j["repeats"] = repeats;
+    j["warmup_steps"] = warm ? warm_steps : 0;
     j["max_new_tokens"] = o.base.max_new_tokens;
     j["temperature"] = o.base.sampling.temperature;
     j["load_average"] = {{"before", load_before}, {"after", load_after}};
