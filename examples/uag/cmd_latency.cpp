@@ -113,8 +113,9 @@ nlohmann::json latency_json(const latency_samples& s) {
 
 // Prompt i of about n target tokens: prompts i, i+1, ... joined by newlines, cut to n tokens, then back
 // to its last newline when that keeps at least 80% of the text (code continues best after a newline).
+template <class Tokenizer>
 std::string prompt_of_length(const std::vector<std::string>& prompts, std::size_t i, std::size_t n,
-                             const uag::hf_tokenizer& tok) {
+                             const Tokenizer& tok) {
   std::string text;
   uag::token_vector ids;
   for (std::size_t k = 0; ids.size() < n && k < 100000; ++k) {

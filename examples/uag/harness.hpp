@@ -141,7 +141,9 @@ struct model_pair {
     t0 = harness_clock::now();
     uag::hf_tokenizer tok = uag::hf_tokenizer::from_file(dir);
     tok_s = seconds_since(t0);
-    return pretrained(std::move(m), std::move(tok));
+    // (pretrained may be a wrapper over several model kinds, e.g. with llama.cpp: it takes this one.)
+    using folder_model = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
+    return pretrained(folder_model(std::move(m), std::move(tok)));
   }
   static pretrained_draft make_draft(pretrained& draft_model, const pretrained& target, cli_mode mode, double& s) {
     uag::bridged_draft_config dcfg;
