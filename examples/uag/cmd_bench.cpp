@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "harness.hpp"
 #include "models.hpp"
 #include "uag/generation/assisted_generator.hpp"
 
@@ -49,20 +50,6 @@ overhead.
   --draft-threads N    threads for the draft (default 1; 0 = all cores)
   --gpu-layers N|all   GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
   --rpc H:P[,H:P...]   GGUF target: rpc-server endpoints holding its offloaded layers)";
-
-struct bench_config {
-  std::string name;
-  uag::draft_length_policy policy;
-  std::size_t gamma;  // constant γ, or the starting γ
-};
-
-bench_config parse_config(const std::string& name) {
-  if (name == "heuristic") return {name, uag::draft_length_policy::heuristic, 5};
-  if (name == "confidence") return {name, uag::draft_length_policy::confidence, 8};
-  if (name == "adaptive") return {name, uag::draft_length_policy::adaptive, 5};
-  if (name.size() >= 2 && name[0] == 'g') return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
-  throw usage_error("unknown configuration '" + name + "' (use g1..g16, heuristic, confidence, adaptive)");
-}
 
 struct totals {
   std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0, prompt_tokens = 0;
@@ -105,20 +92,6 @@ struct totals {
     return (1.0 - std::pow(a, g + 1.0)) / ((1.0 - a) * (g * c + 1.0));
   }
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double geomean(const std::vector<double>& v) {
-  if (v.empty()) return 0.0;
-  double s = 0;
-  for (double x : v) s += std::log(std::max(x, 1e-12));
-  return std::exp(s / double(v.size()));
-}
 
 std::string svg_chart(const std::vector<bench_config>& cfgs, const std::vector<totals>& res) {
   // Left: speedup (geometric mean) versus static γ. Right: acceptance by draft position (best static γ).
@@ -238,21 +211,7 @@ int bench_main(std::vector<std::string> argv) {
   const thread_flags threads = take_thread_flags(a);
   a.finish();
 
-  std::vector<std::string> prompts;
-  {
-    std::istringstream in(read_text_file(*prompts_path));
-    std::size_t line_no = 0;
-    for (std::string line; std::getline(in, line) && prompts.size() < limit;) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
-        throw uag::input_error("cli.prompts", *prompts_path + ":" + std::to_string(line_no) +
-                                                  ": expected a JSON object with a string field \"prompt\"");
-      prompts.push_back(j["prompt"].get<std::string>());
-    }
-  }
-  if (prompts.empty()) throw uag::input_error("cli.prompts", *prompts_path + " holds no prompts");
+  const std::vector<std::string> prompts = read_prompts(*prompts_path, limit);
 
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
