@@ -24,3 +24,13 @@ add_library(uag_llama_cpp INTERFACE)
 add_library(uag::llama_cpp ALIAS uag_llama_cpp)
 target_link_libraries(uag_llama_cpp INTERFACE uag::uag llama)
 target_compile_definitions(uag_llama_cpp INTERFACE UAG_WITH_LLAMA_CPP=1)
+# llama.cpp's exported config names the CUDA runtime only for GGML_STATIC builds; a static ggml-cuda built
+# with BUILD_SHARED_LIBS=OFF alone still needs cudart, cuBLAS and the driver API when linked.
+if(TARGET ggml::ggml-cuda)
+  get_target_property(_uag_ggml_cuda ggml::ggml-cuda IMPORTED_LOCATION)
+  if(_uag_ggml_cuda MATCHES "\\.a$")
+    find_package(CUDAToolkit REQUIRED)
+    set_property(TARGET ggml::ggml-cuda APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+                 CUDA::cudart CUDA::cublas CUDA::cublasLt CUDA::cuda_driver)
+  endif()
+endif()

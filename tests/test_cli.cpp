@@ -192,6 +192,7 @@ TEST_F(cli_test, bench_json_shape) {
                 c["bound_fraction"].get<double>() * c["verify_pass_cost"].get<double>(), 1e-9);
   }
   EXPECT_EQ(j["identical_outputs"], true);
+  for (const auto& c : j["configs"]) EXPECT_EQ(c["identical_prompts"], j["prompts"]) << c["name"];
   std::ifstream s(svg);
   std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
   EXPECT_NE(svg_text.find("<svg"), std::string::npos);

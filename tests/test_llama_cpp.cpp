@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,9 +69,22 @@ reference load_reference(const std::string& name) {
   return r;
 }
 
+// UAG_TEST_GPU_LAYERS=N|all runs every model of this file with N layers on llama.cpp's GPU backend (the
+// H200 run of issue 16); unset, everything stays on the CPU.
+int test_gpu_layers() {
+  const char* v = std::getenv("UAG_TEST_GPU_LAYERS");
+  if (!v || !*v) return 0;
+  return std::string(v) == "all" ? -1 : std::stoi(v);
+}
+
+// Rows are bit-identical between batched and single-token passes on the CPU backend without llamafile;
+// GPU kernels pick other reduction orders for other batch sizes, so there the tests bound the difference.
+bool expect_batch_invariant() { return uag::llama_cpp_batch_invariant() && test_gpu_layers() == 0; }
+
 uag::llama_cpp_options test_options(bool f32_kv = true, std::size_t n_ctx = 0) {
   uag::llama_cpp_options o;
   o.n_threads = 1;
+  o.n_gpu_layers = test_gpu_layers();
   o.f16_kv_cache = !f32_kv;
   o.n_ctx = n_ctx;
   return o;
@@ -125,7 +139,7 @@ TEST_P(llama_cpp_arch_test, batched_rows_equal_single_token_rows) {
         for (std::size_t i = 0; i < n * V; ++i) worst = std::max(worst, std::abs(v.data[i] - single[pos * V + i]));
         pos += n;
       }
-      if (uag::llama_cpp_batch_invariant()) {
+      if (expect_batch_invariant()) {
         EXPECT_EQ(worst, 0.0f) << GetParam() << " k=" << k << (f32_kv ? " F32" : " F16") << " KV";
       } else {
         EXPECT_LE(worst, 1e-3f) << "llamafile sgemm: rows differ in the last bits only";
@@ -134,7 +148,10 @@ TEST_P(llama_cpp_arch_test, batched_rows_equal_single_token_rows) {
     // Rolling back and re-decoding gives the same rows (truncate through llama_memory_seq_rm).
     m.truncate(ref.n_input);
     const auto v = m.forward(uag::token_span(ref.ids).subspan(ref.n_input, 4));
-    for (std::size_t i = 0; i < 4 * V; ++i) ASSERT_EQ(v.data[i], single[ref.n_input * V + i]);
+    for (std::size_t i = 0; i < 4 * V; ++i) {
+      if (expect_batch_invariant()) ASSERT_EQ(v.data[i], single[ref.n_input * V + i]);
+      else ASSERT_NEAR(v.data[i], single[ref.n_input * V + i], 1e-3f);
+    }
   }
 }
 
@@ -179,7 +196,7 @@ TEST(llama_cpp_test, quantized_batched_rows_equal_single_token_rows) {
     const auto rest = m.forward(uag::token_span(ids).subspan(7));
     for (std::size_t i = 0; i < (ids.size() - 7) * V; ++i) worst = std::max(worst, std::abs(rest.data[i] - single[7 * V + i]));
     std::cout << "[ llama.cpp ] " << q << ": max |batched - single| " << worst << "\n";
-    if (uag::llama_cpp_batch_invariant()) {
+    if (expect_batch_invariant()) {
       EXPECT_EQ(worst, 0.0f) << q;
     }
   }

@@ -8,6 +8,7 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,7 @@ struct totals {
   std::vector<double> e2e;       // per prompt end-to-end speedup (prefill included) over the baseline
   std::vector<std::size_t> acc_at, drafted_at;
   bool identical = true;
+  std::size_t identical_prompts = 0;  // prompts whose output equals the baseline's
 
   void add(const uag::generation_stats& s) {
     tokens += s.new_tokens, passes += s.target_passes, drafted += s.drafted, accepted += s.accepted;
@@ -187,9 +189,8 @@ forward_times time_single_token_forwards(pretrained& target, pretrained& draft, 
 
 int bench_main(std::vector<std::string> argv) {
   args a(std::move(argv));
-  const auto models = bundled_models_dir();
-  const std::string target_dir = a.take("target").value_or((models / "target").string());
-  const std::string draft_dir = a.take("draft").value_or((models / "draft").string());
+  const std::string target_dir = model_flag(a, "target");
+  const std::string draft_dir = model_flag(a, "draft");
   const auto prompts_path = a.take("prompts");
   if (!prompts_path) throw usage_error("--prompts FILE.jsonl is required");
   const std::size_t limit = parse_size("limit", a.take("limit").value_or("1000000"), 1, 1000000);
@@ -279,6 +280,7 @@ int bench_main(std::vector<std::string> argv) {
       res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
       res[ci].e2e.push_back(res[ci].wall.back() > 0 ? baseline.wall.back() / res[ci].wall.back() : 0.0);
       if (ids != base_ids) res[ci].identical = false;  // expected only for greedy
+      else ++res[ci].identical_prompts;
       ++done_runs;
       progress();
     }
@@ -313,13 +315,19 @@ int bench_main(std::vector<std::string> argv) {
         r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
+    if (base_cfg.sampling.greedy() && !r.identical)
+      std::printf("%-11s identical on %zu of %zu prompts\n", "", r.identical_prompts, prompts.size());
   }
   if (base_cfg.sampling.greedy())
     std::printf("\ngreedy outputs identical to the baseline: %s\n", all_identical ? "yes" : "NO");
 
   if (json_out) {
     nlohmann::json j;
-    j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()}};
+    const auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+    // End to end: new tokens over wall time with the prefill, comparable with harnesses that time whole calls.
+    j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()},
+                     {"tokens", baseline.tokens},
+                     {"seconds_end_to_end", sum(baseline.wall)}};
     j["configs"] = nlohmann::json::array();
     for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
       const auto& r = res[ci];
@@ -341,6 +349,9 @@ int bench_main(std::vector<std::string> argv) {
                               {"bound_fraction", geomean(r.speedups) / r.bound()},
                               {"verify_pass_cost", pass_cost(r)},
                               {"bound_fraction_at_pass_cost", geomean(r.speedups) * pass_cost(r) / r.bound()},
+                              {"identical_prompts", r.identical_prompts},
+                              {"tokens", r.tokens},
+                              {"seconds_end_to_end", sum(r.wall)},
                               {"acceptance_by_position", acc_by_pos}});
     }
     // Sampled outputs differ from the baseline's by design (different random draws); only greedy

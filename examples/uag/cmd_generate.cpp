@@ -73,12 +73,11 @@ int run_generation(Gen& gen, const std::string& prompt, bool json) {
 
 int generate_main(std::vector<std::string> argv) {
   args a(std::move(argv));
-  const auto models = bundled_models_dir();
-  const std::string target_dir = a.take("target").value_or((models / "target").string());
+  const std::string target_dir = model_flag(a, "target");
   const auto draft_flag = a.take("draft");
   const bool no_draft = a.flag("no-draft");
   if (no_draft && draft_flag) throw usage_error("--draft and --no-draft exclude each other");
-  const std::string draft_dir = draft_flag.value_or((models / "draft").string());
+  const std::string draft_dir = draft_flag ? *draft_flag : no_draft ? std::string() : (bundled_models_dir() / "draft").string();
   const auto prompt_text = a.take("prompt");
   const auto prompt_file = a.take("prompt-file");
   if (prompt_text.has_value() == prompt_file.has_value()) throw usage_error("give exactly one of --prompt and --prompt-file");

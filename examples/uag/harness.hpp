@@ -53,9 +53,8 @@ struct harness_options {
 /// Takes the shared flags from a (the caller takes its own, then calls a.finish()).
 inline harness_options take_harness_options(args& a, const std::string& default_configs) {
   harness_options o;
-  const auto models = bundled_models_dir();
-  o.target_dir = a.take("target").value_or((models / "target").string());
-  o.draft_dir = a.take("draft").value_or((models / "draft").string());
+  o.target_dir = model_flag(a, "target");
+  o.draft_dir = model_flag(a, "draft");
   const auto prompts = a.take("prompts");
   if (!prompts) throw usage_error("--prompts FILE.jsonl is required");
   o.prompts_path = *prompts;

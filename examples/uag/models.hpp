@@ -35,7 +35,15 @@ using pretrained_draft = uag::bridged_draft<pretrained, uag::hf_tokenizer>;
 /// cmake/uag_bundled_models.cmake).
 inline std::filesystem::path bundled_models_dir() {
   if (const char* env = std::getenv("UAG_MODELS")) return env;
+  if (std::string_view(UAG_BUNDLED_MODELS_DIR).empty())
+    throw usage_error("this build has no bundled models (UAG_BUNDLED_MODELS=OFF): pass --target and --draft, or set UAG_MODELS");
   return UAG_BUNDLED_MODELS_DIR;
+}
+
+/// --target / --draft: the flag's value, else the bundled pair's folder (looked up only when needed).
+inline std::string model_flag(args& a, const char* name) {
+  if (auto v = a.take(name)) return *v;
+  return (bundled_models_dir() / name).string();
 }
 
 /// --threads / --draft-threads: 0 = all cores; --gpu-layers / --rpc: llama.cpp placement of a GGUF target.

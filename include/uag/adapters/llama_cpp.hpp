@@ -19,9 +19,6 @@
 #include <gguf.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
-#if __has_include(<ggml-rpc.h>)
-#include <ggml-rpc.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -128,15 +125,20 @@ inline std::string llama_cpp_check_gguf(const std::filesystem::path& path) {
 }
 
 // One device per rpc-server (its first device); the model's offloaded layers are split over them.
+// Found through the backend registry, as llama.cpp's own tools do: ggml-rpc.h is installed whether or not
+// the library was built with GGML_RPC, and a dynamically loaded backend has no link-time symbol at all.
 inline ggml_backend_dev_t llama_cpp_rpc_device(const std::string& endpoint) {
-#if __has_include(<ggml-rpc.h>)
-  ggml_backend_reg_t reg = ggml_backend_rpc_add_server(endpoint.c_str());
+  ggml_backend_reg_t rpc = ggml_backend_reg_by_name("RPC");
+  using add_server_fn = ggml_backend_reg_t (*)(const char*);
+  const auto add_server =
+      rpc ? reinterpret_cast<add_server_fn>(ggml_backend_reg_get_proc_address(rpc, "ggml_backend_rpc_add_server"))
+          : nullptr;
+  if (!add_server)
+    throw unsupported_error("llama_cpp.rpc", "llama.cpp was built without GGML_RPC; cannot use '" + endpoint + "'");
+  ggml_backend_reg_t reg = add_server(endpoint.c_str());
   if (!reg || ggml_backend_reg_dev_count(reg) == 0)
     throw io_error("llama_cpp.rpc", "cannot reach rpc-server at '" + endpoint + "'");
   return ggml_backend_reg_dev_get(reg, 0);
-#else
-  throw unsupported_error("llama_cpp.rpc", "llama.cpp was built without GGML_RPC; cannot use '" + endpoint + "'");
-#endif
 }
 
 inline std::shared_ptr<llama_model> llama_cpp_load(const std::filesystem::path& path, const llama_cpp_options& opt,

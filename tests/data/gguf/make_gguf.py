@@ -74,6 +74,19 @@ def permute(w, n_head):
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
+# llama.cpp names the pre-tokenizer regexes it knows; these are the two the repo's byte-level models use.
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+               r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def byte_level_pre(tok: dict) -> str:
+    pre = tok.get("pre_tokenizer") or {}
+    for p in [pre] + list(pre.get("pretokenizers", [])):
+        if p.get("type") == "Split" and p.get("pattern", {}).get("Regex") == QWEN2_SPLIT:
+            return "qwen2"
+    return "gpt-2"
+
+
 def write_tokenizer(gguf, w, folder: Path, cfg: dict, n_vocab: int):
     T = gguf.TokenType
     tj = folder / "tokenizer.json"
@@ -94,7 +107,10 @@ def write_tokenizer(gguf, w, folder: Path, cfg: dict, n_vocab: int):
     model = tok["model"]
     vocab = model["vocab"]
     added = {a["id"]: a for a in tok.get("added_tokens", [])}
-    size = max(max(vocab.values()), max(added, default=-1)) + 1
+    named = max(max(vocab.values()), max(added, default=-1)) + 1
+    # Rows past the tokenizer's last id (Qwen pads 151,669 ids to 151,936 rows) become unused tokens:
+    # llama.cpp wants one token per embedding row.
+    size = max(named, n_vocab)
     tokens = [f"[PAD{i}]" for i in range(size)]
     for s, i in vocab.items():
         tokens[i] = s
@@ -141,9 +157,9 @@ def write_tokenizer(gguf, w, folder: Path, cfg: dict, n_vocab: int):
     else:
         for i, t in enumerate(tokens):
             types.append(T.CONTROL if i in added and added[i].get("special") else
-                         T.USER_DEFINED if i in added else T.NORMAL)
+                         T.USER_DEFINED if i in added else T.UNUSED if i >= named else T.NORMAL)
         w.add_tokenizer_model("gpt2")
-        w.add_tokenizer_pre("gpt-2")
+        w.add_tokenizer_pre(byte_level_pre(tok))
         w.add_token_list(tokens)
         w.add_token_types(types)
         w.add_token_merges(merges)
