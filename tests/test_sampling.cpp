@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -160,4 +162,116 @@ TEST(sampling_test, uniform_is_in_unit_interval_with_the_right_mean) {
     sum += u;
   }
   EXPECT_NEAR(sum / 1e5, 0.5, 0.005);
+}
+
+namespace {
+std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x); }
+
+// Rows with the values sampling meets: logits of either sign, masked (-inf) entries, ties.
+std::vector<float> kernel_row(std::size_t n, std::uint64_t seed, bool masked) {
+  auto v = random_row(n, seed);
+  for (std::size_t i = 2; i < n; i += 7)  // v[0] stays finite: an all -inf row is rejected earlier
+    if (masked) v[i] = -INFINITY;
+  if (n > 3) v[n / 2] = v[1];
+  return v;
+}
+}  // namespace
+
+// The vocabulary loops give the same bits on every instruction set (reference: the scalar kernels), so a
+// seeded sampled run is the same on every CPU. Sizes cover whole 16-lane chunks, short tails, n < 16.
+TEST(sampling_test, sampling_kernels_are_bit_identical_on_every_instruction_set) {
+  const auto& ref = uag::detail::sampling_kernels_for(uag::instruction_set::scalar);
+  for (auto isa : uag::supported_instruction_sets()) {
+    const auto& k = uag::detail::sampling_kernels_for(isa);
+    ASSERT_EQ(k.isa, isa);
+    for (std::size_t n : {1u, 5u, 8u, 15u, 16u, 17u, 31u, 33u, 64u, 100u, 32003u}) {
+      SCOPED_TRACE(std::string(uag::instruction_set_name(isa)) + " n=" + std::to_string(n));
+      for (bool masked : {false, true}) {
+        auto a = kernel_row(n, n + masked, masked), b = a;
+        int bad_a = 0, bad_b = 0;
+        const float ma = ref.scale_max(a.data(), n, 1.0f / 0.7f, &bad_a);
+        const float mb = k.scale_max(b.data(), n, 1.0f / 0.7f, &bad_b);
+        ASSERT_EQ(bits(ma), bits(mb));
+        ASSERT_EQ(bad_a, 0);
+        ASSERT_EQ(bad_b, 0);
+        const float sa = ref.exp_sum(a.data(), n, ma), sb = k.exp_sum(b.data(), n, mb);
+        ASSERT_EQ(bits(sa), bits(sb));
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(bits(a[i]), bits(b[i])) << i;
+        ASSERT_EQ(bits(ref.sum(a.data(), n)), bits(k.sum(b.data(), n)));
+        auto q = kernel_row(n, 99 + n, false);
+        int ignored = 0;
+        ref.exp_sum(q.data(), n, ref.scale_max(q.data(), n, 1.0f, &ignored));
+        std::vector<float> ra(n, -1.0f), rb(n, -1.0f);
+        ASSERT_EQ(bits(ref.residual(a.data(), q.data(), ra.data(), n)),
+                  bits(k.residual(b.data(), q.data(), rb.data(), n)));
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(bits(ra[i]), bits(rb[i])) << i;
+      }
+    }
+    // NaN and +inf are reported whatever the lane they sit in; -inf (a mask) is not.
+    for (std::size_t at : {0u, 9u, 16u, 40u}) {
+      std::vector<float> r(41, 0.5f);
+      r[at] = NAN;
+      int bad = 0;
+      k.scale_max(r.data(), r.size(), 1.0f, &bad);
+      EXPECT_EQ(bad, 1) << at;
+      r[at] = INFINITY;
+      bad = 0;
+      k.scale_max(r.data(), r.size(), 1.0f, &bad);
+      EXPECT_EQ(bad, 1) << at;
+      r[at] = -INFINITY;
+      bad = 0;
+      k.scale_max(r.data(), r.size(), 1.0f, &bad);
+      EXPECT_EQ(bad, 0) << at;
+    }
+  }
+}
+
+// The shared arithmetic is accurate: e^x within 3e-7 relative of libm's (0 below the floor), sums within
+// float rounding of a double reference.
+TEST(sampling_test, sampling_kernels_match_double_references) {
+  for (auto isa : uag::supported_instruction_sets()) {
+    SCOPED_TRACE(uag::instruction_set_name(isa));
+    const auto& k = uag::detail::sampling_kernels_for(isa);
+    std::vector<float> x;
+    for (float v = -90.0f; v <= 0.0f; v += 0.0137f) x.push_back(v);
+    x.push_back(-INFINITY);
+    auto e = x;
+    const float s = k.exp_sum(e.data(), e.size(), 0.0f);
+    double ref_sum = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double want = x[i] < uag::detail::exp_floor ? 0.0 : std::exp(double(x[i]));
+      ref_sum += want;
+      ASSERT_NEAR(e[i], want, 3e-7 * want) << x[i];
+    }
+    EXPECT_NEAR(s, ref_sum, 1e-6 * ref_sum);
+    auto w = random_row(10007, 5);
+    double ref = 0;
+    for (auto& v : w) ref += v = std::fabs(v);
+    EXPECT_NEAR(k.sum(w.data(), w.size()), ref, 1e-5 * ref);
+  }
+}
+
+// logits_processor gives the same distribution bits (and so the same draws) with every instruction set,
+// for every processor combination.
+TEST(sampling_test, probabilities_and_draws_are_identical_across_instruction_sets) {
+  const std::size_t n = 32000;
+  const auto logits = random_row(n, 2026);
+  uag::token_presence ctx(n);
+  for (int t : {3, 17, 1000, 31999}) ctx.push(t);
+  std::vector<uag::sampling_config> cfgs{{.temperature = 0.7f},
+                                         {.temperature = 1.0f, .top_k = 40},
+                                         {.temperature = 0.7f, .top_p = 0.9f},
+                                         {.temperature = 1.3f, .min_p = 0.05f, .repetition_penalty = 1.3f}};
+  for (const auto& c : cfgs) {
+    uag::logits_processor ref(n, c, uag::instruction_set::scalar);
+    std::vector<float> pr(n);
+    const float top_r = ref.probabilities(logits, &ctx, pr);
+    for (auto isa : uag::supported_instruction_sets()) {
+      SCOPED_TRACE(uag::instruction_set_name(isa));
+      uag::logits_processor proc(n, c, isa);
+      std::vector<float> p(n);
+      EXPECT_EQ(bits(proc.probabilities(logits, &ctx, p)), bits(top_r));
+      ASSERT_EQ(0, std::memcmp(p.data(), pr.data(), n * sizeof(float)));
+    }
+  }
 }

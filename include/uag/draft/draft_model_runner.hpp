@@ -182,17 +182,16 @@ class draft_model_runner {
     has_logits_ = true;
   }
 
-  static float restrict_to(const std::vector<std::uint8_t>& allowed, std::span<float> q) {
-    double s = 0.0;
-    for (std::size_t i = 0; i < q.size(); ++i) {
-      if (i >= allowed.size() || !allowed[i]) q[i] = 0.0f;
-      s += q[i];
-    }
-    if (s <= 0.0) return 0.0f;
-    const float inv = static_cast<float>(1.0 / s);
-    float top = 0.0f;
-    for (float& v : q) top = std::max(top, v *= inv);
-    return top;
+  float restrict_to(const std::vector<std::uint8_t>& allowed, std::span<float> q) {
+    const std::size_t n = std::min(allowed.size(), q.size());
+    for (std::size_t i = 0; i < n; ++i) q[i] = allowed[i] ? q[i] : 0.0f;
+    std::fill(q.begin() + static_cast<std::ptrdiff_t>(n), q.end(), 0.0f);
+    // The processor's kernels: a serial double sum here cost as much as the softmax itself.
+    const auto& k = processor_.kernels();
+    const float s = k.sum(q.data(), q.size());
+    if (!(s > 0.0f)) return 0.0f;
+    int ignored = 0;
+    return k.scale_max(q.data(), q.size(), 1.0f / s, &ignored);
   }
 
   static token_id argmax_of(std::span<const float> q) {

@@ -89,15 +89,8 @@ inline verify_result verify_speculative(logits_view rows, token_span candidates,
     const double px = probs[x], qx = qi[x];
     // u < p/q  <=>  u*q < p (avoids dividing by q = 0, where acceptance is certain).
     if (random.uniform() * qx < px) continue;
-    float mass = 0.0f;  // only its sign matters: > 0 iff some residual is
-    float* res = residual.data();
-    const float* pv = probs.data();
-    const float* qv = qi.data();
-#pragma omp simd reduction(+ : mass)
-    for (std::size_t v = 0; v < vocab; ++v) {
-      res[v] = std::max(0.0f, pv[v] - qv[v]);
-      mass += res[v];
-    }
+    // Only the sign of the mass matters: > 0 iff some residual is.
+    const float mass = proc.kernels().residual(probs.data(), qi.data(), residual.data(), vocab);
     // p == q up to rounding: the residual is empty and p itself is the right distribution.
     const token_id y = mass > 0.0 ? logits_processor::sample(residual, random) : logits_processor::sample(probs, random);
     return {i, y, true};

@@ -11,33 +11,14 @@
 #include <vector>
 
 #include "uag/core/error.hpp"
+#include "uag/core/instruction_set.hpp"
 #include "uag/core/types.hpp"
+#include "uag/sampling/detail/sampling_kernels.hpp"
 #include "uag/sampling/rng.hpp"
 #include "uag/sampling/sampling_config.hpp"
 
 namespace uag {
 
-namespace detail {
-/// @brief exp(x) for x <= 0 to ~2 ulp, written so loops over it vectorise (std::exp does not without
-/// -ffast-math). Returns exactly 0 below -87 (masked logits stay masked).
-inline float fast_exp(float x) noexcept {
-  const float t = std::max(x, -87.0f) * 1.44269504088896341f;  // x / ln 2
-  const float k = std::nearbyint(t);
-  const float f = (t - k) * 0.69314718055994531f;                // |f| <= ln2 / 2
-  // Taylor/minimax polynomial of e^f on [-ln2/2, ln2/2] (degree 6, error < 2e-7 relative).
-  float y = 1.0f / 720.0f;
-  y = y * f + 1.0f / 120.0f;
-  y = y * f + 1.0f / 24.0f;
-  y = y * f + 1.0f / 6.0f;
-  y = y * f + 0.5f;
-  y = y * f + 1.0f;
-  y = y * f + 1.0f;
-  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return x < -87.0f ? 0.0f : y * scale;
-}
-}  // namespace detail
 
 /// @brief Multiset of the token ids in a context, for the repetition penalty. O(1) push/pop.
 class token_presence {
@@ -68,13 +49,18 @@ class token_presence {
 class logits_processor {
  public:
   logits_processor() = default;
-  /// requires: cfg.validate() passes. cost: allocates O(vocab) once.
-  logits_processor(std::size_t vocab, const sampling_config& cfg) : cfg_(cfg), scratch_(vocab), order_(vocab) {
+  /// requires: cfg.validate() passes. isa: the kernels of the vocabulary loops (automatic: UAG_ISA, else
+  /// the best the CPU has; every choice gives the same bits). cost: allocates O(vocab) once.
+  /// throws: config_error, or as resolve_instruction_set() for isa.
+  logits_processor(std::size_t vocab, const sampling_config& cfg, instruction_set isa = instruction_set::automatic)
+      : cfg_(cfg), scratch_(vocab), order_(vocab), k_(&detail::sampling_kernels_for(isa)) {
     cfg_.validate();
   }
 
   std::size_t vocab_size() const noexcept { return scratch_.size(); }
   const sampling_config& config() const noexcept { return cfg_; }
+  /// @brief The vocabulary loops this processor runs (for callers that post-process its rows).
+  const detail::sampling_kernels& kernels() const noexcept { return *k_; }
 
   /// @brief Greedy choice: argmax after the repetition penalty; ties go to the lowest id. With `allowed`,
   /// only ids i with allowed[i] != 0 compete (-1 when none does; softmax keeps the order, so this is the
@@ -118,14 +104,8 @@ class logits_processor {
     std::copy(logits.begin(), logits.end(), p);
     if (context != nullptr && cfg_.repetition_penalty != 1.0f) apply_penalty(*context, p);
     const float inv_t = 1.0f / cfg_.temperature;
-    float mx = -std::numeric_limits<float>::infinity();
     int bad = 0;
-#pragma omp simd reduction(max : mx) reduction(| : bad)
-    for (std::size_t i = 0; i < n; ++i) {
-      bad |= !(p[i] < std::numeric_limits<float>::infinity());
-      p[i] *= inv_t;
-      mx = std::max(mx, p[i]);
-    }
+    const float mx = k_->scale_max(p, n, inv_t, &bad);
     if (bad || mx <= std::numeric_limits<float>::lowest()) throw_bad_row(logits);
     if (cfg_.top_k > 0 && static_cast<std::size_t>(cfg_.top_k) < n) {
       // Keep every token whose scaled logit is >= the k-th largest (ties kept, as HF's TopK warper does).
@@ -136,19 +116,9 @@ class logits_processor {
       for (std::size_t i = 0; i < n; ++i)
         if (p[i] < threshold) p[i] = -std::numeric_limits<float>::infinity();
     }
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (std::size_t i = 0; i < n; ++i) {
-      p[i] = detail::fast_exp(p[i] - mx);
-      sum += p[i];
-    }
-    float inv = 1.0f / sum;
-    float p_max = 0.0f;
-#pragma omp simd reduction(max : p_max)
-    for (std::size_t i = 0; i < n; ++i) {
-      p[i] *= inv;
-      p_max = std::max(p_max, p[i]);
-    }
+    int ignored = 0;  // the row was checked above; e^x of it is finite
+    float inv = 1.0f / k_->exp_sum(p, n, mx);
+    float p_max = k_->scale_max(p, n, inv, &ignored);
     if (cfg_.top_p < 1.0f) apply_top_p(p, n);
     if (cfg_.min_p > 0.0f) {
       const float cut = cfg_.min_p * p_max;
@@ -156,16 +126,8 @@ class logits_processor {
         if (p[i] < cut) p[i] = 0.0f;
     }
     if (cfg_.top_p < 1.0f || cfg_.min_p > 0.0f) {
-      float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-      for (std::size_t i = 0; i < n; ++i) s += p[i];
-      inv = 1.0f / s;
-      p_max = 0.0f;
-#pragma omp simd reduction(max : p_max)
-      for (std::size_t i = 0; i < n; ++i) {
-        p[i] *= inv;
-        p_max = std::max(p_max, p[i]);
-      }
+      inv = 1.0f / k_->sum(p, n);
+      p_max = k_->scale_max(p, n, inv, &ignored);
     }
     return p_max;
   }
@@ -175,6 +137,8 @@ class logits_processor {
   /// cost: O(weights) vector adds (block sums), then one block scanned element by element; a serial
   /// scan of a 32k vocabulary would cost ~50 µs, as much as 3% of a decoding step.
   static token_id sample(std::span<const float> weights, rng& r) {
+    const detail::sampling_kernels& k = detail::active_sampling_kernels();
+    const auto block_sum = [&k](const float* b, std::size_t len) { return k.sum(b, len); };
     const float* w = weights.data();
     const std::size_t n = weights.size();
     // The CDF walks blocks by their sums (the same sums, added in the same order, as the total), then the
@@ -211,19 +175,6 @@ class logits_processor {
 
  private:
   static constexpr std::size_t sample_block = 64;
-
-  // Sum of w[0..len) in a fixed order (16 lanes, then the lanes in turn): the same bits wherever it is
-  // inlined, so the walk in sample() reproduces the total exactly.
-  static float block_sum(const float* w, std::size_t len) noexcept {
-    float lane[16] = {};
-    std::size_t i = 0;
-    for (; i + 16 <= len; i += 16)
-      for (std::size_t l = 0; l < 16; ++l) lane[l] += w[i + l];
-    for (std::size_t l = 0; i < len; ++i, ++l) lane[l] += w[i];
-    float s = 0.0f;
-    for (float x : lane) s += x;
-    return s;
-  }
 
   void check_width(std::span<const float> logits) const {
     if (logits.size() != scratch_.size())
@@ -291,6 +242,7 @@ class logits_processor {
   std::vector<float> scratch_;    // (vocab) penalised row / top-k selection / kept nucleus values
   std::vector<token_id> order_;   // (vocab) candidate ids for the nucleus sort
   std::vector<double> bucket_mass_ = std::vector<double>(kBuckets);  // nucleus histogram
+  const detail::sampling_kernels* k_ = &detail::scalar_sampling::table;  // vocabulary loops (see ctor)
 };
 
 }  // namespace uag
