@@ -275,3 +275,17 @@ TEST(sampling_test, probabilities_and_draws_are_identical_across_instruction_set
     }
   }
 }
+
+// A processor asked for kernels this CPU lacks names the problem instead of running illegal instructions.
+TEST(sampling_test, unsupported_instruction_set_is_a_typed_error) {
+  const auto have = uag::supported_instruction_sets();
+  for (auto isa : {uag::instruction_set::avx512, uag::instruction_set::avx2, uag::instruction_set::neon}) {
+    if (std::find(have.begin(), have.end(), isa) != have.end()) continue;
+    try {
+      uag::logits_processor p(8, {.temperature = 1.0f}, isa);
+      ADD_FAILURE() << "no error for " << uag::instruction_set_name(isa);
+    } catch (const uag::unsupported_error& e) {
+      EXPECT_NE(std::string(e.what()).find("[uag.cpu.isa]"), std::string::npos) << e.what();
+    }
+  }
+}
