@@ -33,4 +33,12 @@ if(UAG_WITH_LLAMA_CPP)
   uag_add_test(llama_cpp)
   target_link_libraries(test_llama_cpp PRIVATE uag::llama_cpp)
   target_compile_definitions(test_llama_cpp PRIVATE UAG_GGUF_DIR="${UAG_GGUF_DIR}")
+  # The target split over rpc-server processes on 127.0.0.1 (label llama_cpp_rpc, matched by -L llama_cpp).
+  set(UAG_TEST_PROPERTIES_llama_cpp_rpc FIXTURES_REQUIRED gguf TIMEOUT 300)
+  uag_add_test(llama_cpp_rpc)
+  target_link_libraries(test_llama_cpp_rpc PRIVATE uag::llama_cpp)
+  target_compile_definitions(test_llama_cpp_rpc PRIVATE UAG_GGUF_DIR="${UAG_GGUF_DIR}" UAG_RPC_SERVER="${UAG_RPC_SERVER}")
+  if(TARGET uag_cli)  # the command-line cases run the built uag
+    add_dependencies(test_llama_cpp_rpc uag_cli)
+  endif()
 endif()

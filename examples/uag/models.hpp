@@ -125,8 +125,16 @@ inline thread_flags take_thread_flags(args& a) {
   if (auto v = a.take("gpu-layers")) t.gpu_layers = *v == "-1" || *v == "all" ? -1 : static_cast<int>(parse_size("gpu-layers", *v, 0, 100000));
   if (auto v = a.take("rpc")) {
     std::string item;
-    for (std::istringstream ss(*v); std::getline(ss, item, ',');)
-      if (!item.empty()) t.rpc.push_back(item);
+    for (std::istringstream ss(*v); std::getline(ss, item, ',');) {
+      if (item.empty()) continue;
+      const std::size_t colon = item.find(':');
+      const std::string port = colon == std::string::npos ? "" : item.substr(colon + 1);
+      const bool digits = !port.empty() && port.size() <= 5 &&
+                          port.find_first_not_of("0123456789") == std::string::npos;
+      if (colon == 0 || !digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
+        throw usage_error("--rpc needs HOST:PORT[,HOST:PORT...] with ports in [1, 65535], got '" + item + "'");
+      t.rpc.push_back(item);
+    }
     if (t.rpc.empty()) throw usage_error("--rpc needs HOST:PORT[,HOST:PORT...]");
   }
   return t;

@@ -19,14 +19,32 @@
 #include <gguf.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
+#if __has_include(<ggml-rpc.h>)
+#include <ggml-rpc.h>  // RPC_PROTO_* only: its functions are found through the backend registry
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <csignal>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -49,6 +67,7 @@ struct llama_cpp_options {
   bool flash_attention = false;          // llama.cpp flash attention (off: the default CPU path)
   bool f16_kv_cache = true;              // KV cache in F16 (llama.cpp's default) or F32
   std::vector<std::string> rpc_servers;  // "host:port" of rpc-server processes holding offloaded layers
+  int rpc_timeout_ms = 5000;             // bound on connecting to and greeting each rpc-server at load
   bool quiet = true;                     // drop llama.cpp's info/debug log lines (errors are kept)
 };
 
@@ -124,9 +143,227 @@ inline std::string llama_cpp_check_gguf(const std::filesystem::path& path) {
   return arch;
 }
 
+// llama.cpp's RPC client (ggml-rpc.cpp) has no error path: a failed connect, a failed handshake or a
+// connection that breaks during a command ends in GGML_ABORT, and its sends (without MSG_NOSIGNAL) can
+// raise SIGPIPE first. What uag can check it checks before handing work to it, so that these become typed
+// errors: the endpoint's syntax; a connect and HELLO handshake with a bounded timeout at load; before every
+// llama_decode, whether a server has closed its connection. A server that dies *during* a llama_decode
+// cannot be caught: the process aborts, after a line naming [uag.llama_cpp.rpc] on stderr.
+struct rpc_endpoint {
+  std::string host;
+  int port = 0;
+};
+
+// "host:port", port in [1, 65535]; IPv4 names and addresses only (ggml-rpc resolves with gethostbyname).
+inline std::optional<rpc_endpoint> llama_cpp_parse_rpc_endpoint(std::string_view s) {
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size() || s.size() - colon - 1 > 5)
+    return std::nullopt;
+  int port = 0;
+  for (const char c : s.substr(colon + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port < 1 || port > 65535) return std::nullopt;
+  for (const char c : s.substr(0, colon))
+    if (c == ' ' || c == '/' || c == '\t') return std::nullopt;
+  return rpc_endpoint{std::string(s.substr(0, colon)), port};
+}
+
+#if defined(__unix__) || defined(__APPLE__)
+// First IPv4 address of the endpoint (what ggml-rpc connects to), or why there is none.
+inline std::optional<sockaddr_in> llama_cpp_resolve(const rpc_endpoint& ep, std::string& why) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = getaddrinfo(ep.host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || !res) {
+    why = std::string("cannot resolve host '") + ep.host + "': " + gai_strerror(rc);
+    return std::nullopt;
+  }
+  sockaddr_in addr{};
+  std::memcpy(&addr, res->ai_addr, sizeof addr);
+  freeaddrinfo(res);
+  addr.sin_port = htons(static_cast<uint16_t>(ep.port));
+  return addr;
+}
+
+// Connects and sends ggml-rpc's HELLO (command 14: 24 bytes of transport capabilities, all zero = TCP),
+// expecting its 28-byte answer (protocol major.minor.patch, padding, capabilities). The server then reads
+// end of stream and waits for its next client. returns: "" when the server speaks this llama.cpp's
+// protocol, else why not. cost: one connection, at most timeout_ms.
+inline std::string llama_cpp_rpc_probe(const rpc_endpoint& ep, int timeout_ms) {
+  std::string why;
+  const auto addr = llama_cpp_resolve(ep, why);
+  if (!addr) return why;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket(): ") + std::strerror(errno);
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_fd{fd};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto left_ms = [&] {
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+  };
+  const int flags = fcntl(fd, F_GETFL, 0);
+  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    if (errno != EINPROGRESS) return std::string("connect: ") + std::strerror(errno);
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, left_ms()) <= 0) return "no connection within " + std::to_string(timeout_ms) + " ms";
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return std::string("connect: ") + std::strerror(err);
+  }
+  // Non-blocking I/O bounded by the same deadline: a server busy with another client (rpc-server serves
+  // one at a time) or something else listening on the port does not answer.
+  auto io = [&](bool out, void* data, std::size_t size) -> std::string {
+    auto* p = static_cast<char*>(data);
+    while (size > 0) {
+      pollfd pf{fd, static_cast<short>(out ? POLLOUT : POLLIN), 0};
+      if (poll(&pf, 1, left_ms()) <= 0)
+        return "no answer to the RPC handshake within " + std::to_string(timeout_ms) +
+               " ms (busy with another client, or not an rpc-server)";
+      const ssize_t n = out ? ::send(fd, p, size, MSG_NOSIGNAL) : ::recv(fd, p, size, 0);
+      if (n == 0) return "connection closed during the RPC handshake (not an rpc-server?)";
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+        return std::string("RPC handshake: ") + std::strerror(errno);
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+    }
+    return {};
+  };
+  unsigned char hello[1 + 8 + 24] = {14};
+  const std::uint64_t req_size = 24;
+  std::memcpy(hello + 1, &req_size, 8);
+  if (auto e = io(true, hello, sizeof hello); !e.empty()) return e;
+  std::uint64_t rsp_size = 0;
+  if (auto e = io(false, &rsp_size, 8); !e.empty()) return e;
+  if (rsp_size != 28) return "unexpected RPC handshake answer (" + std::to_string(rsp_size) + " bytes): not an rpc-server?";
+  unsigned char rsp[28];
+  if (auto e = io(false, rsp, sizeof rsp); !e.empty()) return e;
+#if defined(RPC_PROTO_MAJOR_VERSION)
+  if (rsp[0] != RPC_PROTO_MAJOR_VERSION || rsp[1] > RPC_PROTO_MINOR_VERSION)
+    return "rpc-server speaks RPC protocol " + std::to_string(rsp[0]) + "." + std::to_string(rsp[1]) + "." +
+           std::to_string(rsp[2]) + ", this llama.cpp " + std::to_string(RPC_PROTO_MAJOR_VERSION) + "." +
+           std::to_string(RPC_PROTO_MINOR_VERSION) + " (build both from one llama.cpp release)";
+#endif
+  return {};
+}
+
+// The connected TCP sockets of this process whose peer is addr: ggml-rpc's connection to one server
+// (one per endpoint, shared by every model using it). Linux only (/proc/self/fd); elsewhere none.
+inline std::vector<int> llama_cpp_sockets_to(const sockaddr_in& addr) {
+  std::vector<int> fds;
+#if defined(__linux__)
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(e.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 || peer.sin_family != AF_INET) continue;
+    if (peer.sin_port == addr.sin_port && peer.sin_addr.s_addr == addr.sin_addr.s_addr) fds.push_back(fd);
+  }
+#else
+  (void)addr;
+#endif
+  return fds;
+}
+
+// True when the peer has closed or reset the connection. Between llama_decode calls an rpc-server sends
+// nothing unasked, so this reads no data (and consumes none). cost: one poll(), no waiting.
+inline bool llama_cpp_socket_closed(int fd) {
+#if defined(POLLRDHUP)
+  pollfd p{fd, static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+#else
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+#endif
+}
+#endif  // unix
+
+// GGML_ABORT from ggml-rpc (a connection lost during a command) cannot be turned into an exception: it
+// runs on ggml-rpc's dispatcher thread and ends in abort(). Say what happened, with uag's id, first.
+inline ggml_abort_callback_t& llama_cpp_previous_abort_callback() {
+  static ggml_abort_callback_t previous = nullptr;
+  return previous;
+}
+inline void llama_cpp_abort_callback(const char* message) {
+  if (std::strstr(message, "RPC") || std::strstr(message, "rpc"))
+    std::fputs("[uag.llama_cpp.rpc] the connection to an rpc-server broke during a llama.cpp call; llama.cpp's "
+               "RPC client cannot recover from that and aborts the process\n",
+               stderr);
+  if (auto previous = llama_cpp_previous_abort_callback()) {
+    previous(message);
+  } else {
+    std::fprintf(stderr, "%s\n", message);
+  }
+}
+
+// Endpoints whose connection broke in this process. ggml-rpc keeps one connection per endpoint for as long
+// as any buffer on it lives, and the buffers of a model that lost a server cannot be freed (see
+// llama_cpp_model::~llama_cpp_model): a new model on such an endpoint would be handed the dead connection.
+inline std::vector<std::string>& llama_cpp_lost_endpoints() {
+  static std::vector<std::string> lost;
+  return lost;
+}
+inline std::mutex& llama_cpp_lost_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// Checks every endpoint before ggml-rpc sees it. Throws input_error [uag.llama_cpp.rpc_endpoint],
+// io_error [uag.llama_cpp.rpc] (unreachable, no handshake), unsupported_error [uag.llama_cpp.rpc].
+inline void llama_cpp_check_rpc_servers(const llama_cpp_options& opt) {
+  for (const std::string& endpoint : opt.rpc_servers) {
+    const auto ep = llama_cpp_parse_rpc_endpoint(endpoint);
+    if (!ep)
+      throw input_error("llama_cpp.rpc_endpoint",
+                        "'" + endpoint + "' is not an rpc-server endpoint HOST:PORT (IPv4 host or name, port 1-65535)");
+    if (!ggml_backend_reg_by_name("RPC"))
+      throw unsupported_error("llama_cpp.rpc", "llama.cpp was built without GGML_RPC; cannot use '" + endpoint + "'");
+    {
+      std::lock_guard lock(llama_cpp_lost_mutex());
+      const auto& lost = llama_cpp_lost_endpoints();
+      if (std::find(lost.begin(), lost.end(), endpoint) != lost.end())
+        throw io_error("llama_cpp.rpc", "the connection to rpc-server '" + endpoint + "' broke earlier in this process "
+                                        "and llama.cpp cannot open a new one: restart the process");
+    }
+#if defined(__unix__) || defined(__APPLE__)
+    const std::string why = llama_cpp_rpc_probe(*ep, std::max(opt.rpc_timeout_ms, 1));
+    if (!why.empty()) throw io_error("llama_cpp.rpc", "cannot use rpc-server at '" + endpoint + "': " + why);
+#endif
+  }
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llama_cpp_previous_abort_callback() = ggml_set_abort_callback(&llama_cpp_abort_callback);
+#if defined(__unix__) || defined(__APPLE__)
+    // ggml-rpc sends without MSG_NOSIGNAL: a server that dies would end the process by SIGPIPE, silently,
+    // before any check or message. Ignore SIGPIPE unless the program installed its own handler.
+    struct sigaction sa{};
+    if (sigaction(SIGPIPE, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
+#endif
+  });
+}
+
 // One device per rpc-server (its first device); the model's offloaded layers are split over them.
 // Found through the backend registry, as llama.cpp's own tools do: ggml-rpc.h is installed whether or not
 // the library was built with GGML_RPC, and a dynamically loaded backend has no link-time symbol at all.
+// requires: llama_cpp_check_rpc_servers passed for endpoint.
 inline ggml_backend_dev_t llama_cpp_rpc_device(const std::string& endpoint) {
   ggml_backend_reg_t rpc = ggml_backend_reg_by_name("RPC");
   using add_server_fn = ggml_backend_reg_t (*)(const char*);
@@ -137,7 +374,7 @@ inline ggml_backend_dev_t llama_cpp_rpc_device(const std::string& endpoint) {
     throw unsupported_error("llama_cpp.rpc", "llama.cpp was built without GGML_RPC; cannot use '" + endpoint + "'");
   ggml_backend_reg_t reg = add_server(endpoint.c_str());
   if (!reg || ggml_backend_reg_dev_count(reg) == 0)
-    throw io_error("llama_cpp.rpc", "cannot reach rpc-server at '" + endpoint + "'");
+    throw io_error("llama_cpp.rpc", "rpc-server at '" + endpoint + "' offers no device");
   return ggml_backend_reg_dev_get(reg, 0);
 }
 
@@ -150,6 +387,7 @@ inline std::shared_ptr<llama_model> llama_cpp_load(const std::filesystem::path& 
   mp.n_gpu_layers = opt.n_gpu_layers;
   devices.clear();
   if (!opt.rpc_servers.empty()) {
+    llama_cpp_check_rpc_servers(opt);
     for (const std::string& endpoint : opt.rpc_servers) {
       ggml_backend_dev_t dev = llama_cpp_rpc_device(endpoint);
       devices.push_back(dev);
@@ -381,11 +619,23 @@ class llama_cpp_model {
       batch_.n_seq_id[i] = 1;
       batch_.seq_id[i][0] = 0;
     }
+#if defined(__unix__) || defined(__APPLE__)
+    // ggml-rpc keeps one connection per server while buffers on it live (the model's and this context's):
+    // find them now, to check them before each decode.
+    for (const std::string& endpoint : opt.rpc_servers) {
+      std::string why;
+      const auto ep = detail::llama_cpp_parse_rpc_endpoint(endpoint);
+      const auto addr = ep ? detail::llama_cpp_resolve(*ep, why) : std::nullopt;
+      if (addr)
+        for (const int fd : detail::llama_cpp_sockets_to(*addr)) rpc_sockets_.push_back({endpoint, fd});
+    }
+#endif
   }
 
   llama_cpp_model(llama_cpp_model&& o) noexcept
       : model_(std::move(o.model_)), ctx_(std::move(o.ctx_)), tok_(std::move(o.tok_)), batch_(o.batch_),
-        n_ctx_(o.n_ctx_), vocab_size_(o.vocab_size_), n_cached_(o.n_cached_) {
+        n_ctx_(o.n_ctx_), vocab_size_(o.vocab_size_), n_cached_(o.n_cached_),
+        rpc_sockets_(std::move(o.rpc_sockets_)), rpc_lost_(o.rpc_lost_) {
     o.batch_ = llama_batch{};
   }
   llama_cpp_model& operator=(llama_cpp_model&&) = delete;
@@ -393,6 +643,12 @@ class llama_cpp_model {
   llama_cpp_model& operator=(const llama_cpp_model&) = delete;
   ~llama_cpp_model() {
     if (batch_.token) llama_batch_free(batch_);
+    if (rpc_lost_) {
+      // Freeing buffers held by a server that is gone sends a command on a dead connection, and ggml-rpc
+      // aborts on that: leak the context and the model instead (kept alive by a copy nobody frees).
+      (void)ctx_.release();
+      (void)new std::shared_ptr<llama_model>(model_);
+    }
   }
 
   /// @brief Width of a logits row (the GGUF vocabulary size).
@@ -404,7 +660,10 @@ class llama_cpp_model {
   /// @brief Appends ids to sequence 0 and returns one logits row per id, from one llama_decode.
   /// Throws input_error [uag.llama_cpp.context] when the ids do not fit the context, input_error
   /// [uag.llama_cpp.token] for an id outside the vocabulary, model_error [uag.llama_cpp.decode] when
-  /// llama_decode fails (the cache is then rolled back to n_cached()).
+  /// llama_decode fails (the cache is then rolled back to n_cached()), io_error [uag.llama_cpp.rpc] when an
+  /// rpc-server holding layers has closed its connection (the model is then unusable: load it again; it
+  /// is leaked, not freed, since llama.cpp would abort freeing it). A server that dies during the
+  /// llama_decode itself aborts the process inside llama.cpp (after a [uag.llama_cpp.rpc] line on stderr).
   logits_view forward(token_span ids) { return forward(ids, ids.size()); }
 
   /// @brief As forward(ids), with logits only for the last n_rows ids (prefill, draft catch-up).
@@ -425,6 +684,7 @@ class llama_cpp_model {
       batch_.logits[i] = i >= first_row ? 1 : 0;
     }
     batch_.n_tokens = static_cast<int32_t>(ids.size());
+    check_rpc_servers();
     const int32_t rc = llama_decode(ctx_.get(), batch_);
     if (rc != 0) {
       // A failed decode may have stored some ubatches: drop them so the cache matches n_cached().
@@ -457,8 +717,38 @@ class llama_cpp_model {
 
   llama_context* context() noexcept { return ctx_.get(); }
   const llama_model* model() const noexcept { return model_.get(); }
+  /// @brief Connections to rpc-servers that forward() checks before each decode (one per server on Linux;
+  /// none elsewhere, where a dead server is only seen by llama.cpp, which aborts).
+  std::size_t rpc_connections_checked() const noexcept { return rpc_sockets_.size(); }
 
  private:
+  struct rpc_socket {
+    std::string endpoint;
+    int fd = -1;
+  };
+
+  // cost: one poll() per server, no waiting.
+  void check_rpc_servers() {
+    if (rpc_lost_) throw io_error("llama_cpp.rpc", "an rpc-server of this model was lost earlier: load the model again");
+#if defined(__unix__) || defined(__APPLE__)
+    for (const rpc_socket& s : rpc_sockets_) {
+      if (!detail::llama_cpp_socket_closed(s.fd)) continue;
+      rpc_lost_ = true;
+      // The model is done for. Hang up on the servers still alive (rpc-server serves one client at a time:
+      // they would otherwise wait on this process forever), and bar their endpoints in this process.
+      {
+        std::lock_guard lock(detail::llama_cpp_lost_mutex());
+        for (const rpc_socket& other : rpc_sockets_) {
+          ::shutdown(other.fd, SHUT_RDWR);
+          detail::llama_cpp_lost_endpoints().push_back(other.endpoint);
+        }
+      }
+      throw io_error("llama_cpp.rpc", "rpc-server at '" + s.endpoint + "' closed its connection (stopped or crashed) "
+                                      "with " + std::to_string(n_cached_) + " tokens in the cache: load the model again");
+    }
+#endif
+  }
+
   std::shared_ptr<llama_model> model_;
   std::unique_ptr<llama_context, detail::llama_context_deleter> ctx_;
   llama_cpp_tokenizer tok_;
@@ -466,6 +756,8 @@ class llama_cpp_model {
   std::size_t n_ctx_ = 0;
   std::size_t vocab_size_ = 0;
   std::size_t n_cached_ = 0;
+  std::vector<rpc_socket> rpc_sockets_;  // ggml-rpc's connections to this model's servers
+  bool rpc_lost_ = false;                // a server is gone: no more decodes, leak instead of freeing
 };
 
 }  // namespace uag
