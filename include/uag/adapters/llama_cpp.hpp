@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -294,19 +295,49 @@ inline bool llama_cpp_socket_closed(int fd) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 #endif
 }
+#else
+inline bool llama_cpp_socket_closed(int) { return false; }
 #endif  // unix
 
-// GGML_ABORT from ggml-rpc (a connection lost during a command) cannot be turned into an exception: it
-// runs on ggml-rpc's dispatcher thread and ends in abort(). Say what happened, with uag's id, first.
+// ggml-rpc's GGML_ABORT (a connection that breaks during a command) runs on its dispatcher thread and ends
+// in abort(); an exception cannot cross it. While a decode over RPC is in flight, llama_cpp_model runs it
+// on a thread of its own (llama_cpp_model::rpc_runner) and waits here: the abort callback records the
+// break, wakes the waiting caller, who throws a typed error, and parks the aborting thread for good instead
+// of returning to abort(). Outside a decode (load, freeing) the process still aborts, after a line with
+// uag's id. The state is never destroyed: parked threads outlive static destruction.
+struct llama_cpp_rpc_watch {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t breaks = 0;   // connections that broke during a decode, ever
+  std::string message;        // ggml's message for the last of them
+  int decodes_in_flight = 0;  // decodes over RPC running on runner threads now
+
+  static llama_cpp_rpc_watch& instance() {
+    static auto* w = new llama_cpp_rpc_watch;
+    return *w;
+  }
+};
+
 inline ggml_abort_callback_t& llama_cpp_previous_abort_callback() {
   static ggml_abort_callback_t previous = nullptr;
   return previous;
 }
 inline void llama_cpp_abort_callback(const char* message) {
-  if (std::strstr(message, "RPC") || std::strstr(message, "rpc"))
-    std::fputs("[uag.llama_cpp.rpc] the connection to an rpc-server broke during a llama.cpp call; llama.cpp's "
-               "RPC client cannot recover from that and aborts the process\n",
+  if (std::strstr(message, "RPC") || std::strstr(message, "rpc")) {
+    auto& w = llama_cpp_rpc_watch::instance();
+    std::unique_lock lock(w.mu);
+    if (w.decodes_in_flight > 0) {
+      ++w.breaks;
+      w.message = message;
+      lock.unlock();
+      w.cv.notify_all();
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
+    }
+    lock.unlock();
+    std::fputs("[uag.llama_cpp.rpc] the connection to an rpc-server broke outside a decode (loading or freeing a "
+               "model); llama.cpp's RPC client cannot recover from that and aborts the process\n",
                stderr);
+  }
   if (auto previous = llama_cpp_previous_abort_callback()) {
     previous(message);
   } else {
@@ -635,13 +666,27 @@ class llama_cpp_model {
   llama_cpp_model(llama_cpp_model&& o) noexcept
       : model_(std::move(o.model_)), ctx_(std::move(o.ctx_)), tok_(std::move(o.tok_)), batch_(o.batch_),
         n_ctx_(o.n_ctx_), vocab_size_(o.vocab_size_), n_cached_(o.n_cached_),
-        rpc_sockets_(std::move(o.rpc_sockets_)), rpc_lost_(o.rpc_lost_) {
+        rpc_sockets_(std::move(o.rpc_sockets_)), rpc_lost_(o.rpc_lost_), runner_(std::move(o.runner_)) {
     o.batch_ = llama_batch{};
   }
   llama_cpp_model& operator=(llama_cpp_model&&) = delete;
   llama_cpp_model(const llama_cpp_model&) = delete;
   llama_cpp_model& operator=(const llama_cpp_model&) = delete;
   ~llama_cpp_model() {
+    if (runner_) {
+      auto& w = detail::llama_cpp_rpc_watch::instance();
+      {
+        std::lock_guard lock(w.mu);
+        runner_->stop = true;
+      }
+      w.cv.notify_all();
+      if (runner_->abandoned) {
+        runner_->thread.detach();  // stuck in llama.cpp for good; it owns its state from now on
+        (void)runner_.release();
+      } else {
+        runner_->thread.join();
+      }
+    }
     if (batch_.token) llama_batch_free(batch_);
     if (rpc_lost_) {
       // Freeing buffers held by a server that is gone sends a command on a dead connection, and ggml-rpc
@@ -685,7 +730,8 @@ class llama_cpp_model {
     }
     batch_.n_tokens = static_cast<int32_t>(ids.size());
     check_rpc_servers();
-    const int32_t rc = llama_decode(ctx_.get(), batch_);
+    const float* data = nullptr;
+    const int32_t rc = rpc_sockets_.empty() ? llama_decode(ctx_.get(), batch_) : decode_over_rpc(n_rows > 0, data);
     if (rc != 0) {
       // A failed decode may have stored some ubatches: drop them so the cache matches n_cached().
       llama_memory_seq_rm(llama_get_memory(ctx_.get()), 0, static_cast<llama_pos>(n_cached_), -1);
@@ -697,7 +743,7 @@ class llama_cpp_model {
     n_cached_ += ids.size();
     if (n_rows == 0) return {nullptr, 0, vocab_size_};
     // Rows come back in batch order (llama_get_logits reorders outputs), contiguous.
-    const float* data = llama_get_logits(ctx_.get());
+    if (!data) data = llama_get_logits(ctx_.get());
     if (!data) throw model_error("llama_cpp.logits", "llama.cpp returned no logits");
     return {data, n_rows, vocab_size_};
   }
@@ -727,22 +773,97 @@ class llama_cpp_model {
     int fd = -1;
   };
 
+  // A thread that runs this model's decodes over RPC, so that the caller can stop waiting when ggml-rpc's
+  // dispatcher reports a broken connection (detail::llama_cpp_rpc_watch). Guarded by the watch's mutex.
+  struct rpc_runner {
+    std::thread thread;
+    bool has_job = false, done = false, stop = false, abandoned = false;
+    bool want_logits = false;
+    llama_batch batch{};
+    int32_t rc = 0;
+    const float* logits = nullptr;
+  };
+
+  // One llama_decode (and the synchronisation that ends it) on the runner thread. returns: its code;
+  // logits set when want_logits. Throws io_error [uag.llama_cpp.rpc] when a connection broke meanwhile.
+  // cost: two thread hand-offs (tens of microseconds) on top of the decode.
+  int32_t decode_over_rpc(bool want_logits, const float*& logits) {
+    auto& w = detail::llama_cpp_rpc_watch::instance();
+    std::unique_lock lock(w.mu);
+    if (!runner_) {
+      runner_ = std::make_unique<rpc_runner>();
+      runner_->thread = std::thread([r = runner_.get(), ctx = ctx_.get()] { run_decodes(*r, ctx); });
+    }
+    rpc_runner& r = *runner_;
+    const std::uint64_t breaks = w.breaks;
+    r.batch = batch_;
+    r.want_logits = want_logits;
+    r.done = false;
+    r.has_job = true;
+    ++w.decodes_in_flight;
+    w.cv.notify_all();
+    w.cv.wait(lock, [&] { return r.done || w.breaks != breaks; });
+    if (r.done) {
+      logits = r.logits;
+      return r.rc;
+    }
+    // The runner is stuck inside llama.cpp for good: stop counting it, and give up the model.
+    r.abandoned = true;
+    --w.decodes_in_flight;
+    const std::string ggml_message = w.message;
+    lock.unlock();
+    std::string lost;
+    for (const rpc_socket& s : rpc_sockets_)
+      if (detail::llama_cpp_socket_closed(s.fd)) lost += (lost.empty() ? "'" : ", '") + s.endpoint + "'";
+    mark_lost();
+    throw io_error("llama_cpp.rpc", "the connection to rpc-server " + (lost.empty() ? std::string("(unknown)") : lost) +
+                                        " broke during llama_decode (" + ggml_message +
+                                        "): the model is unusable, load it again in a new process");
+  }
+
+  static void run_decodes(rpc_runner& r, llama_context* ctx) {
+    auto& w = detail::llama_cpp_rpc_watch::instance();
+    std::unique_lock lock(w.mu);
+    for (;;) {
+      w.cv.wait(lock, [&] { return r.has_job || r.stop; });
+      if (r.stop) return;
+      r.has_job = false;
+      llama_batch batch = r.batch;
+      const bool want_logits = r.want_logits;
+      lock.unlock();
+      const int32_t rc = llama_decode(ctx, batch);
+      llama_synchronize(ctx);  // RPC commands still queued would otherwise run outside the watch
+      const float* logits = rc == 0 && want_logits ? llama_get_logits(ctx) : nullptr;
+      lock.lock();
+      if (r.abandoned) return;  // the caller has given up on this model
+      --w.decodes_in_flight;
+      r.rc = rc;
+      r.logits = logits;
+      r.done = true;
+      w.cv.notify_all();
+    }
+  }
+
+  // The model is done for. Hang up on the servers still alive (rpc-server serves one client at a time:
+  // they would otherwise wait on this process forever), and bar their endpoints in this process.
+  void mark_lost() {
+    rpc_lost_ = true;
+    std::lock_guard lock(detail::llama_cpp_lost_mutex());
+    for (const rpc_socket& other : rpc_sockets_) {
+#if defined(__unix__) || defined(__APPLE__)
+      ::shutdown(other.fd, SHUT_RDWR);
+#endif
+      detail::llama_cpp_lost_endpoints().push_back(other.endpoint);
+    }
+  }
+
   // cost: one poll() per server, no waiting.
   void check_rpc_servers() {
     if (rpc_lost_) throw io_error("llama_cpp.rpc", "an rpc-server of this model was lost earlier: load the model again");
 #if defined(__unix__) || defined(__APPLE__)
     for (const rpc_socket& s : rpc_sockets_) {
       if (!detail::llama_cpp_socket_closed(s.fd)) continue;
-      rpc_lost_ = true;
-      // The model is done for. Hang up on the servers still alive (rpc-server serves one client at a time:
-      // they would otherwise wait on this process forever), and bar their endpoints in this process.
-      {
-        std::lock_guard lock(detail::llama_cpp_lost_mutex());
-        for (const rpc_socket& other : rpc_sockets_) {
-          ::shutdown(other.fd, SHUT_RDWR);
-          detail::llama_cpp_lost_endpoints().push_back(other.endpoint);
-        }
-      }
+      mark_lost();
       throw io_error("llama_cpp.rpc", "rpc-server at '" + s.endpoint + "' closed its connection (stopped or crashed) "
                                       "with " + std::to_string(n_cached_) + " tokens in the cache: load the model again");
     }
@@ -758,6 +879,7 @@ class llama_cpp_model {
   std::size_t n_cached_ = 0;
   std::vector<rpc_socket> rpc_sockets_;  // ggml-rpc's connections to this model's servers
   bool rpc_lost_ = false;                // a server is gone: no more decodes, leak instead of freeing
+  std::unique_ptr<rpc_runner> runner_;   // decodes over RPC (started by the first one)
 };
 
 }  // namespace uag
