@@ -264,6 +264,29 @@ TEST(llama_cpp_rpc_test, server_gone_between_passes_is_a_typed_error) {
   EXPECT_NE(std::string(e.what()).find("restart the process"), std::string::npos) << e.what();
 }
 
+// A server that stops answering without closing (SIGSTOP: a hung host, a cut link): with rpc_io_timeout_ms
+// the decode waiting on it ends in the typed error; without it, it would wait forever.
+TEST(llama_cpp_rpc_test, silent_server_mid_generation_times_out_with_a_typed_error) {
+  UAG_NEED_RPC_SERVER();
+  const fs::path dir = scratch_dir();
+  rpc_server a(dir / "server_a.log"), b(dir / "server_b.log");
+  ASSERT_TRUE(a.running() && b.running());
+  auto opt = rpc_options({a.endpoint(), b.endpoint()});
+  opt.rpc_io_timeout_ms = 1000;
+  auto split = uag::llama_cpp_model::from_file(gguf_dir / "target-f32.gguf", opt);
+  uag::baseline_generator<uag::llama_cpp_model> gen(split, greedy_config(0, 8));
+  gen.generate(prompts[0]);
+  b.pause();
+  const auto t0 = clock_type::now();
+  const uag::error e = expect_uag_error([&] { gen.generate(prompts[1]); });
+  const double waited = seconds_since(t0);
+  EXPECT_EQ(e.id(), "uag.llama_cpp.rpc") << e.what();
+  EXPECT_NE(std::string(e.what()).find("timed out"), std::string::npos) << e.what();
+  EXPECT_GE(waited, 0.9);
+  EXPECT_LT(waited, 10.0);
+  std::cout << "[ rpc ] stopped server: typed error after " << waited << " s (rpc_io_timeout_ms 1000)\n";
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // A server killed at an arbitrary moment of a generation, usually inside a llama_decode (where ggml-rpc
 // aborts the process unless uag intercepts it): the child process gets the typed error and exits normally

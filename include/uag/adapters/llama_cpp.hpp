@@ -31,6 +31,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #endif
 
@@ -69,6 +70,9 @@ struct llama_cpp_options {
   bool f16_kv_cache = true;              // KV cache in F16 (llama.cpp's default) or F32
   std::vector<std::string> rpc_servers;  // "host:port" of rpc-server processes holding offloaded layers
   int rpc_timeout_ms = 5000;             // bound on connecting to and greeting each rpc-server at load
+  int rpc_io_timeout_ms = 0;             // bound on each RPC send/receive during decodes (0 = none: a server
+                                         // that stops answering without closing blocks forever); must exceed
+                                         // the slowest server-side compute of one llama_decode
   bool quiet = true;                     // drop llama.cpp's info/debug log lines (errors are kept)
 };
 
@@ -660,6 +664,17 @@ class llama_cpp_model {
       if (addr)
         for (const int fd : detail::llama_cpp_sockets_to(*addr)) rpc_sockets_.push_back({endpoint, fd});
     }
+    if (opt.rpc_io_timeout_ms > 0) {
+      // ggml-rpc treats a timed-out send/recv like a broken connection: decode_over_rpc turns it into a
+      // typed error. The sockets are shared by every model on the same servers: the last setting holds.
+      timeval tv{};
+      tv.tv_sec = opt.rpc_io_timeout_ms / 1000;
+      tv.tv_usec = (opt.rpc_io_timeout_ms % 1000) * 1000;
+      for (const rpc_socket& s : rpc_sockets_) {
+        setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      }
+    }
 #endif
   }
 
@@ -816,9 +831,12 @@ class llama_cpp_model {
     for (const rpc_socket& s : rpc_sockets_)
       if (detail::llama_cpp_socket_closed(s.fd)) lost += (lost.empty() ? "'" : ", '") + s.endpoint + "'";
     mark_lost();
-    throw io_error("llama_cpp.rpc", "the connection to rpc-server " + (lost.empty() ? std::string("(unknown)") : lost) +
-                                        " broke during llama_decode (" + ggml_message +
-                                        "): the model is unusable, load it again in a new process");
+    std::string all;
+    for (const rpc_socket& s : rpc_sockets_) all += (all.empty() ? "'" : ", '") + s.endpoint + "'";
+    throw io_error("llama_cpp.rpc",
+                   (lost.empty() ? "a connection to rpc-server " + all + " broke or timed out (rpc_io_timeout_ms)"
+                                 : "the connection to rpc-server " + lost + " broke") +
+                       " during llama_decode (" + ggml_message + "): the model is unusable, load it again in a new process");
   }
 
   static void run_decodes(rpc_runner& r, llama_context* ctx) {
