@@ -38,7 +38,11 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn) and now and then
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
-/// not pay, so a blend makes target-only look slower than it is and the controller never stops.
+/// not pay, so a blend makes target-only look slower than it is and the controller never stops. Its time
+/// is also capped by the draft-free part of recent drafting steps (the target pass over 1 + γ rows, which
+/// costs no less than one of 1 row), so every drafting step checks γ = 0 at the load of now. On a shared
+/// machine step times are bimodal (descheduled steps take 2-3x): every running time follows the lower
+/// envelope of its samples, which is sharp where a mean is not.
 /// While drafting is off, a probe is a step drafting one token, with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
 /// committed while it was off, so its time is kept with its draft time replaced by the steady draft
@@ -46,7 +50,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
-/// makes the next step a probe after half the back-off.
+/// makes the next step a probe after half the back-off. Probes from "off" are paid from a budget of 1.5%
+/// of all step time (their cost over a target-only step), and drafting resumes only after two probes in
+/// a row were right on every candidate (one lucky probe of a weak draft used to bring back a losing run).
 /// Timing and the survival curve survive restart() (they are properties of the models, the machine and
 /// the text); α is carried over with less weight.
 class draft_length_controller {
@@ -107,7 +113,7 @@ class draft_length_controller {
     // At most halves the back-off: code and prose repeat short phrases all the time, and a hint that
     // probed every few steps would cost more than the draft it looks for.
     if (policy_ == draft_length_policy::adaptive && best_ == 0 && gamma_ == 0 && burst_ == 0 &&
-        since_probe_ >= std::max(kMinProbeGap, probe_gap_ / 2) && timed_ >= 2)
+        since_probe_ >= std::max(kMinProbeGap, probe_gap_ / 2) && timed_ >= 2 && probe_affordable())
       start_probe();
   }
   /// @brief Steps between probes while drafting is off (adaptive policy; for diagnostics and tests).
@@ -129,19 +135,25 @@ class draft_length_controller {
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
   static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
   static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
-  static constexpr double kStepTimeWeight = 0.15;  // of a new sample in a length's running step time
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
+  static constexpr std::size_t kResumeHits = 2;  // probes in a row right on every candidate, to resume
+  static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
   // A probe drafts one token: the cheapest test of whether the draft is right again, and where a pair
   // that barely pays settles. Once drafting is back, the ±1 probes climb to longer drafts.
+  // Probes from "off" are paid from a budget (kProbeBudget of all step time so far, their cost measured
+  // against a target-only step), so that however often the back-off or the repetition hint asks, looking
+  // for a draft that has started to pay costs < 2%; and an unknown pair's first tokens pay for none.
+  bool probe_affordable() const noexcept { return probe_cost_s_ <= kProbeBudget * elapsed_s_; }
   void start_probe() noexcept {
+    if (!probe_affordable()) return;
     since_probe_ = 0;
     burst_ = steady_draft_s_ > 0.0 ? 1 : 2;  // a second step while the first cannot be timed
     gamma_ = 1;
@@ -149,6 +161,20 @@ class draft_length_controller {
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
+    if (step_s > 0.0) {
+      elapsed_s_ += step_s;
+      // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
+      // commits) bounds a target-only step's time from above at the load the machine has now: every step
+      // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
+      if (requested > 0) {
+        const double own = std::max(0.0, step_s - static_cast<double>(proposed) * d);
+        nondraft_s_ = track_low(nondraft_s_, own);
+        if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - zero_time());  // a probe from "off"
+      } else if (nondraft_s_ > 0.0) {
+        // Target-only steps pull a bound from a quieter time up to the load of now.
+        nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
+      }
+    }
     // A drafting step right after two or more steps without a draft pays the draft's catch-up on the
     // text committed meanwhile: not the steady cost of drafting. Its draft time is replaced by the
     // steady draft time per candidate (measured on ordinary drafting steps); without one, it is not kept.
@@ -159,8 +185,12 @@ class draft_length_controller {
       steady_draft_s_ = steady_draft_s_ > 0.0 ? 0.9 * steady_draft_s_ + 0.1 * d : d;
     }
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
-    if (burst_ > 0 && proposed > 0)  // a probe while off: its evidence outweighs what drafting saw long ago
+    if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
+      probe_hits_ = proposed > 0 && accepted == proposed ? probe_hits_ + 1 : 0;
+    if (burst_ > 0 && proposed > 0) {  // a probe while off: its evidence outweighs what drafting saw long ago
       for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kProbeDecay, survived_[i] *= kProbeDecay;
+      accepted_ *= kProbeDecay, rejections_ *= kProbeDecay;
+    }
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
     constexpr double decay = 0.95;
@@ -188,7 +218,7 @@ class draft_length_controller {
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
       ++samples_[requested];
-      e = e > 0.0 ? (1.0 - kStepTimeWeight) * e + kStepTimeWeight * std::min(step_s, 2.0 * e) : step_s;
+      e = track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -198,8 +228,11 @@ class draft_length_controller {
     // Warm-up, once timing is supplied: time the starting length and two around it, so that the line
     // has three points after a few steps instead of waiting for the periodic probes.
     if (step_s > 0.0) {
-      const std::size_t lo = start_ > 2 ? start_ - 2 : 1;
-      for (std::size_t g : {start_, start_ + 2, lo}) {
+      // A pair whose first drafts were mostly rejected times γ = 1 instead of longer drafts: an unknown
+      // pair's warm-up should cost little where drafting does not pay.
+      const bool weak = step_time_[start_] > 0.0 && alpha() < 0.5;
+      const std::size_t lo = weak ? 1 : start_ > 2 ? start_ - 2 : 1;
+      for (std::size_t g : {start_, weak ? lo : start_ + 2, lo}) {
         g = std::clamp<std::size_t>(g, 1, max_);
         if (step_time_[g] <= 0.0) {
           gamma_ = g;
@@ -226,18 +259,23 @@ class draft_length_controller {
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
+    // One probe is one or two Bernoulli trials: a weak draft (acceptance 0.15) is right on one now and
+    // then, and resuming on that luck costs many losing steps before the estimates turn again. Drafting
+    // resumes only after kResumeHits probes in a row were right on every candidate; a hit brings the
+    // next probe early (a draft that has started to pay is right on most).
+    if (best_ == 0 && best > 0 && probe_hits_ < kResumeHits) best = 0;
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
       if (best_ > 0 || gamma_ > 0) {
         // Drafting just stopped, or a probe burst ended without bringing it back: wait longer.
-        if (best_ == 0) probe_gap_ = std::min(kMaxProbeGap, 2 * probe_gap_);
+        if (best_ == 0) probe_gap_ = probe_hits_ > 0 ? kMinProbeGap : std::min(kMaxProbeGap, 2 * probe_gap_);
         since_probe_ = 0;
       }
       gamma_ = best_ = 0;
       if (++since_probe_ >= probe_gap_) start_probe();
       return;
     }
-    if (best_ == 0) probe_gap_ = kMinProbeGap;  // drafting is back
+    if (best_ == 0) probe_gap_ = kMinProbeGap, probe_hits_ = 0;  // drafting is back
     gamma_ = best_ = best;
     ++drafting_steps_;
     if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
@@ -319,11 +357,29 @@ class draft_length_controller {
   /// intercept, which still holds the draft's fixed cost per step: a cautious guess, replaced by a
   /// measurement once γ = 0 is probed.
   double step_time(std::size_t g) const noexcept {
-    if (timed_ < 2 || (g == 0 && step_time_[0] > 0.0)) return step_time_[g];
+    if (g == 0 && (step_time_[0] > 0.0 || nondraft_s_ > 0.0)) return zero_time();
+    if (timed_ < 2) return step_time_[g];
     const double line = std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
     if (step_time_[g] <= 0.0) return line;
     const double w = weight_[g];
     return (w * monotone_[g] + kLinePrior * line) / (w + kLinePrior);
+  }
+
+  /// Running step time that follows the fast samples: on a shared machine a step is often descheduled
+  /// for part of a time slice (times 2-3x the undisturbed one, seen on 2 loaded cores), which a plain
+  /// mean averages into every estimate with a spread that hides a 5% difference; the lower envelope is
+  /// sharp and in proportion for every length (a longer step is descheduled in proportion to its length).
+  /// Rises are still followed, slowly (~20 steps: the context grows).
+  static double track_low(double e, double x) noexcept {
+    if (e <= 0.0) return x;
+    x = std::min(x, 2.0 * e);
+    return x < e ? 0.7 * e + 0.3 * x : 0.95 * e + 0.05 * x;
+  }
+
+  /// A target-only step's time: its own timing, capped by the draft-free part of recent drafting steps.
+  double zero_time() const noexcept {
+    if (step_time_[0] <= 0.0) return nondraft_s_;
+    return nondraft_s_ > 0.0 ? std::min(step_time_[0], nondraft_s_) : step_time_[0];
   }
 
   draft_length_policy policy_ = draft_length_policy::constant;
@@ -351,6 +407,10 @@ class draft_length_controller {
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
+  double nondraft_s_ = 0.0;               // EWMA of drafting steps' time less their draft time
+  double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
+  double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
+  std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
 };
 
 }  // namespace uag
