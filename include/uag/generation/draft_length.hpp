@@ -51,8 +51,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
 /// makes the next step a probe after half the back-off. Probes from "off" are paid from a budget of 1.5%
-/// of all step time (their cost over a target-only step), and drafting resumes only after two probes in
-/// a row were right on every candidate (one lucky probe of a weak draft used to bring back a losing run).
+/// of all step time (their cost over a target-only step) after a small allowance, and drafting resumes
+/// only after a probe that was right on every candidate.
 /// Timing and the survival curve survive restart() (they are properties of the models, the machine and
 /// the text); α is carried over with less weight.
 class draft_length_controller {
@@ -141,8 +141,9 @@ class draft_length_controller {
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
-  static constexpr std::size_t kResumeHits = 2;  // probes in a row right on every candidate, to resume
+  static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
+  static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -151,7 +152,11 @@ class draft_length_controller {
   // Probes from "off" are paid from a budget (kProbeBudget of all step time so far, their cost measured
   // against a target-only step), so that however often the back-off or the repetition hint asks, looking
   // for a draft that has started to pay costs < 2%; and an unknown pair's first tokens pay for none.
-  bool probe_affordable() const noexcept { return probe_cost_s_ <= kProbeBudget * elapsed_s_; }
+  // The allowance lets the first probes of a generation through: a pair the warm-up misjudged (two or
+  // three steps of evidence) must be able to come back within its first tokens, not after hundreds.
+  bool probe_affordable() const noexcept {
+    return probe_cost_s_ <= kProbeBudget * elapsed_s_ + kProbeAllowance * zero_time();
+  }
   void start_probe() noexcept {
     if (!probe_affordable()) return;
     since_probe_ = 0;
@@ -259,10 +264,10 @@ class draft_length_controller {
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
-    // One probe is one or two Bernoulli trials: a weak draft (acceptance 0.15) is right on one now and
-    // then, and resuming on that luck costs many losing steps before the estimates turn again. Drafting
-    // resumes only after kResumeHits probes in a row were right on every candidate; a hit brings the
-    // next probe early (a draft that has started to pay is right on most).
+    // Drafting resumes only after a probe that was right on every candidate (and a hit brings the next
+    // probe early): a probe that was partly wrong is weak evidence for a gain. Requiring two hits in a
+    // row kept weak pairs off a little better but held good pairs with an unlucky warm-up off for
+    // hundreds of steps (simulated: α = 0.5-0.7, 2-8% of their gain lost), so one is enough.
     if (best_ == 0 && best > 0 && probe_hits_ < kResumeHits) best = 0;
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
