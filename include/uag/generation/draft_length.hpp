@@ -373,8 +373,9 @@ class draft_length_controller {
   /// Running step time that follows the fast samples: on a shared machine a step is often descheduled
   /// for part of a time slice (times 2-3x the undisturbed one, seen on 2 loaded cores), which a plain
   /// mean averages into every estimate with a spread that hides a 5% difference; the lower envelope is
-  /// sharp and in proportion for every length (a longer step is descheduled in proportion to its length).
-  /// Rises are still followed, slowly (~20 steps: the context grows).
+  /// sharp. A longer step is descheduled more often, so its envelope sits a little higher: a bias against
+  /// long drafts, on the side of doing no harm (simulated: 1-3% of a good pair's gain). Rises are still
+  /// followed, slowly (~20 steps: the context grows).
   static double track_low(double e, double x) noexcept {
     if (e <= 0.0) return x;
     x = std::min(x, 2.0 * e);
@@ -412,7 +413,7 @@ class draft_length_controller {
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
-  double nondraft_s_ = 0.0;               // EWMA of drafting steps' time less their draft time
+  double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
