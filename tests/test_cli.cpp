@@ -146,6 +146,18 @@ TEST_F(cli_test, help_for_every_subcommand) {
   EXPECT_EQ(run("frobnicate").code, 2);
 }
 
+TEST_F(cli_test, rpc_timeout_needs_rpc_and_a_positive_number) {
+  // Parsed before any model loads, so this holds in builds without llama.cpp too.
+  const auto lone = run("generate --prompt x --rpc-timeout 500");
+  EXPECT_EQ(lone.code, 2) << lone.out;
+  EXPECT_NE(lone.out.find("--rpc-timeout needs --rpc"), std::string::npos) << lone.out;
+  for (const char* bad : {"0", "abc", "-5"}) {
+    const auto r = run(std::string("generate --prompt x --rpc 127.0.0.1:1 --rpc-timeout ") + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("rpc-timeout"), std::string::npos) << bad << ": " << r.out;
+  }
+}
+
 TEST_F(cli_test, generate_json_shape_and_greedy_equals_no_draft) {
   const auto a = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 12 --json");
   ASSERT_EQ(a.code, 0) << a.out;

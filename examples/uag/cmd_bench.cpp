@@ -50,7 +50,8 @@ overhead.
   --threads N          threads for the target (default 0 = all cores)
   --draft-threads N    threads for the draft (default 1; 0 = all cores)
   --gpu-layers N|all   GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
-  --rpc H:P[,H:P...]   GGUF target: rpc-server endpoints holding its offloaded layers)";
+  --rpc H:P[,H:P...]   GGUF target: rpc-server endpoints holding its offloaded layers
+  --rpc-timeout MS     with --rpc: a decode waits at most MS per RPC send/receive (default: no bound))";
 
 struct totals {
   std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0, prompt_tokens = 0;

@@ -34,7 +34,8 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
   --threads N            threads for the target (default 0 = all cores)
   --draft-threads N      threads for the draft (default 1; 0 = all cores)
   --gpu-layers N|all     GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
-  --rpc H:P[,H:P...]     GGUF target: rpc-server endpoints holding its offloaded layers)";
+  --rpc H:P[,H:P...]     GGUF target: rpc-server endpoints holding its offloaded layers
+  --rpc-timeout MS       with --rpc: a decode waits at most MS per RPC send/receive (default: no bound))";
 
 nlohmann::json stats_json(const uag::generation_stats& s) {
   return {{"prompt_tokens", s.prompt_tokens},   {"new_tokens", s.new_tokens},

@@ -52,6 +52,7 @@ struct thread_flags {
   int draft = 1;  // a small draft is latency-bound: OpenMP fork/join per matmul costs more than it saves
   int gpu_layers = 0;            // target layers llama.cpp offloads (GPU or RPC servers); -1 = all
   std::vector<std::string> rpc;  // rpc-server endpoints holding the target's offloaded layers
+  int rpc_timeout_ms = 0;        // bound on each RPC send/receive during decodes; 0 = none
 };
 
 /// A model folder, or (built with UAG_WITH_LLAMA_CPP) a .gguf file loaded through llama.cpp. The GPU and RPC
@@ -65,6 +66,7 @@ inline pretrained load_model(const std::filesystem::path& path, const thread_fla
     if (is_target) {
       opt.n_gpu_layers = flags.gpu_layers;
       opt.rpc_servers = flags.rpc;
+      opt.rpc_io_timeout_ms = flags.rpc_timeout_ms;
     }
     return pretrained(uag::llama_cpp_model::from_file(path, opt));
 #else
@@ -136,6 +138,11 @@ inline thread_flags take_thread_flags(args& a) {
       t.rpc.push_back(item);
     }
     if (t.rpc.empty()) throw usage_error("--rpc needs HOST:PORT[,HOST:PORT...]");
+  }
+  // Without it a server that stops answering (but keeps its connection) blocks a decode forever.
+  if (auto v = a.take("rpc-timeout")) {
+    if (t.rpc.empty()) throw usage_error("--rpc-timeout needs --rpc");
+    t.rpc_timeout_ms = static_cast<int>(parse_size("rpc-timeout", *v, 1, 3600000));
   }
   return t;
 }
