@@ -122,28 +122,12 @@ inline constexpr kernel_table table{
 UAG_TARGET_AVX512_BEGIN
 namespace uag::detail::avx512 {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{
-    instruction_set::avx512,
-    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-    &matmul_f32,
-    &matmul_bf16,
-    &attend,
-    &silu_mul,
-    &sum_squares};
 }  // namespace uag::detail::avx512
 UAG_TARGET_END
 
 UAG_TARGET_AVX2_BEGIN
 namespace uag::detail::avx2 {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{
-    instruction_set::avx2,
-    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-    &matmul_f32,
-    &matmul_bf16,
-    &attend,
-    &silu_mul,
-    &sum_squares};
 }  // namespace uag::detail::avx2
 UAG_TARGET_END
 #endif
@@ -151,14 +135,6 @@ UAG_TARGET_END
 #if defined(UAG_SIMD_NEON)
 namespace uag::detail::neon {
 #include "uag/model/detail/kernels.inc"
-inline constexpr kernel_table table{
-    instruction_set::neon,
-    static_cast<std::size_t>(std::max(1, ops::single_cache_vectors / block_vectors)),
-    &matmul_f32,
-    &matmul_bf16,
-    &attend,
-    &silu_mul,
-    &sum_squares};
 }  // namespace uag::detail::neon
 #endif
 

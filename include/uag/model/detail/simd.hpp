@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "uag/core/instruction_set.hpp"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define UAG_SIMD_X86 1
@@ -51,6 +53,7 @@ namespace uag::detail::avx512 {
 // Masked forms (maskz with all lanes) where GCC 12's unmasked intrinsics read an "undefined" register
 // and trip -Werror=maybe-uninitialized.
 struct ops {
+  static constexpr instruction_set isa = instruction_set::avx512;  // names the kernel tables
   using vec = __m512;
   using mask = __mmask16;
   static constexpr std::size_t lanes = 16;
@@ -151,6 +154,7 @@ namespace uag::detail::avx2 {
 
 // 16 ymm registers: tiles of at most ~12 accumulators.
 struct ops {
+  static constexpr instruction_set isa = instruction_set::avx2;  // names the kernel tables
   using vec = __m256;
   using mask = __m256i;
   static constexpr std::size_t lanes = 8;
@@ -241,6 +245,7 @@ namespace uag::detail::neon {
 
 // 32 registers of 4 lanes; NEON is the AArch64 baseline, so no target region is needed.
 struct ops {
+  static constexpr instruction_set isa = instruction_set::neon;  // names the kernel tables
   using vec = float32x4_t;
   struct mask {
     uint32x4_t m;

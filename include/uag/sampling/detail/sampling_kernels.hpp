@@ -123,16 +123,12 @@ inline constexpr sampling_kernels table{instruction_set::scalar, &scale_max, &ex
 UAG_TARGET_AVX512_BEGIN
 namespace uag::detail::avx512 {
 #include "uag/sampling/detail/sampling_kernels.inc"
-inline constexpr sampling_kernels sampling_table{instruction_set::avx512, &sampling::scale_max,
-                                                 &sampling::exp_sum, &sampling::sum, &sampling::residual};
 }  // namespace uag::detail::avx512
 UAG_TARGET_END
 
 UAG_TARGET_AVX2_BEGIN
 namespace uag::detail::avx2 {
 #include "uag/sampling/detail/sampling_kernels.inc"
-inline constexpr sampling_kernels sampling_table{instruction_set::avx2, &sampling::scale_max,
-                                                 &sampling::exp_sum, &sampling::sum, &sampling::residual};
 }  // namespace uag::detail::avx2
 UAG_TARGET_END
 #endif
@@ -140,8 +136,6 @@ UAG_TARGET_END
 #if defined(UAG_SIMD_NEON)
 namespace uag::detail::neon {
 #include "uag/sampling/detail/sampling_kernels.inc"
-inline constexpr sampling_kernels sampling_table{instruction_set::neon, &sampling::scale_max,
-                                                 &sampling::exp_sum, &sampling::sum, &sampling::residual};
 }  // namespace uag::detail::neon
 #endif
 
