@@ -97,20 +97,20 @@ side_by_side() {  # side_by_side TAG TARGET_HF_DIR TARGET_GGUF DRAFT_DIR OUT
 case "$step" in
   build) build ;;
   tests)
-    out=${2:?OUT}
+    out=$(realpath -m "${2:?OUT}")
     (cd "$work/uag" && ctest -R make_gguf_fixtures --output-on-failure > "$out/fixtures.txt" 2>&1) || true
     UAG_TEST_GPU_LAYERS=all "$work/uag/tests/test_llama_cpp" --gtest_brief=0 > "$out/test_llama_cpp_gpu.txt" 2>&1 &&
       echo "test_llama_cpp on the GPU: passed" || echo "test_llama_cpp on the GPU: FAILED (rc=$?)"
     grep -E "^\[  (FAILED|PASSED) |\[ llama.cpp \]|Failure|Expected|Which is|max \|" "$out/test_llama_cpp_gpu.txt" | head -60
     ;;
   bundled)
-    out=${2:?OUT}
+    out=$(realpath -m "${2:?OUT}")
     models=$work/uag/models
     gguf "$models/target" "$work/target-f16.gguf"
     side_by_side bundled "$models/target" "$work/target-f16.gguf" "$models/draft" "$out"
     ;;
   qwen)
-    out=${2:?OUT} dir=${3:?DIR}
+    out=$(realpath -m "${2:?OUT}") dir=${3:?DIR}
     gguf "$dir" "$work/qwen-target-f16.gguf"
     side_by_side qwen "$dir" "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
     ;;
