@@ -27,17 +27,18 @@ struct run_output {
   uag::stop_reason reason;
 };
 
-run_output run_baseline(test_model& target, const token_vector& prompt, const generation_config& cfg) {
-  baseline_generator<test_model> gen(target, cfg);
+template <class Target = test_model>
+run_output run_baseline(Target& target, const token_vector& prompt, const generation_config& cfg) {
+  baseline_generator<Target> gen(target, cfg);
   gen.begin_ids(prompt);
   while (!gen.done()) gen.step();
   return {token_vector(gen.output_ids().begin(), gen.output_ids().end()), gen.text(), gen.stats().reason};
 }
 
-template <class Draft>
-run_output run_assisted(test_model& target, Draft& draft, const token_vector& prompt, const generation_config& cfg,
+template <class Draft, class Target = test_model>
+run_output run_assisted(Target& target, Draft& draft, const token_vector& prompt, const generation_config& cfg,
                         uag::generation_stats* stats = nullptr) {
-  AssistedGenerator<test_model, Draft> gen(target, draft, cfg);
+  AssistedGenerator<Target, Draft> gen(target, draft, cfg);
   std::string streamed;
   gen.on_text([&](std::string_view s) { streamed += s; });
   gen.begin_ids(prompt);
@@ -99,6 +100,47 @@ TEST(generator_test, greedy_assisted_equals_baseline_on_random_cases) {
   EXPECT_GE(cases, 1000);
   EXPECT_GT(with_stop, 100);
   EXPECT_GT(total_accepted, 1000u);
+}
+
+// A target whose batched rows differ from its single-token rows (GPU kernels): verification must still pick
+// what target-only decoding (single-token rows) picks. Without the reported tolerance it does not: the
+// test shows both, so it fails if the guard stops working or if the double stops differing.
+TEST(generator_test, greedy_stays_equal_to_baseline_when_batched_rows_differ) {
+  test_tokenizer tok;
+  std::mt19937_64 r(77);
+  std::size_t differ_unguarded = 0, rechecked = 0, accepted = 0;
+  for (int c = 0; c < 300; ++c) {
+    test_model_config mc;
+    mc.seed = r();
+    mc.sharpness = std::uniform_real_distribution<float>(0.5f, 3.0f)(r);
+    mc.eos_bias = -6.0f;
+    const float error = 0.05f;
+    batch_variant_model guarded(tok, mc, error), unguarded(tok, mc, error, false);
+    token_vector prompt{0};
+    for (std::size_t n = 1 + r() % 8; n > 0; --n) prompt.push_back(static_cast<token_id>(2 + r() % (tok.vocab_size() - 2)));
+    generation_config cfg;
+    cfg.max_new_tokens = 20 + r() % 40;
+    cfg.num_draft_tokens = 1 + r() % 6;
+    cfg.max_draft_tokens = 8;
+    if (r() % 4 == 0) cfg.sampling.repetition_penalty = 1.3f;
+    const run_output base = run_baseline(guarded, prompt, cfg);
+    scripted_draft draft(guarded, r() % 2 ? draft_quality::oracle : draft_quality::random, r());
+    uag::generation_stats st;
+    const run_output out = run_assisted(guarded, draft, prompt, cfg, &st);
+    ASSERT_EQ(out.ids, base.ids) << "case " << c;
+    EXPECT_LE(st.rechecked_rows, st.target_passes);
+    rechecked += st.rechecked_rows;
+    accepted += st.accepted;
+    scripted_draft draft2(unguarded, draft_quality::oracle, 1);
+    differ_unguarded += run_assisted(unguarded, draft2, prompt, cfg).ids != run_baseline(unguarded, prompt, cfg).ids;
+    // An explicit tolerance in the config overrides the model's (0: trust batched rows).
+    cfg.batch_tolerance = error;
+    scripted_draft draft3(unguarded, draft_quality::oracle, 1);
+    ASSERT_EQ(run_assisted(unguarded, draft3, prompt, cfg).ids, run_baseline(unguarded, prompt, cfg).ids) << "case " << c;
+  }
+  EXPECT_GT(differ_unguarded, 30u) << "the double's batched rows no longer change greedy choices";
+  EXPECT_GT(rechecked, 100u);
+  EXPECT_GT(accepted, 1000u) << "the guard must not turn drafting off";
 }
 
 TEST(generator_test, greedy_with_model_draft_and_prompt_lookup_equals_baseline) {
@@ -601,6 +643,11 @@ TEST(generator_test, invalid_configs_are_rejected) {
   c = {};
   c.sampling.repetition_penalty = 0.0f;
   expect_config_error(c, "uag.config.repetition_penalty");
+  for (const float t : {-0.5f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    c = {};
+    c.batch_tolerance = t;
+    expect_config_error(c, "uag.config.batch_tolerance");
+  }
   c = {};
   c.stop_strings = {""};
   expect_config_error(c, "uag.config.stop_string");

@@ -81,6 +81,10 @@ int test_gpu_layers() {
 // GPU kernels pick other reduction orders for other batch sizes, so there the tests bound the difference.
 bool expect_batch_invariant() { return uag::llama_cpp_batch_invariant() && test_gpu_layers() == 0; }
 
+// On a GPU, F32 products may run in reduced precision (cuBLAS) and other batch sizes take other kernels:
+// bounds measured on the H200 (max 0.0085 against transformers, 0.015 batched vs single), with headroom.
+constexpr float kGpuReferenceBound = 2e-2f, kGpuBatchBound = 5e-2f;
+
 uag::llama_cpp_options test_options(bool f32_kv = true, std::size_t n_ctx = 0) {
   uag::llama_cpp_options o;
   o.n_threads = 1;
@@ -112,7 +116,8 @@ TEST_P(llama_cpp_arch_test, logits_match_transformers_reference) {
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < ref.vocab; ++c)
       worst = std::max(worst, std::abs(v.data[r * ref.vocab + c] - ref.logits[r * ref.vocab + c]));
-  EXPECT_LE(worst, 1e-4f) << GetParam() << ": max |llama.cpp - transformers| over " << rows << " rows";
+  EXPECT_LE(worst, test_gpu_layers() ? kGpuReferenceBound : 1e-4f)
+      << GetParam() << ": max |llama.cpp - transformers| over " << rows << " rows";
   std::cout << "[ llama.cpp ] " << GetParam() << ": max |logit diff| " << worst << " over " << rows << " rows\n";
   for (std::size_t r = ref.n_input - 1; r + 1 < std::min(rows, ref.rows); ++r)
     EXPECT_EQ(static_cast<uag::token_id>(argmax(v.row(r))), ref.ids[r + 1]) << "row " << r;
@@ -142,15 +147,20 @@ TEST_P(llama_cpp_arch_test, batched_rows_equal_single_token_rows) {
       if (expect_batch_invariant()) {
         EXPECT_EQ(worst, 0.0f) << GetParam() << " k=" << k << (f32_kv ? " F32" : " F16") << " KV";
       } else {
-        EXPECT_LE(worst, 1e-3f) << "llamafile sgemm: rows differ in the last bits only";
+        EXPECT_LE(worst, test_gpu_layers() ? kGpuBatchBound : 1e-3f) << "rows differ in the last bits only";
+        std::cout << "[ llama.cpp ] " << GetParam() << " k=" << k << ": max |batched - single| " << worst
+                  << ", measured batch tolerance " << m.batch_tolerance() << "\n";
       }
     }
+    // The generator's guard: 0 (nothing to guard) exactly where rows are bit-identical.
+    if (expect_batch_invariant()) EXPECT_EQ(m.batch_tolerance(), 0.0f);
+    else EXPECT_GT(m.batch_tolerance(), 0.0f);
     // Rolling back and re-decoding gives the same rows (truncate through llama_memory_seq_rm).
     m.truncate(ref.n_input);
     const auto v = m.forward(uag::token_span(ref.ids).subspan(ref.n_input, 4));
     for (std::size_t i = 0; i < 4 * V; ++i) {
       if (expect_batch_invariant()) ASSERT_EQ(v.data[i], single[ref.n_input * V + i]);
-      else ASSERT_NEAR(v.data[i], single[ref.n_input * V + i], 1e-3f);
+      else ASSERT_NEAR(v.data[i], single[ref.n_input * V + i], test_gpu_layers() ? kGpuBatchBound : 1e-3f);
     }
   }
 }
@@ -171,8 +181,11 @@ TEST(llama_cpp_test, partial_logits_are_the_last_rows_of_a_full_forward) {
   const auto last = b.forward(ref.ids, 3);
   ASSERT_EQ(last.rows, 3u);
   EXPECT_EQ(b.n_cached(), ref.ids.size());
-  for (std::size_t i = 0; i < 3 * a.vocab_size(); ++i)
-    ASSERT_EQ(last.data[i], full.data[(ref.ids.size() - 3) * a.vocab_size() + i]);
+  for (std::size_t i = 0; i < 3 * a.vocab_size(); ++i) {
+    // On a GPU the number of output rows changes the kernels too.
+    if (test_gpu_layers()) ASSERT_NEAR(last.data[i], full.data[(ref.ids.size() - 3) * a.vocab_size() + i], kGpuBatchBound);
+    else ASSERT_EQ(last.data[i], full.data[(ref.ids.size() - 3) * a.vocab_size() + i]);
+  }
   EXPECT_EQ(b.forward(uag::token_span(ref.ids).first(2), 0).rows, 0u);
 }
 
@@ -195,7 +208,8 @@ TEST(llama_cpp_test, quantized_batched_rows_equal_single_token_rows) {
     for (std::size_t i = 0; i < 7 * V; ++i) worst = std::max(worst, std::abs(first.data[i] - single[i]));
     const auto rest = m.forward(uag::token_span(ids).subspan(7));
     for (std::size_t i = 0; i < (ids.size() - 7) * V; ++i) worst = std::max(worst, std::abs(rest.data[i] - single[7 * V + i]));
-    std::cout << "[ llama.cpp ] " << q << ": max |batched - single| " << worst << "\n";
+    std::cout << "[ llama.cpp ] " << q << ": max |batched - single| " << worst << ", measured batch tolerance "
+              << m.batch_tolerance() << "\n";
     if (expect_batch_invariant()) {
       EXPECT_EQ(worst, 0.0f) << q;
     }

@@ -200,6 +200,9 @@ TEST(llama_cpp_rpc_test, target_split_over_two_servers_equals_local_target_only)
   const auto expected = target_only(local);
   auto split = uag::llama_cpp_model::from_file(gguf_dir / "target-f32.gguf", rpc_options({a.endpoint(), b.endpoint()}));
   EXPECT_EQ(split.rpc_connections_checked(), 2u) << "one checked connection per server";
+  // Layers off the local CPU: the adapter measured its batch tolerance at load (over RPC), and found the
+  // servers' CPU kernels batch-invariant: greedy verification needs no single-token rechecks.
+  EXPECT_EQ(split.batch_tolerance(), 0.0f);
 
   // The same logits, bit for bit: the servers run the same CPU kernels on the same rows.
   const auto ids = local.tokenizer().encode(prompts[0], true);

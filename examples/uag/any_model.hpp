@@ -79,6 +79,7 @@ class any_model {
   uag::logits_view forward(uag::token_span ids) { return p_->forward(ids, ids.size()); }
   uag::logits_view forward(uag::token_span ids, std::size_t n_rows) { return p_->forward(ids, n_rows); }
   void truncate(std::size_t n) { p_->truncate(n); }
+  float batch_tolerance() const { return p_->batch_tolerance(); }
   const any_tokenizer& tokenizer() const { return p_->tokenizer(); }
   /// "transformer" or "llama.cpp".
   const char* backend() const { return p_->backend(); }
@@ -91,6 +92,7 @@ class any_model {
     virtual std::size_t max_context() const = 0;
     virtual uag::logits_view forward(uag::token_span ids, std::size_t n_rows) = 0;
     virtual void truncate(std::size_t n) = 0;
+    virtual float batch_tolerance() const = 0;
     virtual const any_tokenizer& tokenizer() const = 0;
     virtual const char* backend() const = 0;
   };
@@ -106,6 +108,7 @@ class any_model {
     std::size_t max_context() const override { return m.max_context(); }
     uag::logits_view forward(uag::token_span ids, std::size_t n_rows) override { return m.forward(ids, n_rows); }
     void truncate(std::size_t n) override { m.truncate(n); }
+    float batch_tolerance() const override { return uag::batch_tolerance_of(m); }
     const any_tokenizer& tokenizer() const override { return tok; }
     const char* backend() const override {
       return std::is_same_v<M, uag::llama_cpp_model> ? "llama.cpp" : "transformer";

@@ -55,6 +55,7 @@ overhead.
 
 struct totals {
   std::size_t tokens = 0, passes = 0, drafted = 0, accepted = 0, rejections = 0, prompt_tokens = 0;
+  std::size_t rechecked = 0;  // batched rows re-decided by a single-token pass (target batch tolerance > 0)
   double decode_s = 0, draft_s = 0, bridge_s = 0, target_s = 0, verify_s = 0;
   std::vector<double> tps;       // per prompt tokens/s
   std::vector<double> speedups;  // per prompt, over the baseline
@@ -66,7 +67,7 @@ struct totals {
 
   void add(const uag::generation_stats& s) {
     tokens += s.new_tokens, passes += s.target_passes, drafted += s.drafted, accepted += s.accepted;
-    rejections += s.rejections;
+    rejections += s.rejections, rechecked += s.rechecked_rows;
     prompt_tokens += s.prompt_tokens;
     const double d = s.decode_seconds();
     decode_s += d, draft_s += s.draft_seconds, bridge_s += s.bridge_seconds, target_s += s.target_seconds;
@@ -295,6 +296,9 @@ int bench_main(std::vector<std::string> argv) {
               base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
   std::printf("kernels: %s\n", std::string(uag::instruction_set_name(uag::resolve_instruction_set())).c_str());
   std::printf("baseline: %.1f tokens/s\n", baseline.tokens_per_s());
+  if (const float tol = uag::batch_tolerance_of(target); tol > 0.0f)
+    std::printf("target batch tolerance: %.3g per logit (batched rows closer than %.3g at the top are re-decided alone)\n",
+                double(tol), 2.0 * double(tol));
   std::printf("forward-time ratio (draft / target, one token at a %zu-token context, median of %d): %.3f "
               "(%.3f / %.3f ms)\n\n", fwd.context, fwd.samples, fwd.ratio(), 1e3 * fwd.draft_s, 1e3 * fwd.target_s);
   // pass: one verification pass in baseline passes. The bound prices it at 1; dividing the bound by it
@@ -316,6 +320,7 @@ int bench_main(std::vector<std::string> argv) {
         r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
+    if (r.rechecked) std::printf("%-11s %zu rows re-decided by a single-token pass\n", "", r.rechecked);
     if (base_cfg.sampling.greedy() && !r.identical)
       std::printf("%-11s identical on %zu of %zu prompts\n", "", r.identical_prompts, prompts.size());
   }
@@ -351,6 +356,7 @@ int bench_main(std::vector<std::string> argv) {
                               {"verify_pass_cost", pass_cost(r)},
                               {"bound_fraction_at_pass_cost", geomean(r.speedups) * pass_cost(r) / r.bound()},
                               {"identical_prompts", r.identical_prompts},
+                              {"rechecked_rows", r.rechecked},
                               {"tokens", r.tokens},
                               {"seconds_end_to_end", sum(r.wall)},
                               {"acceptance_by_position", acc_by_pos}});
@@ -359,6 +365,7 @@ int bench_main(std::vector<std::string> argv) {
     // outputs must be identical.
     j["identical_outputs"] = all_identical;
     j["forward_time_ratio"] = fwd.ratio();
+    j["target_batch_tolerance"] = uag::batch_tolerance_of(target);
     j["target_forward_s"] = fwd.target_s;
     j["draft_forward_s"] = fwd.draft_s;
     j["prompts"] = prompts.size();

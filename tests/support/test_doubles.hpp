@@ -181,6 +181,34 @@ class counting_model : public test_model {
 };
 static_assert(uag::causal_lm_with_partial_logits<counting_model>);
 
+// A test_model whose batched passes (more than one id) add a bounded, position- and batch-size-dependent
+// error to every logit, as a GPU backend's other kernels for other batch sizes do; single-id passes are
+// exact. batch_tolerance() reports the bound (0 hides it from the generator).
+class batch_variant_model : public test_model {
+ public:
+  batch_variant_model(const test_tokenizer& tok, test_model_config cfg, float error, bool report = true)
+      : test_model(tok, cfg), error_(error), report_(report) {}
+  float batch_tolerance() const { return report_ ? error_ : 0.0f; }
+  uag::logits_view forward(token_span ids) {
+    const std::size_t first = n_cached();
+    uag::logits_view v = test_model::forward(ids);
+    if (ids.size() < 2) return v;
+    auto* out = const_cast<float*>(v.data);  // test_model's own buffer
+    for (std::size_t r = 0; r < v.rows; ++r)
+      for (std::size_t c = 0; c < v.cols; ++c) {
+        const std::uint64_t h = mix((first + r) * 0x9E3779B97F4A7C15ULL ^ (c << 20) ^ ids.size());
+        out[r * v.cols + c] += error_ * static_cast<float>(static_cast<double>(h >> 11) * 0x1.0p-52 - 1.0);
+      }
+    return v;
+  }
+
+ private:
+  float error_;
+  bool report_;
+};
+static_assert(uag::causal_lm_with_batch_tolerance<batch_variant_model>);
+static_assert(!uag::causal_lm_with_batch_tolerance<test_model>);
+
 // Draft sources with controlled quality.
 enum class draft_quality { oracle, wrong, random, eos_mid_draft, short_oracle };
 

@@ -36,6 +36,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -74,6 +75,10 @@ struct llama_cpp_options {
                                          // that stops answering without closing blocks forever); must exceed
                                          // the slowest server-side compute of one llama_decode
   bool quiet = true;                     // drop llama.cpp's info/debug log lines (errors are kept)
+  float batch_tolerance = -1.0f;         // bound on |batched row - single-token row| per logit, for lossless
+                                         // greedy verification (causal_lm_with_batch_tolerance); -1 = 0 where
+                                         // rows are bit-identical (CPU backend without llamafile), else
+                                         // measured at load (twice the largest difference on a fixed text)
 };
 
 namespace detail {
@@ -676,11 +681,13 @@ class llama_cpp_model {
       }
     }
 #endif
+    if (opt.batch_tolerance >= 0.0f) batch_tolerance_ = opt.batch_tolerance;
+    else if (opt.n_gpu_layers != 0 || !llama_cpp_batch_invariant()) batch_tolerance_ = measure_batch_tolerance();
   }
 
   llama_cpp_model(llama_cpp_model&& o) noexcept
       : model_(std::move(o.model_)), ctx_(std::move(o.ctx_)), tok_(std::move(o.tok_)), batch_(o.batch_),
-        n_ctx_(o.n_ctx_), vocab_size_(o.vocab_size_), n_cached_(o.n_cached_),
+        n_ctx_(o.n_ctx_), vocab_size_(o.vocab_size_), n_cached_(o.n_cached_), batch_tolerance_(o.batch_tolerance_),
         rpc_sockets_(std::move(o.rpc_sockets_)), rpc_lost_(o.rpc_lost_), runner_(std::move(o.runner_)) {
     o.batch_ = llama_batch{};
   }
@@ -716,6 +723,11 @@ class llama_cpp_model {
   std::size_t n_cached() const noexcept { return n_cached_; }
   std::size_t max_context() const noexcept { return n_ctx_; }
   const llama_cpp_tokenizer& tokenizer() const noexcept { return tok_; }
+  /// @brief How far a row of a batched forward() may be from the same row decoded alone, per logit: 0 on
+  /// llama.cpp's CPU backend without llamafile (bit-identical), measured at load where layers are on a GPU
+  /// (other kernels for other batch sizes), or llama_cpp_options::batch_tolerance. AssistedGenerator
+  /// re-decides batched rows closer than twice this with a single-token pass.
+  float batch_tolerance() const noexcept { return batch_tolerance_; }
 
   /// @brief Appends ids to sequence 0 and returns one logits row per id, from one llama_decode.
   /// Throws input_error [uag.llama_cpp.context] when the ids do not fit the context, input_error
@@ -888,6 +900,32 @@ class llama_cpp_model {
 #endif
   }
 
+  // Decodes a fixed text token by token, then in verification-sized batches (5 rows), and returns twice the
+  // largest difference of any logit; leaves the cache empty. The factor covers texts other than this one.
+  float measure_batch_tolerance() {
+    token_vector ids = tok_.encode("def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
+                                   "    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
+                                   true);
+    ids.resize(std::min<std::size_t>({ids.size(), 40, n_ctx_ / 2}));
+    if (ids.size() < 2) return 0.0f;
+    std::vector<float> single;
+    single.reserve(ids.size() * vocab_size_);
+    truncate(0);
+    for (const token_id id : ids) {
+      const logits_view v = forward(token_span(&id, 1));
+      single.insert(single.end(), v.data, v.data + vocab_size_);
+    }
+    truncate(0);
+    float worst = 0.0f;
+    for (std::size_t pos = 0; pos < ids.size(); pos += 5) {
+      const std::size_t n = std::min<std::size_t>(5, ids.size() - pos);
+      const logits_view v = forward(token_span(ids).subspan(pos, n));
+      for (std::size_t i = 0; i < n * vocab_size_; ++i) worst = std::max(worst, std::abs(v.data[i] - single[pos * vocab_size_ + i]));
+    }
+    truncate(0);
+    return 2.0f * worst;
+  }
+
   std::shared_ptr<llama_model> model_;
   std::unique_ptr<llama_context, detail::llama_context_deleter> ctx_;
   llama_cpp_tokenizer tok_;
@@ -895,6 +933,7 @@ class llama_cpp_model {
   std::size_t n_ctx_ = 0;
   std::size_t vocab_size_ = 0;
   std::size_t n_cached_ = 0;
+  float batch_tolerance_ = 0.0f;         // see batch_tolerance()
   std::vector<rpc_socket> rpc_sockets_;  // ggml-rpc's connections to this model's servers
   bool rpc_lost_ = false;                // a server is gone: no more decodes, leak instead of freeing
   std::unique_ptr<rpc_runner> runner_;   // decodes over RPC (started by the first one)

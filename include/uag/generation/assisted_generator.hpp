@@ -51,6 +51,8 @@ class AssistedGenerator {
     vocab_ = target.vocab_size();
     processor_ = logits_processor(vocab_, cfg_.sampling);
     presence_.resize(vocab_);
+    // Rows of a batched pass may each be off by the tolerance: two logits closer than twice it could swap.
+    min_margin_ = 2.0f * (cfg_.batch_tolerance >= 0.0f ? cfg_.batch_tolerance : batch_tolerance_of(target));
     if (cfg_.stop_at_eos)
       if (auto eos = target.tokenizer().eos_id()) cfg_.eos_ids.push_back(*eos);
     batch_.reserve(cfg_.max_draft_tokens + 1);
@@ -192,7 +194,7 @@ class AssistedGenerator {
     batch_.push_back(ids_.back());
     batch_.insert(batch_.end(), cands.begin(), cands.end());
     const logits_view rows = target_->forward(token_span(batch_));
-    const double target_s = seconds_since(t1);
+    double target_s = seconds_since(t1);
     stats_.target_seconds += target_s;
     ++stats_.target_passes;
     if (rows.rows != m + 1 || rows.cols != vocab_)
@@ -203,7 +205,7 @@ class AssistedGenerator {
 
     // 3. Verify.
     const auto t2 = clock::now();
-    const verify_result v = verify(rows, cands);
+    verify_result v = verify(rows, cands);
     stats_.verify_seconds += seconds_since(t2);
     stats_.drafted += m;
     stats_.accepted += v.accepted;
@@ -214,7 +216,15 @@ class AssistedGenerator {
 
     // 4. Roll the target cache back to the kept tokens, then commit them one by one so that stop
     //    conditions fire at exactly the token where target-only decoding would stop.
-    if (v.accepted < m) target_->truncate(n + v.accepted);
+    if (v.uncertain) {
+      const auto t3 = clock::now();
+      v.next = recheck_row(n, cands, v.accepted);
+      const double s = seconds_since(t3);
+      target_s += s;  // the controller prices the step with its extra pass
+      stats_.target_seconds += s;
+    } else if (v.accepted < m) {
+      target_->truncate(n + v.accepted);
+    }
     std::size_t committed = 0;
     for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
     const double step_s = seconds_since(t_step);
@@ -292,8 +302,26 @@ class AssistedGenerator {
                                              " candidates of vocabulary " + std::to_string(vocab_));
   }
 
+  // Greedy, batched row `row` too close to call: drop it and everything after it from the target's cache
+  // and decode its input alone, as target-only decoding would; returns the target's choice there.
+  token_id recheck_row(std::size_t n, token_span cands, std::size_t row) {
+    target_->truncate(n - 1 + row);
+    const token_id input = row == 0 ? ids_[n - 1] : cands[row - 1];
+    const logits_view one = target_->forward(token_span(&input, 1));
+    if (one.rows != 1 || one.cols != vocab_)
+      throw model_error("model.logits_shape", "target returned " + std::to_string(one.rows) + "x" +
+                                                  std::to_string(one.cols) + " logits for 1 id, expected 1x" +
+                                                  std::to_string(vocab_));
+    detail::candidate_context cc(presence_, cands);
+    cc.advance_to(row);
+    ++stats_.target_passes;
+    ++stats_.rechecked_rows;
+    return processor_.argmax(one.row(0), &presence_);
+  }
+
   verify_result verify(const logits_view& rows, token_span cands) {
-    if (cfg_.sampling.greedy()) return verify_greedy(rows, cands, processor_, presence_);
+    // A one-row pass is what target-only decoding runs: nothing to guard.
+    if (cfg_.sampling.greedy()) return verify_greedy(rows, cands, processor_, presence_, cands.empty() ? 0.0f : min_margin_);
     const bool speculative = cfg_.verifier == sampling_verifier::speculative ||
                              (cfg_.verifier == sampling_verifier::automatic && proposal_.has_q);
     if (speculative && !cands.empty()) {
@@ -360,6 +388,7 @@ class AssistedGenerator {
   generation_stats stats_;
   bool done_ = false;
   bool draft_prepared_ = false;      // prepare_draft() ran for this generation
+  float min_margin_ = 0.0f;          // greedy: batched rows whose top two logits are closer are rechecked
 };
 
 /// @brief The target-only baseline: same API, same stopping and sampling code, no draft.

@@ -1,6 +1,7 @@
 #pragma once
 /// @file Settings of one generation: stopping, sampling, verification and draft length.
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct generation_config {
   std::size_t num_draft_tokens = 5;      // γ for constant; starting γ for heuristic; >= 1
   std::size_t max_draft_tokens = 16;     // upper bound of γ for every policy; >= num_draft_tokens
   float confidence_threshold = 0.4f;     // draft stops below this top probability (confidence policy; HF: 0.4)
+  // Greedy: how far (per logit) the target's batched verification rows may be from its single-token rows;
+  // rows whose top two logits are within twice this are re-decided by a single-token pass. -1 = what the
+  // target reports (causal_lm_with_batch_tolerance; 0 for a batch-invariant backend such as uag's own).
+  float batch_tolerance = -1.0f;
 
   /// @brief Throws uag::config_error naming the first invalid field.
   void validate() const {
@@ -52,6 +57,9 @@ struct generation_config {
     if (!(confidence_threshold >= 0.0f && confidence_threshold < 1.0f))
       throw config_error("config.confidence", "confidence_threshold must be in [0, 1), got " +
                                                   std::to_string(confidence_threshold));
+    if (!(batch_tolerance >= 0.0f || batch_tolerance == -1.0f) || batch_tolerance == std::numeric_limits<float>::infinity())
+      throw config_error("config.batch_tolerance", "batch_tolerance must be -1 (the target's own) or a finite value >= 0, got " +
+                                                       std::to_string(batch_tolerance));
     for (const auto& s : stop_strings)
       if (s.empty()) throw config_error("config.stop_string", "stop strings must not be empty");
   }

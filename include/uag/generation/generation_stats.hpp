@@ -24,6 +24,8 @@ struct generation_stats {
   std::size_t prompt_tokens = 0;
   std::size_t new_tokens = 0;          // tokens committed after the prompt
   std::size_t target_passes = 0;       // target forward calls after the prefill
+  std::size_t rechecked_rows = 0;      // batched rows too close to call, re-decided by a single-token pass
+                                       // (batch_tolerance > 0; each is one of target_passes)
   std::size_t drafted = 0;             // candidate target tokens proposed
   std::size_t accepted = 0;            // candidates accepted
   std::size_t draft_model_tokens = 0;  // tokens the draft model decoded

@@ -18,6 +18,7 @@ struct verify_result {
   std::size_t accepted = 0;  // candidates[0..accepted) are kept
   token_id next = 0;         // the target's token after them (correction or bonus)
   bool rejected = false;     // true when candidates[accepted] was rejected
+  bool uncertain = false;    // greedy with a margin: row `accepted` was too close to call (next is unset)
 };
 
 namespace detail {
@@ -44,12 +45,17 @@ class candidate_context {
 /// @brief Greedy exact match: accept while candidate i == argmax p_i; then emit argmax at the first
 /// mismatch (or after the last candidate). Identical to target-only greedy decoding.
 /// requires: rows.rows == candidates.size() + 1; context = committed ids (restored on return).
+/// With min_margin > 0 (rows from a batched pass that may differ from single-token rows by up to
+/// min_margin / 2 per logit), a row whose best logit leads the next by min_margin or less stops
+/// verification as `uncertain`: the caller decides that position with a single-token pass.
 inline verify_result verify_greedy(logits_view rows, token_span candidates, logits_processor& proc,
-                                   token_presence& context) {
+                                   token_presence& context, float min_margin = 0.0f) {
   detail::candidate_context cc(context, candidates);
   for (std::size_t i = 0;; ++i) {
     cc.advance_to(i);
-    const token_id best = proc.argmax(rows.row(i), &context);
+    float margin = 0.0f;
+    const token_id best = min_margin > 0.0f ? proc.argmax(rows.row(i), &context, margin) : proc.argmax(rows.row(i), &context);
+    if (min_margin > 0.0f && !(margin > min_margin)) return {i, best, false, true};
     if (i == candidates.size()) return {i, best, false};
     if (best != candidates[i]) return {i, best, true};
   }

@@ -36,6 +36,23 @@ concept causal_lm_with_partial_logits =
       { m.forward(ids, n_rows) } -> std::convertible_to<logits_view>;
     };
 
+/// @brief Optional extension: a model whose batched rows may differ from the rows single-token passes
+/// give (a GPU backend picks other kernels for other batch sizes). `batch_tolerance()` bounds that
+/// difference per logit (0: bit-identical). Greedy verification then trusts a batched row only where its
+/// top two logits are more than twice the bound apart, and decides closer rows with a single-token pass,
+/// as target-only decoding does (AssistedGenerator::step).
+template <class M>
+concept causal_lm_with_batch_tolerance = causal_lm<M> && requires(const M& m) {
+  { m.batch_tolerance() } -> std::convertible_to<float>;
+};
+
+/// @brief The model's batch tolerance, or 0 for a model that does not report one.
+template <causal_lm M>
+float batch_tolerance_of(const M& model) {
+  if constexpr (causal_lm_with_batch_tolerance<M>) return static_cast<float>(model.batch_tolerance());
+  else return 0.0f;
+}
+
 /// @brief Runs forward() returning only the last n_rows rows, using the model's partial path if it has one.
 template <causal_lm M>
 logits_view forward_last_rows(M& model, token_span ids, std::size_t n_rows) {

@@ -68,6 +68,18 @@ class logits_processor {
   /// Throws uag::model_error for a row of the wrong width or with NaN/+inf values.
   token_id argmax(std::span<const float> logits, const token_presence* context,
                   const std::vector<std::uint8_t>* allowed = nullptr) {
+    return argmax_impl(logits, context, allowed, nullptr);
+  }
+
+  /// @brief As argmax(logits, context), and writes the gap between the best logit and the next best one
+  /// (after the repetition penalty; +inf for a one-id vocabulary) to margin. One more pass over the row.
+  token_id argmax(std::span<const float> logits, const token_presence* context, float& margin) {
+    return argmax_impl(logits, context, nullptr, &margin);
+  }
+
+ private:
+  token_id argmax_impl(std::span<const float> logits, const token_presence* context,
+                       const std::vector<std::uint8_t>* allowed, float* margin) {
     check_width(logits);
     std::span<const float> row = logits;
     if (context != nullptr && cfg_.repetition_penalty != 1.0f && !context->unique().empty()) {
@@ -87,12 +99,23 @@ class logits_processor {
     }
     // OpenMP starts a max reduction at -FLT_MAX (not -inf), so "all -inf" shows as <= lowest().
     if (bad || best <= std::numeric_limits<float>::lowest()) throw_bad_row(row);
-    if (allowed == nullptr) return static_cast<token_id>(std::find(r, r + n, best) - r);
+    if (allowed == nullptr) {
+      const auto pick = static_cast<std::size_t>(std::find(r, r + n, best) - r);
+      if (margin != nullptr) {
+        float second = -std::numeric_limits<float>::infinity();
+        for (std::size_t i = 0; i < pick; ++i) second = std::max(second, r[i]);
+        for (std::size_t i = pick + 1; i < n; ++i) second = std::max(second, r[i]);
+        *margin = best - second;
+      }
+      return static_cast<token_id>(pick);
+    }
     token_id pick = -1;
     for (std::size_t i = 0; i < std::min(allowed->size(), n); ++i)
       if ((*allowed)[i] && (pick < 0 || r[i] > r[pick])) pick = static_cast<token_id>(i);
     return pick;
   }
+
+ public:
 
   /// @brief Writes the processed distribution p into probs (vocab floats, zeros outside the kept set).
   /// Throws uag::model_error for a row of the wrong width or with NaN/+inf values.
