@@ -7,6 +7,7 @@
 #   benchmarks/gpu/h200.sh bundled OUT      bundled pair: uag bench (100 prompts: identical outputs; 20: speed)
 #                                           and HF transformers on the same 20 prompts
 #   benchmarks/gpu/h200.sh qwen OUT DIR     the same for the 151k-vocabulary target in DIR + the bundled draft
+#   benchmarks/gpu/h200.sh qwen100 OUT DIR  only its 100-prompt identical-output run
 #
 # The GPU machine has CUDA, CMake, ninja, PyTorch and transformers but no network and no Debian packages, so
 # everything else comes in $CARRY (default .carry16, made by benchmarks/gpu/make_carry.sh): the pinned
@@ -73,14 +74,18 @@ gguf() {  # gguf MODEL_DIR OUT.gguf: an F16 GGUF (llama.cpp's best-kept GPU path
   [[ -f $2 ]] || python3 "$repo/tests/data/gguf/make_gguf.py" "$work/llama/src/gguf-py" "$1" "$2" --dtype f16
 }
 
+identical100() {  # identical100 TAG TARGET_GGUF DRAFT OUT: greedy outputs on 100 prompts against target-only
+  # (GPU rows of a verification batch against single-row decoding; rows too close to call are re-decided).
+  "$uag" bench --target "$2" --gpu-layers all --draft "$3" --prompts "$prompts" --limit 100 \
+    --max-new-tokens "$tokens" --threads 4 --configs g1,g3,g6,adaptive --json "$4/${1}_uag_100.json" \
+    > "$4/${1}_uag_100.txt" 2> "$4/${1}_uag_100.err" || echo "uag bench (100) rc=$?" >> "$4/${1}_uag_100.txt"
+}
+
 side_by_side() {  # side_by_side TAG TARGET_HF_DIR TARGET_GGUF DRAFT_DIR OUT
   local tag=$1 thf=$2 tg=$3 d=$4 out=$5
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,memory.used --format=csv > "$out/${tag}_gpu.txt" || true
   "$work/llama/bin/llama-bench" -m "$tg" -ngl 99 -fa 0 -p 0 -n "$tokens" -r 5 > "$out/${tag}_llama_bench.txt" 2>&1 || true
-  # Identical outputs on 100 prompts (GPU rows of a verification batch against single-row decoding).
-  "$uag" bench --target "$tg" --gpu-layers all --draft "$d" --prompts "$prompts" --limit 100 \
-    --max-new-tokens "$tokens" --threads 4 --configs g1,g3,g6,adaptive --json "$out/${tag}_uag_100.json" \
-    > "$out/${tag}_uag_100.txt" 2> "$out/${tag}_uag_100.err" || echo "uag bench (100) rc=$?" >> "$out/${tag}_uag_100.txt"
+  identical100 "$tag" "$tg" "$d" "$out"
   # Side by side on the first 20 prompts.
   "$uag" bench --target "$tg" --gpu-layers all --draft "$d" --prompts "$prompts" --limit 20 \
     --max-new-tokens "$tokens" --threads 4 --configs g1,g2,g3,g4,g6,adaptive --json "$out/${tag}_uag_20.json" \
@@ -114,5 +119,11 @@ case "$step" in
     gguf "$dir" "$work/qwen-target-f16.gguf"
     side_by_side qwen "$dir" "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
     ;;
-  *) echo "usage: $0 build|tests OUT|bundled OUT|qwen OUT DIR" >&2; exit 2 ;;
+  qwen100)  # the 100-prompt identical-output run alone, for the 151k-vocabulary target in DIR
+    out=$(realpath -m "${2:?OUT}") dir=${3:?DIR}
+    gguf "$dir" "$work/qwen-target-f16.gguf"
+    identical100 qwen "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
+    cat "$out/qwen_uag_100.txt"
+    ;;
+  *) echo "usage: $0 build|tests OUT|bundled OUT|qwen OUT DIR|qwen100 OUT DIR" >&2; exit 2 ;;
 esac
