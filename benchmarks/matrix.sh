@@ -20,7 +20,9 @@ domains=${DOMAINS:-python c prose}
 lengths=${LENGTHS:-100 500 1500}
 sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
 mkdir -p "$out/json"
-python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
+# Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
+UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \
+  python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
 for p in weak_draft qwen_target; do
   case " $pairs " in *" $p "*) [ -f "$mdir/$p/model.safetensors" ] || {
     echo "missing $mdir/$p: run examples/models/train/make_matrix_models.sh (see its header)" >&2; exit 2; } ;; esac

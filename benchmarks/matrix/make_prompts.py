@@ -7,11 +7,17 @@ examples/models/train/README.md):
   prose  : licence texts under /usr/share/common-licenses (English prose)
 A prompt is the start of one file, cut at a line end after about `chars` characters (~3.3 characters
 per target token: ~100 / 500 / 1,500 tokens). Files are taken in sha256(path) order, deterministic on
-one machine image. Usage: make_prompts.py OUT_DIR [N]"""
+one machine image. With UAG (the uag binary) and UAG_TOKENIZERS (tokenizer.json paths, space-separated) set,
+as benchmarks/matrix.sh does, a prompt that encodes to more than MAX_PROMPT_TOKENS (1,900: room for 128 new
+tokens in 2,048 positions) under any of them is skipped for the next file.
+Usage: make_prompts.py OUT_DIR [N]"""
 import hashlib
 import json
 import os
+import subprocess
 import sys
+
+MAX_PROMPT_TOKENS = 1900
 
 LENGTHS = {"100": 330, "500": 1650, "1500": 4900}
 # OpenSSL's headers (long upper-case macro names) run to ~2.2 characters per bundled-target token: their
@@ -48,6 +54,20 @@ def cut(text, n):
     return head[: i + 1] if i > n // 2 else head
 
 
+def token_counts(texts):
+    """The most tokens each text encodes to under the matrix's tokenizers (0 each when none are given)."""
+    uag, toks = os.environ.get("UAG"), os.environ.get("UAG_TOKENIZERS", "").split()
+    counts = [0] * len(texts)
+    if not uag or not toks:
+        return counts
+    lines = "".join(json.dumps({"text": t}) + "\n" for t in texts)
+    for tok in toks:
+        out = subprocess.run([uag, "tokenize", "--tokenizer", tok, "--add-special-tokens"], input=lines,
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        counts = [max(c, len(json.loads(o)["ids"])) for c, o in zip(counts, out)]
+    return counts
+
+
 def main():
     out_dir, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 4
     os.makedirs(out_dir, exist_ok=True)
@@ -57,7 +77,8 @@ def main():
             chars = CHARS.get((dom, name), chars)
             # Long prompts must fit the targets' 2,048 positions: no hex tables (~2 characters per token).
             rows = [{"prompt": cut(t, chars), "file": p} for _, p, t in files
-                    if len(t) >= 1.2 * chars and (name != "1500" or t[:chars].count("0x") < 0.005 * chars)][:n]
+                    if len(t) >= 1.2 * chars and (name != "1500" or t[:chars].count("0x") < 0.005 * chars)][:3 * n]
+            rows = [r for r, c in zip(rows, token_counts([r["prompt"] for r in rows])) if c <= MAX_PROMPT_TOKENS][:n]
             with open(os.path.join(out_dir, f"{dom}_{name}.jsonl"), "w") as f:
                 for r in rows:
                     f.write(json.dumps(r) + "\n")
