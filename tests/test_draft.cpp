@@ -369,31 +369,6 @@ TEST(draft_test, adaptive_controller_stays_off_under_descheduling_noise) {
   }
 }
 
-// Do no harm at break-even (issue 14, the weak pair's short-prompt cells: 31% of steps drafted at 1.13
-// tokens per pass, 0.93x). A drafting step's time varies with real work, not only with the machine: the
-// draft catches up on 1-4 rows per step. Here γ = 1 yields 1.4 tokens for a step of 1.45 on average
-// (±25%, uniform) against 1.0 (±2%) for the target alone: drafting loses 3.4%. A controller that prices
-// drafting by the lower envelope of its step times sees ~1.25 and keeps drafting; it must stay off
-// (≥ 98.5% of target-only's rate over 1,500 steps from a fresh controller, drafting on < 8% of the steps).
-TEST(draft_test, adaptive_controller_prices_drafting_by_its_mean_step_time) {
-  for (std::uint64_t seed : {6u, 7u, 8u}) {
-    auto c = adaptive_controller(5, 12);
-    uag::rng r(seed);
-    double time = 0, tokens = 0;
-    std::size_t drafting = 0;
-    for (int s = 0; s < 1500; ++s) {
-      const std::size_t g = c.next();
-      const std::size_t acc = geometric_accepts(r, 0.4, g);
-      const double gd = static_cast<double>(g);
-      const double t = g == 0 ? 1.0 * (0.98 + 0.04 * r.uniform()) : (1.05 + 0.4 * gd) * (0.75 + 0.5 * r.uniform());
-      c.update(g, acc, acc < g, g ? 0.3 : 0.0, 1.0, t);
-      time += t, tokens += static_cast<double>(acc + 1), drafting += g > 0;
-    }
-    EXPECT_GE(tokens / time, 0.985) << "seed " << seed;
-    EXPECT_LT(drafting, 120u) << "seed " << seed;
-  }
-}
-
 // Where only γ = 1 pays (acceptance 0.5, every drafted token costs 0.3 of a pass), the controller must
 // settle there and keep the gain: ≥ 97% of the best static rate, not fall back to target-only.
 TEST(draft_test, adaptive_controller_settles_at_one_token_where_only_that_pays) {

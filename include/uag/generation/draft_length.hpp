@@ -223,18 +223,7 @@ class draft_length_controller {
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
       ++samples_[requested];
-      if (requested == 0) {
-        e = track_low(e, step_s);
-      } else {
-        // A drafting step's time also varies with real work (the draft's catch-up rows differ from step
-        // to step): its lower envelope prices drafting at its best case and kept a pair at break-even
-        // drafting at a loss (4-6% cheaper than its mean at ±10-25% spread). Its mean, with descheduled
-        // samples clipped at 1.4x the envelope, prices what drafting costs. γ = 0 keeps the envelope:
-        // any bias left favours the target alone.
-        double& low = step_low_[requested];
-        low = track_low(low, step_s);
-        e = e <= 0.0 ? step_s : 0.9 * e + 0.1 * std::min(step_s, 1.4 * low);
-      }
+      e = track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -411,9 +400,7 @@ class draft_length_controller {
   std::size_t steps_ = 0;
   std::size_t timed_ = 0;  // draft lengths γ > 0 with a measured step time
   double slope_ = 0.0, intercept_ = 0.0;
-  double step_time_[kMaxGamma] = {};  // [γ] = wall time of steps that asked for γ candidates: lower
-                                      // envelope for γ = 0, clipped mean for γ > 0 (see adapt())
-  double step_low_[kMaxGamma] = {};   // [γ > 0] = lower envelope of the same, the clip's reference
+  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
