@@ -197,11 +197,7 @@ class AssistedGenerator {
     double target_s = seconds_since(t1);
     stats_.target_seconds += target_s;
     ++stats_.target_passes;
-    if (rows.rows != m + 1 || rows.cols != vocab_)
-      throw model_error("model.logits_shape", "target returned " + std::to_string(rows.rows) + "x" +
-                                                  std::to_string(rows.cols) + " logits for " +
-                                                  std::to_string(m + 1) + " ids, expected " +
-                                                  std::to_string(m + 1) + "x" + std::to_string(vocab_));
+    check_rows(rows, m + 1);
 
     // 3. Verify.
     const auto t2 = clock::now();
@@ -302,16 +298,21 @@ class AssistedGenerator {
                                              " candidates of vocabulary " + std::to_string(vocab_));
   }
 
+  // The target's logits for `ids` ids must be ids x vocab.
+  void check_rows(const logits_view& rows, std::size_t ids) const {
+    if (rows.rows != ids || rows.cols != vocab_)
+      throw model_error("model.logits_shape", "target returned " + std::to_string(rows.rows) + "x" +
+                                                  std::to_string(rows.cols) + " logits for " + std::to_string(ids) +
+                                                  " ids, expected " + std::to_string(ids) + "x" + std::to_string(vocab_));
+  }
+
   // Greedy, batched row `row` too close to call: drop it and everything after it from the target's cache
   // and decode its input alone, as target-only decoding would; returns the target's choice there.
   token_id recheck_row(std::size_t n, token_span cands, std::size_t row) {
     target_->truncate(n - 1 + row);
     const token_id input = row == 0 ? ids_[n - 1] : cands[row - 1];
     const logits_view one = target_->forward(token_span(&input, 1));
-    if (one.rows != 1 || one.cols != vocab_)
-      throw model_error("model.logits_shape", "target returned " + std::to_string(one.rows) + "x" +
-                                                  std::to_string(one.cols) + " logits for 1 id, expected 1x" +
-                                                  std::to_string(vocab_));
+    check_rows(one, 1);
     detail::candidate_context cc(presence_, cands);
     cc.advance_to(row);
     ++stats_.target_passes;

@@ -1,7 +1,7 @@
 #pragma once
 /// @file Settings of one generation: stopping, sampling, verification and draft length.
+#include <cmath>
 #include <cstddef>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -57,7 +57,7 @@ struct generation_config {
     if (!(confidence_threshold >= 0.0f && confidence_threshold < 1.0f))
       throw config_error("config.confidence", "confidence_threshold must be in [0, 1), got " +
                                                   std::to_string(confidence_threshold));
-    if (!(batch_tolerance >= 0.0f || batch_tolerance == -1.0f) || batch_tolerance == std::numeric_limits<float>::infinity())
+    if (!std::isfinite(batch_tolerance) || (batch_tolerance < 0.0f && batch_tolerance != -1.0f))
       throw config_error("config.batch_tolerance", "batch_tolerance must be -1 (the target's own) or a finite value >= 0, got " +
                                                        std::to_string(batch_tolerance));
     for (const auto& s : stop_strings)

@@ -77,46 +77,6 @@ class logits_processor {
     return argmax_impl(logits, context, nullptr, &margin);
   }
 
- private:
-  token_id argmax_impl(std::span<const float> logits, const token_presence* context,
-                       const std::vector<std::uint8_t>* allowed, float* margin) {
-    check_width(logits);
-    std::span<const float> row = logits;
-    if (context != nullptr && cfg_.repetition_penalty != 1.0f && !context->unique().empty()) {
-      std::copy(logits.begin(), logits.end(), scratch_.begin());
-      apply_penalty(*context);
-      row = scratch_;
-    }
-    // Two vectorisable passes (max, then first index of the max) beat one branchy pass.
-    const float* r = row.data();
-    const std::size_t n = row.size();
-    float best = -std::numeric_limits<float>::infinity();
-    int bad = 0;
-#pragma omp simd reduction(max : best) reduction(| : bad)
-    for (std::size_t i = 0; i < n; ++i) {
-      bad |= !(r[i] < std::numeric_limits<float>::infinity());  // NaN or +inf
-      best = std::max(best, r[i]);
-    }
-    // OpenMP starts a max reduction at -FLT_MAX (not -inf), so "all -inf" shows as <= lowest().
-    if (bad || best <= std::numeric_limits<float>::lowest()) throw_bad_row(row);
-    if (allowed == nullptr) {
-      const auto pick = static_cast<std::size_t>(std::find(r, r + n, best) - r);
-      if (margin != nullptr) {
-        float second = -std::numeric_limits<float>::infinity();
-        for (std::size_t i = 0; i < pick; ++i) second = std::max(second, r[i]);
-        for (std::size_t i = pick + 1; i < n; ++i) second = std::max(second, r[i]);
-        *margin = best - second;
-      }
-      return static_cast<token_id>(pick);
-    }
-    token_id pick = -1;
-    for (std::size_t i = 0; i < std::min(allowed->size(), n); ++i)
-      if ((*allowed)[i] && (pick < 0 || r[i] > r[pick])) pick = static_cast<token_id>(i);
-    return pick;
-  }
-
- public:
-
   /// @brief Writes the processed distribution p into probs (vocab floats, zeros outside the kept set).
   /// Throws uag::model_error for a row of the wrong width or with NaN/+inf values.
   /// requires: cfg.temperature > 0. returns: the largest probability.
@@ -197,6 +157,43 @@ class logits_processor {
   }
 
  private:
+  token_id argmax_impl(std::span<const float> logits, const token_presence* context,
+                       const std::vector<std::uint8_t>* allowed, float* margin) {
+    check_width(logits);
+    std::span<const float> row = logits;
+    if (context != nullptr && cfg_.repetition_penalty != 1.0f && !context->unique().empty()) {
+      std::copy(logits.begin(), logits.end(), scratch_.begin());
+      apply_penalty(*context);
+      row = scratch_;
+    }
+    // Two vectorisable passes (max, then first index of the max) beat one branchy pass.
+    const float* r = row.data();
+    const std::size_t n = row.size();
+    float best = -std::numeric_limits<float>::infinity();
+    int bad = 0;
+#pragma omp simd reduction(max : best) reduction(| : bad)
+    for (std::size_t i = 0; i < n; ++i) {
+      bad |= !(r[i] < std::numeric_limits<float>::infinity());  // NaN or +inf
+      best = std::max(best, r[i]);
+    }
+    // OpenMP starts a max reduction at -FLT_MAX (not -inf), so "all -inf" shows as <= lowest().
+    if (bad || best <= std::numeric_limits<float>::lowest()) throw_bad_row(row);
+    if (allowed == nullptr) {
+      const auto pick = static_cast<std::size_t>(std::find(r, r + n, best) - r);
+      if (margin != nullptr) {
+        float second = -std::numeric_limits<float>::infinity();
+        for (std::size_t i = 0; i < pick; ++i) second = std::max(second, r[i]);
+        for (std::size_t i = pick + 1; i < n; ++i) second = std::max(second, r[i]);
+        *margin = best - second;
+      }
+      return static_cast<token_id>(pick);
+    }
+    token_id pick = -1;
+    for (std::size_t i = 0; i < std::min(allowed->size(), n); ++i)
+      if ((*allowed)[i] && (pick < 0 || r[i] > r[pick])) pick = static_cast<token_id>(i);
+    return pick;
+  }
+
   static constexpr std::size_t sample_block = 64;
 
   void check_width(std::span<const float> logits) const {
