@@ -143,6 +143,39 @@ TEST(generator_test, greedy_stays_equal_to_baseline_when_batched_rows_differ) {
   EXPECT_GT(accepted, 1000u) << "the guard must not turn drafting off";
 }
 
+// The single-row recheck checks the target's logits like the verification pass does: a target whose
+// one-id forward (after the first token) returns two rows gets [uag.model.logits_shape], not a misread.
+TEST(generator_test, recheck_with_bad_logits_is_a_typed_error) {
+  class short_single_rows : public batch_variant_model {
+   public:
+    using batch_variant_model::batch_variant_model;
+    uag::logits_view forward(token_span ids) {
+      uag::logits_view v = batch_variant_model::forward(ids);
+      if (ids.size() == 1 && ++singles_ > 1) v.rows = 2;  // the first token's pass stays well formed
+      return v;
+    }
+
+   private:
+    std::size_t singles_ = 0;
+  };
+  test_tokenizer tok;
+  short_single_rows target(tok, {.seed = 9}, 100.0f);  // every batched row is too close to call
+  scripted_draft draft(target, draft_quality::oracle, 1);
+  generation_config cfg;
+  cfg.max_new_tokens = 8;
+  cfg.num_draft_tokens = 2;
+  AssistedGenerator<short_single_rows, scripted_draft> gen(target, draft, cfg);
+  const token_vector prompt{0, 3, 4, 5};
+  gen.begin_ids(prompt);
+  gen.step();  // the first token: one row, drafts nothing
+  try {
+    gen.step();
+    FAIL() << "expected uag.model.logits_shape";
+  } catch (const uag::model_error& e) {
+    EXPECT_EQ(e.id(), "uag.model.logits_shape") << e.what();
+  }
+}
+
 TEST(generator_test, greedy_with_model_draft_and_prompt_lookup_equals_baseline) {
   test_tokenizer tok;
   for (std::uint64_t seed = 0; seed < 100; ++seed) {
