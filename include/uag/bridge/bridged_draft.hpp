@@ -29,6 +29,9 @@ struct bridged_draft_config {
   bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
   std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
                                          // for, so the held-back last token does not cost a candidate
+  std::size_t draft_budget_factor = 2;   // text mode: while the bridge yields fewer candidates than
+                                         // asked, keep drafting, up to this many times the first
+                                         // request's draft tokens (1 = never draft more)
   draft_window window = {.max_tokens = 512, .max_catch_up = 64};  // the draft sees recent text only:
                                          // prefill and cache bounded, a long gap restarts from 64 ids
 };
@@ -92,8 +95,10 @@ class bridged_draft {
     const auto t0 = clock::now();
     const token_span ctx = bridge_.sync_draft(committed);
     double bridge_s = seconds_since(t0);
-    const std::size_t want = req.max_tokens + (tli_ || bridge_.same_tokenizer() ? 0 : cfg_.extra_draft_tokens);
-    if (ctx.empty() || !runner_->fits(ctx.size(), want)) {  // the draft's context is full: no draft
+    const bool text_mode = !tli_ && !bridge_.same_tokenizer();
+    const std::size_t want = req.max_tokens + (text_mode ? cfg_.extra_draft_tokens : 0);
+    const std::size_t budget = text_mode ? want * std::max<std::size_t>(1, cfg_.draft_budget_factor) : want;
+    if (ctx.empty() || !runner_->fits(ctx.size(), budget)) {  // the draft's context is full: no draft
       out.bridge_seconds += bridge_s;
       return;
     }
@@ -146,12 +151,25 @@ class bridged_draft {
     } else {
       opt.sample = false;
       opt.allowed = vocab_mask_.empty() ? nullptr : &vocab_mask_;
-      runner_->draft(req.max_tokens + cfg_.extra_draft_tokens, opt, drafted_, nullptr);
-      const auto t1 = clock::now();
-      const bool ended = !drafted_.empty() && !stop_ids_.empty() && drafted_.back() == stop_ids_.front();
-      bridge_.to_target(drafted_, out.tokens, ended);
+      // Draft until the re-encoded text yields the candidates asked for: the bridge holds back the last,
+      // possibly unfinished, word, and a target whose tokens are longer than the draft's (a 151k vocabulary
+      // over a 32k one) may get no candidate at all from γ + 1 draft tokens. The budget bounds the cost
+      // of a draft that keeps writing one long word.
+      std::size_t n = want, spent = 0;
+      for (;;) {
+        drafted_.clear();
+        const std::size_t got = runner_->draft(std::min(n, budget - spent), opt, drafted_, nullptr);
+        spent += got;
+        const auto t1 = clock::now();
+        const bool ended = !drafted_.empty() && !stop_ids_.empty() && drafted_.back() == stop_ids_.front();
+        out.tokens.resize(first);  // to_target re-encodes all the drafted text after the committed end
+        bridge_.to_target(drafted_, out.tokens, ended);
+        bridge_s += seconds_since(t1);
+        const std::size_t have = out.tokens.size() - first;
+        if (have >= req.max_tokens || ended || got == 0 || spent >= budget) break;
+        n = req.max_tokens - have;
+      }
       if (out.tokens.size() - first > req.max_tokens) out.tokens.resize(first + req.max_tokens);
-      bridge_s += seconds_since(t1);
     }
     out.draft_tokens += runner_->tokens_fed() - fed_before;
     out.bridge_seconds += bridge_s;
