@@ -34,7 +34,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
 /// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
 /// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
-/// steps try the starting γ, γ ± 2 and γ = 0 (the reference every length must beat); then every
+/// steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the reference every length must beat); then every
 /// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn) and now and then
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
@@ -232,9 +232,10 @@ class draft_length_controller {
     const double a = alpha();
     // Warm-up, once timing is supplied: time the starting length and two around it, so that the line
     // has three points after a few steps instead of waiting for the periodic probes.
-    if (step_s > 0.0) {
+    if (step_s > 0.0 && !warmed_up_) {
       // A pair whose first drafts were mostly rejected times γ = 1 instead of longer drafts: an unknown
-      // pair's warm-up should cost little where drafting does not pay.
+      // pair's warm-up should cost little where drafting does not pay. Once done, it never comes back
+      // (α crossing 0.5 later would change the list and force an untimed length mid-generation).
       const bool weak = step_time_[start_] > 0.0 && alpha() < 0.5;
       const std::size_t lo = weak ? 1 : start_ > 2 ? start_ - 2 : 1;
       for (std::size_t g : {start_, weak ? lo : start_ + 2, lo}) {
@@ -248,6 +249,7 @@ class draft_length_controller {
         gamma_ = 0;
         return;
       }
+      warmed_up_ = true;
     }
     if (timed_ < 2) {  // too little timing: the constant-cost bound with the measured cost ratio
       gamma_ = best_ = argmax_length(1, [&](std::size_t g) { return expected_speedup(a, c_, g); });
@@ -417,6 +419,7 @@ class draft_length_controller {
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
+  bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
 };
 
 }  // namespace uag
