@@ -268,18 +268,18 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   uag::draft_length_controller c(cfg);
   uag::rng r(3);
   auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.5 + 0.5 * static_cast<double>(g); };
-  std::size_t zero_steps = 0, probes = 0;
+  std::size_t zero_steps = 0, probes = 0, widest_gap = 0;
   for (int s = 0; s < 400; ++s) {
     const std::size_t g = c.next();
     const std::size_t acc = geometric_accepts(r, 0.2, g);
     c.update(g, acc, acc < g, 0.1, 1.0, step_time(g));
-    if (s >= 200) (g == 0 ? zero_steps : probes) += 1;
+    if (s >= 200) (g == 0 ? zero_steps : probes) += 1, widest_gap = std::max(widest_gap, c.probe_gap());
   }
   EXPECT_EQ(c.choice(), 0u);
   EXPECT_GT(zero_steps, 150u);  // mostly target-only steps
   EXPECT_GE(probes, 2u);        // but it keeps measuring the draft,
   EXPECT_LE(probes, 8u);        // backing off: a probe every 64 steps once none pays
-  EXPECT_GE(c.probe_gap(), 16u);  // (a probe that was right brings the next one early: 4 steps)
+  EXPECT_GE(widest_gap, 32u);   // (a probe that was right brings the next one early: 4 steps)
   EXPECT_GT(c.predicted_step_seconds(0), 0.9);
   EXPECT_LT(c.predicted_step_seconds(0), 1.1);
   c.restart();
@@ -304,7 +304,9 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
 // γ = 0's time with the drafting line's intercept, judged target-only as slow as drafting's fixed cost
 // and kept drafting at a loss.)
 TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_it_pays) {
-  for (std::uint64_t seed : {1u, 2u, 3u}) {
+  double phase1_sum = 0;
+  constexpr std::uint64_t kSeeds = 30;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto c = adaptive_controller(5, 12);
     uag::rng r(seed);
     double alpha = 0.15;
@@ -326,8 +328,11 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
       if (s >= 500 && first_drafting_after_switch < 0 && c.choice() > 0) first_drafting_after_switch = s - 500;
       if (s >= 700) phase2_time += t, phase2_tokens += static_cast<double>(acc + 1);
     }
-    // Losing phase: at least 98% of target-only's tokens per second (target-only: 1 token per 1.0 s).
-    EXPECT_GE(phase1_tokens / phase1_time, 0.98) << "seed " << seed;
+    // Losing phase: at least 97% of target-only's tokens per second in every seed (target-only: 1 token
+    // per 1.0 s), at least 98% on average: whether one probe of a losing pair happens to be right (and
+    // drafting resumes for a while) is luck, which a handful of seeds samples poorly.
+    EXPECT_GE(phase1_tokens / phase1_time, 0.97) << "seed " << seed;
+    phase1_sum += phase1_tokens / phase1_time;
     EXPECT_GE(first_drafting_after_switch, 0) << "seed " << seed;
     EXPECT_LT(first_drafting_after_switch, 200) << "seed " << seed;  // <= 3 probes, <= 64 steps apart
     auto rate = [](std::size_t g) {
@@ -336,6 +341,7 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
     const std::size_t best = best_length(rate, 12);
     EXPECT_GE(phase2_tokens / phase2_time, 0.9 * rate(best)) << "seed " << seed << " best " << best;
   }
+  EXPECT_GE(phase1_sum / kSeeds, 0.98);
 }
 
 // Do no harm on a shared machine (issue 14). On 2 cores shared with other sessions a step is often
@@ -437,38 +443,43 @@ TEST(draft_test, windowed_runner_bounds_the_cache_and_catch_up_computes_no_logit
   EXPECT_GT(runner.window_start(), 32u);
 }
 
-// A good pair (acceptance 0.8) whose first two drafts are rejected outright, as the bundled pair's were on
-// licence prose (the matrix: 1.18x where γ = 3 gave 1.55x). The warm-up switches drafting off; from
-// then on, while off, every step must be target-only or a one-token probe, and the probes must bring
-// drafting back (≥ 90% of the best static rate over steps 100-600, every seed). Before, a probe that was
-// right raised α above 0.5, which changed the warm-up's list of lengths to time: the next step was
-// forced to an untimed longer draft which, unless right on every candidate, counted as a failed probe
-// and doubled the back-off (seen in a per-step log: off for the rest of eight prompts).
+// A good pair whose first two drafts are rejected outright, as the bundled pair's were on licence prose
+// and the 151k target's on Python ~1,200 (the matrix: 1.18x where γ = 3 gave 1.55x; 1.07x where γ = 2
+// gave 1.36x). While drafting is off, every step must be target-only or a one-token probe, and over
+// 600 steps, warm-up included, every seed must reach 90% of the best static rate. Before: (1) a probe
+// that was right raised α above 0.5, which changed the warm-up's list of lengths to time, and the next
+// step was forced to an untimed longer draft which, unless right on every candidate, counted as a
+// failed probe and doubled the back-off; (2) two rejections were enough to switch drafting off, and
+// probes one token at a time, 4-64 steps apart, took long to bring it back (α = 0.65: worst seed 0.87).
 TEST(draft_test, adaptive_controller_recovers_from_an_unlucky_warm_up) {
-  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
-    auto c = adaptive_controller(5, 12);
-    uag::rng r(seed);
-    std::size_t off_streak = 0, drafting_steps = 0, forced = 0;
-    bool was_off = false;
-    // Target pass 1.0 + 0.2 per candidate (a γ = 1 step costs 1.35 target-only steps, as measured);
-    // the draft 0.15 per candidate, + 0.4 of catch-up after an off streak.
-    auto draft_time = [&](std::size_t g) { return g == 0 ? 0.0 : 0.15 * static_cast<double>(g) + (off_streak >= 2 ? 0.4 : 0.0); };
-    double time = 0, tokens = 0;
-    for (int s = 0; s < 600; ++s) {
-      const std::size_t g = c.next();
-      if (was_off && g > 1) ++forced;
-      const std::size_t acc = g > 0 && drafting_steps++ < 2 ? 0 : geometric_accepts(r, 0.8, g);
-      const double t = 1.0 + 0.2 * static_cast<double>(g) + draft_time(g);
-      c.update(g, acc, acc < g, g ? draft_time(g) / static_cast<double>(g) : 0.0, 1.0, t);
-      off_streak = g == 0 ? off_streak + 1 : 0;
-      was_off = c.choice() == 0;
-      if (s >= 100) time += t, tokens += static_cast<double>(acc + 1);
+  for (double alpha : {0.8, 0.65}) {
+    for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+      auto c = adaptive_controller(5, 12);
+      uag::rng r(seed);
+      std::size_t off_streak = 0, drafting_steps = 0, forced = 0;
+      bool was_off = false;
+      // Target pass 1.0 + 0.2 per candidate (a γ = 1 step costs 1.35 target-only steps, as measured);
+      // the draft 0.15 per candidate, + 0.4 of catch-up after an off streak.
+      auto draft_time = [&](std::size_t g) {
+        return g == 0 ? 0.0 : 0.15 * static_cast<double>(g) + (off_streak >= 2 ? 0.4 : 0.0);
+      };
+      double time = 0, tokens = 0;
+      for (int s = 0; s < 600; ++s) {
+        const std::size_t g = c.next();
+        if (was_off && g > 1) ++forced;
+        const std::size_t acc = g > 0 && drafting_steps++ < 2 ? 0 : geometric_accepts(r, alpha, g);
+        const double t = 1.0 + 0.2 * static_cast<double>(g) + draft_time(g);
+        c.update(g, acc, acc < g, g ? draft_time(g) / static_cast<double>(g) : 0.0, 1.0, t);
+        off_streak = g == 0 ? off_streak + 1 : 0;
+        was_off = c.choice() == 0;
+        time += t, tokens += static_cast<double>(acc + 1);
+      }
+      auto rate = [&](std::size_t g) {
+        return uag::expected_tokens_per_pass(alpha, g) / (1.0 + 0.35 * static_cast<double>(g));
+      };
+      const std::size_t best = best_length(rate, 12);
+      EXPECT_EQ(forced, 0u) << "alpha " << alpha << " seed " << seed << ": drafts longer than a probe while off";
+      EXPECT_GE(tokens / time, 0.9 * rate(best)) << "alpha " << alpha << " seed " << seed << " best " << best;
     }
-    auto rate = [](std::size_t g) {
-      return uag::expected_tokens_per_pass(0.8, g) / (1.0 + 0.35 * static_cast<double>(g));
-    };
-    const std::size_t best = best_length(rate, 12);
-    EXPECT_EQ(forced, 0u) << "seed " << seed << ": drafts longer than a probe while off";
-    EXPECT_GE(tokens / time, 0.9 * rate(best)) << "seed " << seed << " best " << best;
   }
 }

@@ -144,6 +144,7 @@ class draft_length_controller {
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
+  static constexpr std::size_t kMinEvidence = 6;  // steps with candidates before γ = 0 may be chosen
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -200,6 +201,7 @@ class draft_length_controller {
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
     constexpr double decay = 0.95;
     if (proposed > 0) {
+      ++drafted_evidence_;
       accepted_ = decay * accepted_ + static_cast<double>(accepted);
       rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
       // Survival curve: candidates 0..accepted-1 were reached and accepted; candidate `accepted` was
@@ -263,6 +265,10 @@ class draft_length_controller {
       return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
     std::size_t best = argmax_length(0, tokens_per_second);
+    // An unknown pair's first drafts say little: two outright rejections switched good pairs off for
+    // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
+    // verified candidates, "off" means drafting one token, the cheapest step that still gathers evidence.
+    if (best == 0 && drafted_evidence_ < kMinEvidence) best = 1;
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
@@ -419,6 +425,7 @@ class draft_length_controller {
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
+  std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
 };
 
