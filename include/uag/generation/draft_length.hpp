@@ -44,9 +44,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// machine step times are bimodal (descheduled steps take 2-3x): every running time follows the lower
 /// envelope of its samples, which is sharp where a mean is not.
 /// While drafting is off, a probe is a step drafting one token, with an exponential back-off
-/// (kMinProbeGap..kMaxProbeGap steps) that restart() (a new text) starts over. It pays the draft's
-/// catch-up on the text committed while it was off, so its time is kept with its draft time replaced by
-/// the steady draft time per candidate (every probe refreshes S(1) at the current context); each probe
+/// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
+/// committed while it was off, so its time is kept with its draft time replaced by the steady draft
+/// time per candidate (every probe refreshes S(1) at the current context); each probe
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
@@ -83,10 +83,6 @@ class draft_length_controller {
     rejections_ *= kCarryOver;
     steps_ = 0;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
-    // A new text: a draft that failed on the last one may do well on this one (a licence header, then
-    // code). The back-off starts over; the probe budget still bounds what probing costs a losing pair.
-    probe_gap_ = kMinProbeGap;
-    since_probe_ = 0;
   }
 
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
