@@ -219,6 +219,19 @@ TEST(bridge_test, invalid_config_is_rejected) {
   const piece_tokenizer a(with_specials({"a"}), false, 1);
   EXPECT_THROW((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, a, {.target_lookbehind = 0})), uag::config_error);
   EXPECT_THROW((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, a, {.draft_lookbehind = 100000})), uag::config_error);
+  const test_tokenizer ttok(4), dtok(3);
+  test_model draft_model(dtok, {.seed = 1});
+  using draft_type = uag::bridged_draft<test_model, test_tokenizer>;
+  for (std::size_t factor : {0, 17}) {
+    try {
+      draft_type d(draft_model, ttok, {.draft_budget_factor = factor});
+      ADD_FAILURE() << "draft_budget_factor " << factor << " accepted";
+    } catch (const uag::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("draft_budget_factor"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(draft_type(draft_model, ttok, {.extra_draft_tokens = 65}), uag::config_error);
+  EXPECT_NO_THROW(draft_type(draft_model, ttok, {.draft_budget_factor = 1}));
 }
 
 // ---- the step-by-step property harness (used with doubles and with the real tokenizers) ----

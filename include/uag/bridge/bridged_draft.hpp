@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "uag/bridge/tokenizer_bridge.hpp"
+#include "uag/core/error.hpp"
 #include "uag/bridge/vocabulary_intersection.hpp"
 #include "uag/draft/draft_model_runner.hpp"
 #include "uag/generation/draft_source.hpp"
@@ -27,11 +29,11 @@ enum class bridge_mode {
 struct bridged_draft_config {
   bridge_mode mode = bridge_mode::text;  // see bridge_mode; identical tokenizers always take the fast path
   bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
-  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
+  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked (0..64)
                                          // for, so the held-back last token does not cost a candidate
   std::size_t draft_budget_factor = 2;   // text mode: while the bridge yields fewer candidates than
                                          // asked, keep drafting, up to this many times the first
-                                         // request's draft tokens (1 = never draft more)
+                                         // request's draft tokens (1 = never draft more; 1..16)
   draft_window window = {.max_tokens = 512, .max_catch_up = 64};  // the draft sees recent text only:
                                          // prefill and cache bounded, a long gap restarts from 64 ids
 };
@@ -54,7 +56,7 @@ class bridged_draft {
   /// requires: model and target_tokenizer outlive this object. cost: O(vocab) (TLI map; the bridge's
   /// greedy index on first use).
   bridged_draft(DraftModel& model, const TargetTokenizer& target_tokenizer, bridged_draft_config cfg = {})
-      : model_(&model), target_tok_(&target_tokenizer), cfg_(cfg),
+      : model_(&model), target_tok_(&target_tokenizer), cfg_(validated(cfg)),
         bridge_(target_tokenizer, model.tokenizer(), cfg.bridge) {
     const std::size_t width = model.vocab_size();
     const std::size_t tok_vocab = model.tokenizer().vocab_size();
@@ -97,7 +99,7 @@ class bridged_draft {
     double bridge_s = seconds_since(t0);
     const bool text_mode = !tli_ && !bridge_.same_tokenizer();
     const std::size_t want = req.max_tokens + (text_mode ? cfg_.extra_draft_tokens : 0);
-    const std::size_t budget = text_mode ? want * std::max<std::size_t>(1, cfg_.draft_budget_factor) : want;
+    const std::size_t budget = text_mode ? want * cfg_.draft_budget_factor : want;
     if (ctx.empty() || !runner_->fits(ctx.size(), budget)) {  // the draft's context is full: no draft
       out.bridge_seconds += bridge_s;
       return;
@@ -176,6 +178,16 @@ class bridged_draft {
   }
 
  private:
+  static bridged_draft_config validated(const bridged_draft_config& cfg) {
+    if (cfg.extra_draft_tokens > 64)
+      throw config_error("config.bridged_draft.extra_draft_tokens",
+                         "extra_draft_tokens must be in [0, 64], got " + std::to_string(cfg.extra_draft_tokens));
+    if (cfg.draft_budget_factor == 0 || cfg.draft_budget_factor > 16)
+      throw config_error("config.bridged_draft.draft_budget_factor",
+                         "draft_budget_factor must be in [1, 16], got " + std::to_string(cfg.draft_budget_factor));
+    return cfg;
+  }
+
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }

@@ -34,7 +34,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
 /// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
 /// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
-/// steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the reference every length must beat); then every
+/// steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the reference every length must
+/// beat), and drafting cannot stop before kMinEvidence steps have verified candidates; then every
 /// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn) and now and then
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
