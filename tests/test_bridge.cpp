@@ -514,6 +514,32 @@ TEST(bridge_test, greedy_bridged_output_equals_target_only_output) {
   std::printf("[bridge] doubles greedy: %zu/%zu candidates accepted\n", accepted, drafted);
 }
 
+// Drafting on past γ + 1 tokens (text mode) stops where the draft's context ends; it must not keep a
+// draft that still has room for γ + 1 tokens from drafting at all.
+TEST(bridge_test, text_draft_near_a_full_context_still_drafts_what_fits) {
+  const test_tokenizer ttok(4), dtok(3);
+  const token_vector committed{0, 2, 8, 3, 2, 8, 4, 2};
+  const uag::sampling_config sampling{};
+  uag::rng random(1);
+  const uag::draft_request req{.max_tokens = 2, .sampling = &sampling, .random = &random};
+  // The smallest draft context at which a proposal runs the draft at all, for a budget factor.
+  auto smallest_that_drafts = [&](std::size_t factor) {
+    for (std::size_t max_context = 1; max_context < 64; ++max_context) {
+      test_model draft_model(dtok, {.seed = 3, .max_context = max_context});
+      uag::bridged_draft<test_model, test_tokenizer> draft(
+          draft_model, ttok, {.mode = uag::bridge_mode::text, .draft_budget_factor = factor, .window = {}});
+      uag::draft_proposal out;
+      draft.propose(committed, req, out);
+      if (out.draft_tokens > 0) return max_context;
+    }
+    return std::size_t{0};
+  };
+  const std::size_t exact = smallest_that_drafts(1);
+  ASSERT_GT(exact, 0u);
+  EXPECT_EQ(smallest_that_drafts(2), exact);
+  EXPECT_EQ(smallest_that_drafts(16), exact);
+}
+
 // The first drafting step (the second; the first token comes from the target alone) re-encodes the
 // prompt and first token for the draft and runs the draft over it in one pass, in every bridge mode.
 TEST(bridge_test, second_step_prefills_the_bridged_draft) {

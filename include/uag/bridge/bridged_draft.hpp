@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "uag/bridge/tokenizer_bridge.hpp"
-#include "uag/core/error.hpp"
 #include "uag/bridge/vocabulary_intersection.hpp"
+#include "uag/core/error.hpp"
 #include "uag/draft/draft_model_runner.hpp"
 #include "uag/generation/draft_source.hpp"
 #include "uag/model/concepts.hpp"
@@ -29,8 +29,8 @@ enum class bridge_mode {
 struct bridged_draft_config {
   bridge_mode mode = bridge_mode::text;  // see bridge_mode; identical tokenizers always take the fast path
   bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
-  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked (0..64)
-                                         // for, so the held-back last token does not cost a candidate
+  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
+                                         // for, so the held-back last token does not cost a candidate (0..64)
   std::size_t draft_budget_factor = 2;   // text mode: while the bridge yields fewer candidates than
                                          // asked, keep drafting, up to this many times the first
                                          // request's draft tokens (1 = never draft more; 1..16)
@@ -99,11 +99,13 @@ class bridged_draft {
     double bridge_s = seconds_since(t0);
     const bool text_mode = !tli_ && !bridge_.same_tokenizer();
     const std::size_t want = req.max_tokens + (text_mode ? cfg_.extra_draft_tokens : 0);
-    const std::size_t budget = text_mode ? want * cfg_.draft_budget_factor : want;
-    if (ctx.empty() || !runner_->fits(ctx.size(), budget)) {  // the draft's context is full: no draft
+    if (ctx.empty() || !runner_->fits(ctx.size(), want)) {  // the draft's context is full: no draft
       out.bridge_seconds += bridge_s;
       return;
     }
+    // Drafting on past `want` (text mode) stops where the draft's context ends.
+    const std::size_t room = model_->max_context() - runner_->visible(ctx.size());
+    const std::size_t budget = text_mode ? std::max(want, std::min(room, want * cfg_.draft_budget_factor)) : want;
     runner_->sync(ctx);
     const std::size_t fed_before = runner_->tokens_fed();
     const std::size_t first = out.tokens.size();
