@@ -441,6 +441,53 @@ TEST(draft_test, windowed_runner_bounds_the_cache_and_catch_up_computes_no_logit
   }
   EXPECT_LE(m.max_cached(), 16u + 2u);
   EXPECT_GT(runner.window_start(), 32u);
+  // A new text longer than the window (a probe at the next prompt, the draft having sat it out): the
+  // gap, not the window, decides where the cache restarts: the last 4 ids, not the last 16 / 2.
+  token_vector next;
+  for (int i = 0; i < 30; ++i) next.push_back(static_cast<uag::token_id>(2 + (i * 5) % 11));
+  const std::size_t fed_before = m.rows_fed();
+  runner.sync(next);
+  out.clear();
+  runner.draft(1, {}, out, nullptr);
+  EXPECT_EQ(m.rows_fed() - fed_before, 4u);
+  EXPECT_EQ(runner.window_start(), 26u);
+}
+
+// A good pair (acceptance 0.7 or 0.8) whose text opens unpredictably (every candidate of the first 30
+// steps is rejected), as the 151k target's C ~800 prompts did over the bundled draft, and whose probes
+// from "off" cost what they cost there: the draft's catch-up and a target pass on caches it evicted
+// (a probe step 3.1 target-only steps, a steady γ = 1 step 1.35). Over 600 steps the controller must
+// reach 78% of the best static rate on average over 30 seeds (the opening alone costs ~12%). Before:
+// probes were timed, with their draft time replaced by the steady one, which left the evicted caches
+// in: γ = 1 looked 2.2x a target-only step and never paid; and a probe was charged its whole time
+// over a target-only step, so the 1.5% budget allowed one per ~140 steps (mean 0.65 and 0.70).
+TEST(draft_test, adaptive_controller_returns_after_an_unpredictable_opening) {
+  for (double alpha : {0.7, 0.8}) {
+    double sum = 0;
+    for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+      auto c = adaptive_controller(5, 12);
+      uag::rng r(seed);
+      std::size_t off_streak = 0;
+      double time = 0, tokens = 0;
+      for (int s = 0; s < 600; ++s) {
+        const std::size_t g = c.next();
+        const double gd = static_cast<double>(g);
+        const bool catch_up = g > 0 && off_streak >= 2;
+        const double draft = g ? 0.15 + 0.1 * gd + (catch_up ? 1.1 : 0.0) : 0.0;
+        const double target = 1.0 + 0.1 * gd + (catch_up ? 0.3 : 0.0);
+        const double t = target + draft + (catch_up ? 0.35 : 0.0);
+        const std::size_t acc = s < 30 ? 0 : geometric_accepts(r, alpha, g);
+        c.update(g, acc, acc < g, g ? draft / gd : 0.0, target, t);
+        off_streak = g == 0 ? off_streak + 1 : 0;
+        time += t, tokens += static_cast<double>(acc + 1);
+      }
+      auto rate = [&](std::size_t g) {
+        return uag::expected_tokens_per_pass(alpha, g) / (1.15 + 0.2 * static_cast<double>(g));
+      };
+      sum += tokens / time / rate(best_length(rate, 12));
+    }
+    EXPECT_GE(sum / 30, 0.78) << "alpha " << alpha;
+  }
 }
 
 // A good pair whose first two drafts are rejected outright, as the bundled pair's were on licence prose

@@ -46,8 +46,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// envelope of its samples, which is sharp where a mean is not.
 /// While drafting is off, a probe is a step drafting one token, with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
-/// committed while it was off, so its time is kept with its draft time replaced by the steady draft
-/// time per candidate (every probe refreshes S(1) at the current context); each probe
+/// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
+/// timing yet). Each probe
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
@@ -162,7 +162,7 @@ class draft_length_controller {
   void start_probe() noexcept {
     if (!probe_affordable()) return;
     since_probe_ = 0;
-    burst_ = steady_draft_s_ > 0.0 ? 1 : 2;  // a second step while the first cannot be timed
+    burst_ = step_time_[1] > 0.0 ? 1 : 2;  // a second step, timed, where γ = 1 has no timing
     gamma_ = 1;
   }
 
@@ -174,22 +174,23 @@ class draft_length_controller {
       // commits) bounds a target-only step's time from above at the load the machine has now: every step
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
-        const double own = std::max(0.0, step_s - static_cast<double>(proposed) * d);
-        nondraft_s_ = track_low(nondraft_s_, own);
-        if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - zero_time());  // a probe from "off"
+        if (off_streak_ < 2) nondraft_s_ = track_low(nondraft_s_, std::max(0.0, step_s - static_cast<double>(proposed) * d));
+        // A probe from "off" costs the time a target-only run would not have spent on the tokens it
+        // committed (a probe that was right commits two tokens for the time of one probe step).
+        if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - static_cast<double>(accepted + 1) * zero_time());
       } else if (nondraft_s_ > 0.0) {
         // Target-only steps pull a bound from a quieter time up to the load of now.
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
       }
     }
-    // A drafting step right after two or more steps without a draft pays the draft's catch-up on the
-    // text committed meanwhile: not the steady cost of drafting. Its draft time is replaced by the
-    // steady draft time per candidate (measured on ordinary drafting steps); without one, it is not kept.
+    // A drafting step right after two or more steps without a draft is not timed: it pays the draft's
+    // catch-up on the text committed meanwhile, and the target pass after it runs on caches the catch-up
+    // evicted (151k target, C ~800: a probe step took 4.1 ms where a steady γ = 1 step takes 2.15 ms and
+    // a target-only step 1.47 ms; draft 1.7 vs 0.37 ms, target 1.9 vs 1.6 ms, the rest 0.5 vs 0.15 ms).
+    // Timed, probes made γ = 1 look 1.8x a target-only step instead of 1.46x, and a good pair whose
+    // opening was unpredictable stayed off for whole prompts.
     if (requested > 0 && off_streak_ >= 2) {
-      const double m = static_cast<double>(proposed);
-      step_s = steady_draft_s_ > 0.0 && step_s > 0.0 ? std::max(0.0, step_s - m * (d - steady_draft_s_)) : 0.0;
-    } else if (proposed > 0 && d > 0.0) {
-      steady_draft_s_ = steady_draft_s_ > 0.0 ? 0.9 * steady_draft_s_ + 0.1 * d : d;
+      step_s = 0.0;
     }
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
@@ -225,8 +226,10 @@ class draft_length_controller {
       // On a loaded machine a step is now and then descheduled for a whole time slice (several times
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
+      // A length's first sample may be a stall (the first step of a process took 21 ms, its second 4 ms),
+      // and a length timed only in the warm-up keeps it: a second sample under half the first replaces it.
       ++samples_[requested];
-      e = track_low(e, step_s);
+      e = samples_[requested] == 2 && step_s < 0.5 * e ? step_s : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -416,7 +419,6 @@ class draft_length_controller {
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
-  double steady_draft_s_ = 0.0;           // EWMA of draft seconds per candidate on ordinary steps
   std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
   std::size_t burst_ = 0;                 // steps left in the current probe burst
