@@ -490,6 +490,34 @@ TEST(draft_test, adaptive_controller_returns_after_an_unpredictable_opening) {
   }
 }
 
+// A new prompt is new text: what the draft did on the last one is a prior, not evidence. Four prompts
+// of 100 steps on which the draft is good (acceptance 0.8), then one it cannot predict at all (every
+// candidate rejected, as on a Python prompt at T = 0.7 with the 151k target: 70 drafting steps in a row
+// without an accepted candidate). Before, restart() kept the survival curve at full weight (~100 steps of
+// memory) and the controller drafted on 90-97 of the bad prompt's 100 steps (0.54-0.58x of target-only);
+// now it carries the curve over with the weight α has (0.3) and must stop within 45 steps.
+TEST(draft_test, adaptive_controller_weighs_the_last_prompt_as_a_prior) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    std::size_t drafting = 0;
+    double time = 0, tokens = 0;
+    for (int prompt = 0; prompt < 5; ++prompt) {
+      if (prompt > 0) c.restart();
+      const double alpha = prompt < 4 ? 0.8 : 0.0;
+      for (int s = 0; s < 100; ++s) {
+        const std::size_t g = c.next();
+        const double t = g ? 1.15 + 0.2 * static_cast<double>(g) : 1.0;
+        const std::size_t acc = geometric_accepts(r, alpha, g);
+        c.update(g, acc, acc < g, g ? 0.1 : 0.0, 1.0, t);
+        if (prompt == 4) drafting += g > 0, time += t, tokens += static_cast<double>(acc + 1);
+      }
+    }
+    EXPECT_LE(drafting, 45u) << "seed " << seed;
+    EXPECT_GE(tokens / time, 0.75) << "seed " << seed;
+  }
+}
+
 // A good pair whose first two drafts are rejected outright, as the bundled pair's were on licence prose
 // and the 151k target's on Python ~1,200 (the matrix: 1.18x where γ = 3 gave 1.55x; 1.07x where γ = 2
 // gave 1.36x). While drafting is off, every step must be target-only or a one-token probe, and over

@@ -52,10 +52,11 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
 /// makes the next step a probe after half the back-off. Probes from "off" are paid from a budget of 1.5%
-/// of all step time (their cost over a target-only step) after a small allowance, and drafting resumes
+/// of all step time (the time they take beyond what target-only steps would take for the tokens they
+/// commit) after a small allowance, and drafting resumes
 /// only after a probe that was right on every candidate.
-/// Timing and the survival curve survive restart() (they are properties of the models, the machine and
-/// the text); α is carried over with less weight.
+/// Timing survives restart() (a property of the models and the machine); the survival curve and α are
+/// carried over with less weight (a prior for the next text, not evidence about it).
 class draft_length_controller {
  public:
   draft_length_controller() = default;
@@ -82,6 +83,10 @@ class draft_length_controller {
     }
     accepted_ *= kCarryOver;
     rejections_ *= kCarryOver;
+    // The survival curve too: its shape is a prior for the next text, not evidence about it. At full
+    // weight (~100 steps of memory) a prompt the draft could not predict at all (151k target, T = 0.7:
+    // 70 steps in a row with no candidate accepted) kept drafting for 70 steps on the last prompt's record.
+    for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kCarryOver, survived_[i] *= kCarryOver;
     steps_ = 0;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
   }
