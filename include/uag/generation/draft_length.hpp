@@ -179,10 +179,12 @@ class draft_length_controller {
       // commits) bounds a target-only step's time from above at the load the machine has now: every step
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
-        if (off_streak_ < 2) nondraft_s_ = track_low(nondraft_s_, std::max(0.0, step_s - static_cast<double>(proposed) * d));
+        const double own = std::max(0.0, step_s - static_cast<double>(proposed) * d);
+        if (off_streak_ < 2) nondraft_s_ = track_low(nondraft_s_, own);  // not a probe's (see below)
         // A probe from "off" costs the time a target-only run would not have spent on the tokens it
         // committed (a probe that was right commits two tokens for the time of one probe step).
-        if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - static_cast<double>(accepted + 1) * zero_time());
+        const double target_only = static_cast<double>(accepted + 1) * zero_time();
+        if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - target_only);
       } else if (nondraft_s_ > 0.0) {
         // Target-only steps pull a bound from a quieter time up to the load of now.
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
