@@ -459,8 +459,8 @@ TEST(draft_test, windowed_runner_bounds_the_cache_and_catch_up_computes_no_logit
 // (a probe step 3.1 target-only steps, a steady γ = 1 step 1.35). Over 600 steps the controller must
 // reach 78% of the best static rate on average over 30 seeds (the opening alone costs ~12%). Before:
 // probes were timed, with their draft time replaced by the steady one, which left the evicted caches
-// in: γ = 1 looked 2.2x a target-only step and never paid; and a probe was charged its whole time
-// over a target-only step, so the 1.5% budget allowed one per ~140 steps (mean 0.65 and 0.70).
+// in: γ = 1 looked 2.0x a target-only step (1.35x steady) and never paid; and a probe was charged its
+// whole time over a target-only step, so the 1.5% budget allowed one per ~140 steps (mean 0.65, 0.70).
 TEST(draft_test, adaptive_controller_returns_after_an_unpredictable_opening) {
   for (double alpha : {0.7, 0.8}) {
     double sum = 0;
