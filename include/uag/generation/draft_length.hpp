@@ -173,6 +173,13 @@ class draft_length_controller {
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
+    // A drafting step right after two or more steps without a draft is not timed: it pays the draft's
+    // catch-up on the text committed meanwhile, and the target pass after it runs on caches the catch-up
+    // evicted (151k target, C ~800: a probe step took 4.1 ms where a steady γ = 1 step takes 2.15 ms and
+    // a target-only step 1.47 ms; draft 1.7 vs 0.37 ms, target 1.9 vs 1.6 ms, the rest 0.5 vs 0.15 ms).
+    // Timed, probes made γ = 1 look 1.8x a target-only step instead of 1.46x, and a good pair whose
+    // opening was unpredictable stayed off for whole prompts.
+    const bool catch_up = requested > 0 && off_streak_ >= 2;
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
@@ -180,7 +187,7 @@ class draft_length_controller {
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
         const double own = std::max(0.0, step_s - static_cast<double>(proposed) * d);
-        if (off_streak_ < 2) nondraft_s_ = track_low(nondraft_s_, own);  // not a probe's (see below)
+        if (!catch_up) nondraft_s_ = track_low(nondraft_s_, own);
         // A probe from "off" costs the time a target-only run would not have spent on the tokens it
         // committed (a probe that was right commits two tokens for the time of one probe step).
         const double target_only = static_cast<double>(accepted + 1) * zero_time();
@@ -190,15 +197,7 @@ class draft_length_controller {
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
       }
     }
-    // A drafting step right after two or more steps without a draft is not timed: it pays the draft's
-    // catch-up on the text committed meanwhile, and the target pass after it runs on caches the catch-up
-    // evicted (151k target, C ~800: a probe step took 4.1 ms where a steady γ = 1 step takes 2.15 ms and
-    // a target-only step 1.47 ms; draft 1.7 vs 0.37 ms, target 1.9 vs 1.6 ms, the rest 0.5 vs 0.15 ms).
-    // Timed, probes made γ = 1 look 1.8x a target-only step instead of 1.46x, and a good pair whose
-    // opening was unpredictable stayed off for whole prompts.
-    if (requested > 0 && off_streak_ >= 2) {
-      step_s = 0.0;
-    }
+    if (catch_up) step_s = 0.0;  // counted in the elapsed time and the probe budget above, not timed
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
       probe_hits_ = proposed > 0 && accepted == proposed ? probe_hits_ + 1 : 0;
