@@ -44,7 +44,9 @@ overhead.
   --mode slem|tli      sampling verification when T > 0 (default tli)
   --seed S             base seed; prompt i uses S + i (default 0)
   --configs LIST       comma-separated among g1..g16 (static draft length), heuristic,
-                       confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive)
+                       confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive);
+                       NAME:hold (e.g. g4:hold): a text-bridged draft holds back the last word and
+                       drafts one token more per step (the default before session 10)
   --json OUT           write the results as JSON
   --svg OUT            draw speedup versus draft length and acceptance by draft position
   --threads N          threads for the target (default 0 = all cores)
@@ -218,9 +220,10 @@ int bench_main(std::vector<std::string> argv) {
 
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
-  uag::bridged_draft_config dcfg;
-  dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
-  pretrained_draft draft(draft_model, target.tokenizer(), dcfg);
+  pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, false));
+  // Configurations with ":hold" share the draft model through a second source (each generation resets
+  // the source's cache, so the two never see each other's state).
+  pretrained_draft draft_hold(draft_model, target.tokenizer(), draft_config_for(mode, true));
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) {
     uag::generation_config c = base_cfg;
@@ -242,7 +245,7 @@ int bench_main(std::vector<std::string> argv) {
   // adaptive configuration carries its step timing from one prompt to the next.
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;
-  for (const auto& b : cfgs) generators.emplace_back(target, draft, make_cfg(b, 0));
+  for (const auto& b : cfgs) generators.emplace_back(target, b.hold_back ? draft_hold : draft, make_cfg(b, 0));
   auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
     generator& gen = generators[ci];
     gen.set_seed(seed + i);
@@ -306,7 +309,9 @@ int bench_main(std::vector<std::string> argv) {
   const auto pass_cost = [&](const totals& r) {
     return baseline.seconds_per_pass() > 0 ? r.seconds_per_pass() / baseline.seconds_per_pass() : 0.0;
   };
-  std::printf("%-11s %8s %8s %8s %7s %7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", "config", "tok/s", "median",
+  int name_w = 11;  // the first column fits the longest configuration name ("adaptive:hold")
+  for (const auto& b : cfgs) name_w = std::max(name_w, static_cast<int>(b.name.size()));
+  std::printf("%-*s %8s %8s %8s %7s %7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", name_w, "config", "tok/s", "median",
               "geomean", "e2e", "accept", "drafted", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
               "cost%", "identical");
   for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
@@ -315,14 +320,14 @@ int bench_main(std::vector<std::string> argv) {
     const double other = std::max(0.0, r.decode_s - r.draft_s - r.bridge_s - r.target_s);
     const double gm = geomean(r.speedups);
     std::printf(
-        "%-11s %8.1f %7.2fx %7.2fx %6.2fx %7.3f %6.0f%% %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
-        cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, geomean(r.e2e), r.acceptance(), 100 * r.drafting_share(),
+        "%-*s %8.1f %7.2fx %7.2fx %6.2fx %7.3f %6.0f%% %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
+        name_w, cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, geomean(r.e2e), r.acceptance(), 100 * r.drafting_share(),
         r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), base_cfg.sampling.greedy() ? (r.identical ? "yes" : "NO") : "n/a");
-    if (r.rechecked) std::printf("%-11s %zu rows re-decided by a single-token pass\n", "", r.rechecked);
+    if (r.rechecked) std::printf("%-*s %zu rows re-decided by a single-token pass\n", name_w, "", r.rechecked);
     if (base_cfg.sampling.greedy() && !r.identical)
-      std::printf("%-11s identical on %zu of %zu prompts\n", "", r.identical_prompts, prompts.size());
+      std::printf("%-*s identical on %zu of %zu prompts\n", name_w, "", r.identical_prompts, prompts.size());
   }
   if (base_cfg.sampling.greedy())
     std::printf("\ngreedy outputs identical to the baseline: %s\n", all_identical ? "yes" : "NO");

@@ -41,7 +41,8 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
   --temperature T       0 = greedy (default 0)
   --mode slem|tli       sampling verification when T > 0 (default tli)
   --seed S              base seed; prompt i uses S + i (default 0)
-  --configs LIST        comma-separated among g1..g16, heuristic, confidence, adaptive (default adaptive)
+  --configs LIST        comma-separated among g1..g16, heuristic, confidence, adaptive (default adaptive);
+                        NAME:hold: a text-bridged draft holds back the last word (see uag bench)
   --json OUT            write the results as JSON
   --svg OUT             draw the ITL distribution (CDF) per configuration and prompt length, and the
                         token arrivals of one request, baseline against each configuration
@@ -281,7 +282,9 @@ int latency_main(std::vector<std::string> argv) {
 
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;  // one per configuration, kept across prompts as an engine would
-  for (const auto& b : o.configs) generators.emplace_back(target, pair.draft, config_for(o, b, 0));
+  // ":hold" configurations share the draft model through a second source (each generation resets it).
+  pretrained_draft draft_hold(pair.draft_model, target.tokenizer(), draft_config_for(o.mode, true));
+  for (const auto& b : o.configs) generators.emplace_back(target, b.hold_back ? draft_hold : pair.draft, config_for(o, b, 0));
   auto run_baseline = [&](const std::string& prompt, std::size_t i) {
     uag::generation_config c = o.base;
     c.sampling.seed = o.seed + i;

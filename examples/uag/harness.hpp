@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,20 +23,39 @@
 
 namespace uag_cli {
 
-/// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive).
+/// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive; a ":hold"
+/// suffix makes a text-bridged draft hold back the last word, drafting one token more per step).
 struct bench_config {
   std::string name;
   uag::draft_length_policy policy;
-  std::size_t gamma;  // constant γ, or the starting γ
+  std::size_t gamma;       // constant γ, or the starting γ
+  bool hold_back = false;  // text bridge: hold back the last word (the default before session 10)
 };
 
 inline bench_config parse_config(const std::string& name) {
+  constexpr std::string_view hold = ":hold";
+  if (name.size() > hold.size() && name.ends_with(hold)) {
+    bench_config b = parse_config(name.substr(0, name.size() - hold.size()));
+    b.name = name;
+    b.hold_back = true;
+    return b;
+  }
   if (name == "heuristic") return {name, uag::draft_length_policy::heuristic, 5};
   if (name == "confidence") return {name, uag::draft_length_policy::confidence, 8};
   if (name == "adaptive") return {name, uag::draft_length_policy::adaptive, 5};
   if (name.size() >= 2 && name[0] == 'g')
     return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
-  throw usage_error("unknown configuration '" + name + "' (use g1..g16, heuristic, confidence, adaptive)");
+  throw usage_error("unknown configuration '" + name +
+                    "' (use g1..g16, heuristic, confidence, adaptive, each optionally with :hold)");
+}
+
+/// The bridged draft's settings for a configuration: text mode unless TLI, and the hold-back that
+/// `:hold` asks for (the last word held back, one more token drafted per step).
+inline uag::bridged_draft_config draft_config_for(cli_mode mode, bool hold_back) {
+  uag::bridged_draft_config d;
+  d.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
+  if (hold_back) d.bridge.hold_back = uag::hold_back_policy::last_word, d.extra_draft_tokens = 1;
+  return d;
 }
 
 /// The flags both harnesses take (see their --help).
@@ -145,10 +165,8 @@ struct model_pair {
     return pretrained(folder_model(std::move(m), std::move(tok)));
   }
   static pretrained_draft make_draft(pretrained& draft_model, const pretrained& target, cli_mode mode, double& s) {
-    uag::bridged_draft_config dcfg;
-    dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
     const auto t0 = harness_clock::now();
-    pretrained_draft d(draft_model, target.tokenizer(), dcfg);
+    pretrained_draft d(draft_model, target.tokenizer(), draft_config_for(mode, false));
     s = seconds_since(t0);
     return d;
   }

@@ -28,9 +28,15 @@ enum class bridge_mode {
 /// @brief Settings of a bridged_draft.
 struct bridged_draft_config {
   bridge_mode mode = bridge_mode::text;  // see bridge_mode; identical tokenizers always take the fast path
-  bridge_config bridge;                  // look-behind windows and hold-back of the text bridge
-  std::size_t extra_draft_tokens = 1;    // text mode: draft this many more tokens than candidates asked
-                                         // for, so the held-back last token does not cost a candidate (0..64)
+  // Text mode proposes every re-encoded token by default. Holding back the last, possibly unfinished,
+  // word (hold_back_policy::last_word with extra_draft_tokens = 1, the default before session 10) costs
+  // one more draft forward per step (twice the draft's work at γ = 1) and bought almost no acceptance:
+  // tokens per pass equal within 1% at γ = 3-7 on the bundled and 151k pairs, lower only at γ = 1 on the
+  // 151k target (whose tokens are longer than the draft's), where the step still got faster (one run per
+  // cell, benchmarks/results/hold_back_s10/).
+  bridge_config bridge = {.hold_back = hold_back_policy::none};  // look-behind windows and hold-back
+  std::size_t extra_draft_tokens = 0;    // text mode: draft this many more tokens than candidates asked
+                                         // for, so that a held-back last word does not cost a candidate (0..64)
   std::size_t draft_budget_factor = 2;   // text mode: while the bridge yields fewer candidates than
                                          // asked, keep drafting, up to this many times the first
                                          // request's draft tokens (1 = never draft more; 1..16)
@@ -155,10 +161,10 @@ class bridged_draft {
     } else {
       opt.sample = false;
       opt.allowed = vocab_mask_.empty() ? nullptr : &vocab_mask_;
-      // Draft until the re-encoded text yields the candidates asked for: the bridge holds back the last,
-      // possibly unfinished, word, and a target whose tokens are longer than the draft's (a 151k vocabulary
-      // over a 32k one) may get no candidate at all from γ + 1 draft tokens. The budget bounds the cost
-      // of a draft that keeps writing one long word.
+      // Draft until the re-encoded text yields the candidates asked for: a target whose tokens are longer
+      // than the draft's (a 151k vocabulary over a 32k one) gets fewer candidates than draft tokens, and
+      // a bridge that holds back the last word may get none. The budget bounds the cost of a draft that
+      // keeps writing one long word.
       std::size_t n = want, spent = 0;
       for (;;) {
         drafted_.clear();

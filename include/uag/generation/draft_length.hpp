@@ -224,8 +224,8 @@ class draft_length_controller {
       yielded_ = kSurvivalDecay * yielded_ + static_cast<double>(std::min(proposed, requested));
     }
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
-    // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge holds back
-    // the last, possibly incomplete, word, so a step asked for γ often yields γ − 1 for the same cost.
+    // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge may yield
+    // fewer candidates than asked (a held-back last word, tokens that merge) for the same cost.
     // (step_s > 0 only when the step asked for what next() said.)
     if (step_s > 0.0 && requested <= max_) {
       double& e = step_time_[requested];
