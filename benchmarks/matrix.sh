@@ -8,7 +8,8 @@
 #   domains: python, c, prose; lengths ~100 / 500 / 1,500 target tokens (benchmarks/matrix/make_prompts.py).
 # usage: benchmarks/matrix.sh [OUT_DIR]   env: UAG (the uag binary; default build/bin/uag),
 #        UAG_MATRIX_DIR, N (prompts per cell, 4), TOKENS (new tokens, 64), THREADS (target threads, 1: on a loaded 2-core machine two OpenMP threads stall each other),
-#        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated)
+#        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated),
+#        CONFIGS (uag bench --configs; default g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/results/matrix}
@@ -19,6 +20,7 @@ pairs=${PAIRS:-bundled weak_draft qwen_target}
 domains=${DOMAINS:-python c prose}
 lengths=${LENGTHS:-100 500 1500}
 sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
+configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
 mkdir -p "$out/json"
 # Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
 UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \
@@ -40,7 +42,7 @@ run_cell() {  # pair domain length temperature
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" --configs g1,g2,g3,g4,adaptive --threads "$threads" --json "$out/json/$tag.json" \
+    --temperature "$4" --configs "$configs" --threads "$threads" --json "$out/json/$tag.json" \
     2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
 }

@@ -23,7 +23,7 @@ def main():
             continue
         j = json.load(open(path))
         cfg = {c["name"]: c for c in j["configs"]}
-        static = [c for n, c in cfg.items() if n.startswith("g")]
+        static = [c for n, c in cfg.items() if n.startswith("g") and ":" not in n]
         best = max(static, key=lambda c: c["speedup"])
         ad = cfg["adaptive"]
         load = ""
@@ -34,7 +34,7 @@ def main():
         rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
                          base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
                          best=best, ad=ad, fwd=j.get("forward_time_ratio", 0),
-                         same=j["identical_outputs"], load=load))
+                         same=j["identical_outputs"], load=load, cfg=cfg))
     order = {"bundled": 0, "weak_draft": 1, "qwen_target": 2}
     dom_order = {"python": 0, "c": 1, "prose": 2}
     rows.sort(key=lambda r: (r["t"], order.get(r["pair"], 9), dom_order[r["dom"]], r["len"]))
@@ -61,6 +61,27 @@ def main():
             bs = [r["best"]["speedup"] for r in sel]
             print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {g(ad):.2f}× (worst {min(ad):.2f}×), "
                   f"end to end {g(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {g(bs):.2f}×")
+    # Configurations run with and without ":hold" (the text bridge holding back the last word): the
+    # default's decode speedup over the :hold twin's, per cell, from the same interleaved run.
+    twins = sorted({n[:-5] for r in rows for n in r["cfg"] if n.endswith(":hold") and n[:-5] in r["cfg"]},
+                   key=lambda n: (n[0] != "g", int(n[1:]) if n[0] == "g" and n[1:].isdigit() else 0, n))
+    if twins:
+        print()
+        print("| pair | domain | prompt tok | T | " + " | ".join(f"{n} vs {n}:hold (tok/pass, c)" for n in twins) + " |")
+        print("| --- | --- | --- | --- | " + " | ".join("---" for _ in twins) + " |")
+        for r in rows:
+            cells = []
+            for n in twins:
+                a, h = r["cfg"].get(n), r["cfg"].get(n + ":hold")
+                cells.append("–" if a is None or h is None else
+                             f"{a['speedup']:.2f}× vs {h['speedup']:.2f}× ({a['tokens_per_step']:.2f} vs "
+                             f"{h['tokens_per_step']:.2f}, {a['cost_ratio']:.2f} vs {h['cost_ratio']:.2f})")
+            print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | " + " | ".join(cells) + " |")
+        for n in twins:
+            ratios = [r["cfg"][n]["speedup"] / r["cfg"][n + ":hold"]["speedup"] for r in rows
+                      if n in r["cfg"] and n + ":hold" in r["cfg"]]
+            g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+            print(f"- {n} over {n}:hold: geomean {g:.3f}, {sum(x >= 1 for x in ratios)} of {len(ratios)} cells >= 1")
 
 
 if __name__ == "__main__":
