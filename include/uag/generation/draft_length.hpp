@@ -234,14 +234,12 @@ class draft_length_controller {
       // On a loaded machine a step is now and then descheduled for a whole time slice (several times
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
-      // A length's first sample may be a stall (the first step of a process took 21 ms, its second 4 ms),
-      // and a length timed only in the warm-up keeps it: a second sample under half the first replaces it.
-      // So does any sample of γ = 0 under half its running value: the warm-up times it in a process's
-      // first steps (a GPU target's took 0.9-2.5 ms, its steady ones 0.44 ms), and a stall makes a step
-      // slower, never faster.
+      // Early samples may be stalls (the first step of a process took 21 ms, its second 4 ms; a GPU
+      // target's first target-only steps 0.9-2.5 ms, its steady ones 0.44 ms), and a length timed only
+      // in the warm-up keeps them: a sample under half the running value replaces it (a stall makes a
+      // step slower, never faster, so a running value twice a fresh sample is stale).
       ++samples_[requested];
-      const bool stale = (samples_[requested] == 2 || requested == 0) && step_s < 0.5 * e;
-      e = stale ? step_s : track_low(e, step_s);
+      e = samples_[requested] >= 2 && step_s < 0.5 * e ? step_s : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
