@@ -151,8 +151,6 @@ class draft_length_controller {
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
   static constexpr std::size_t kMinEvidence = 6;  // steps with candidates before γ = 0 may be chosen
-  static constexpr std::size_t kZeroRecheck = 8;   // drafting steps before γ = 0 timed only in the warm-up
-                                                   // is timed again
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -234,12 +232,10 @@ class draft_length_controller {
       // On a loaded machine a step is now and then descheduled for a whole time slice (several times
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
-      // Early samples may be stalls (the first step of a process took 21 ms, its second 4 ms; a GPU
-      // target's first target-only steps 0.9-2.5 ms, its steady ones 0.44 ms), and a length timed only
-      // in the warm-up keeps them: a sample under half the running value replaces it (a stall makes a
-      // step slower, never faster, so a running value twice a fresh sample is stale).
+      // A length's first sample may be a stall (the first step of a process took 21 ms, its second 4 ms),
+      // and a length timed only in the warm-up keeps it: a second sample under half the first replaces it.
       ++samples_[requested];
-      e = samples_[requested] >= 2 && step_s < 0.5 * e ? step_s : track_low(e, step_s);
+      e = samples_[requested] == 2 && step_s < 0.5 * e ? step_s : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -305,12 +301,7 @@ class draft_length_controller {
     if (best_ == 0) probe_gap_ = kMinProbeGap, probe_hits_ = 0;  // drafting is back
     gamma_ = best_ = best;
     ++drafting_steps_;
-    // γ = 0 timed only in the warm-up (the first steps of a process, often slow) is timed again after a
-    // few drafting steps, whatever the gain: on a GPU target the warm-up's 0.94 ms against a steady 0.44
-    // made γ = 3 look 1.5x target-only where it was 0.6x, and far from break-even it was never re-timed.
-    const bool zero_from_warm_up = samples_[0] <= 3 && drafting_steps_ % kZeroRecheck == 0;
-    if (zero_from_warm_up ||
-        (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0))) {
+    if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
       gamma_ = 0;  // near break-even: target-only gets slower as the context grows, time it again
     } else if (steps_ % kProbePeriod == 0) {
       // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time.
