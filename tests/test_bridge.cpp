@@ -811,6 +811,39 @@ class text_oracle_model {
   std::vector<float> out_;
 };
 
+namespace {
+
+// What a bridged oracle draft proposed over a walk through a text, one committed target token at a time.
+struct oracle_walk {
+  std::size_t steps = 0, short_steps = 0, proposed = 0, right = 0, fed = 0;
+};
+
+// Walks `text` (target ids `truth`) with an oracle draft under cfg, asking for γ candidates per step and
+// stopping short of the end (where the draft runs out of text, not of budget); adds to w.
+void walk_oracle(const uag::hf_tokenizer& target, const uag::hf_tokenizer& dtok, const std::string& text,
+                 const token_vector& truth, const uag::bridged_draft_config& cfg, std::size_t gamma, oracle_walk& w) {
+  text_oracle_model draft_model(dtok, text);
+  uag::bridged_draft<text_oracle_model, uag::hf_tokenizer> draft(draft_model, target, cfg);
+  const uag::sampling_config sampling{};
+  uag::rng random(1);
+  const uag::draft_request req{.max_tokens = gamma, .sampling = &sampling, .random = &random};
+  uag::draft_proposal out;
+  for (std::size_t k = 1; k + 12 < truth.size(); ++k) {
+    out.clear();
+    draft.propose(token_span(truth.data(), k), req, out);
+    ASSERT_LE(out.tokens.size(), gamma);
+    ++w.steps;
+    w.short_steps += out.tokens.size() < gamma;
+    w.proposed += out.tokens.size();
+    w.fed += out.draft_tokens;
+    std::size_t i = 0;
+    while (i < out.tokens.size() && out.tokens[i] == truth[k + i]) ++i;
+    w.right += i;
+  }
+}
+
+}  // namespace
+
 // A target whose tokens are longer than the draft's (Qwen's 151k vocabulary over Llama 2's 32k): with the
 // last word held back, γ + 1 draft tokens often end inside one word, and a step asked for γ candidates
 // got fewer, or none (a γ = 1 probe of the adaptive controller then tests nothing). The bridged draft
@@ -820,40 +853,23 @@ TEST(bridge_test, real_tokenizers_text_draft_yields_the_candidates_asked_for) {
   const auto& dtok = real("llama2");
   std::size_t texts = 0;
   for (std::size_t gamma : {1, 3}) {
-    // [0]: the old draft of exactly γ + 1 draft tokens (budget factor 1); [1]: the default.
-    std::size_t steps[2] = {}, short_steps[2] = {}, proposed[2] = {}, right[2] = {};
+    // [0]: the old draft of exactly γ + 1 draft tokens (budget factor 1); [1]: the default budget.
+    oracle_walk w[2];
     for (const auto& text : corpus_texts(40, 31)) {
       if (!spells_exactly(target, text) || !spells_exactly(dtok, text)) continue;
       const token_vector truth = target.encode(text, false);
       if (truth.size() < 40) continue;
       texts += gamma == 1;
-      for (std::size_t f = 0; f < 2; ++f) {
-        text_oracle_model draft_model(dtok, text);
-        uag::bridged_draft<text_oracle_model, uag::hf_tokenizer> draft(
-            draft_model, target,
-            {.mode = uag::bridge_mode::text,
-             .bridge = {.hold_back = uag::hold_back_policy::last_word},
-             .extra_draft_tokens = 1,
-             .draft_budget_factor = f == 0 ? 1 : uag::bridged_draft_config{}.draft_budget_factor});
-        const uag::sampling_config sampling{};
-        uag::rng random(1);
-        const uag::draft_request req{.max_tokens = gamma, .sampling = &sampling, .random = &random};
-        uag::draft_proposal out;
-        // Walk the text one committed target token at a time, stopping short of its end (where the
-        // draft runs out of text, not of budget).
-        for (std::size_t k = 1; k + 12 < truth.size(); ++k) {
-          out.clear();
-          draft.propose(token_span(truth.data(), k), req, out);
-          ASSERT_LE(out.tokens.size(), gamma);
-          ++steps[f];
-          short_steps[f] += out.tokens.size() < gamma;
-          proposed[f] += out.tokens.size();
-          std::size_t i = 0;
-          while (i < out.tokens.size() && out.tokens[i] == truth[k + i]) ++i;
-          right[f] += i;
-        }
-      }
+      for (std::size_t f = 0; f < 2; ++f)
+        walk_oracle(target, dtok, text, truth,
+                    {.mode = uag::bridge_mode::text,
+                     .bridge = {.hold_back = uag::hold_back_policy::last_word},
+                     .extra_draft_tokens = 1,
+                     .draft_budget_factor = f == 0 ? 1 : uag::bridged_draft_config{}.draft_budget_factor},
+                    gamma, w[f]);
     }
+    std::size_t steps[2] = {w[0].steps, w[1].steps}, short_steps[2] = {w[0].short_steps, w[1].short_steps};
+    std::size_t proposed[2] = {w[0].proposed, w[1].proposed}, right[2] = {w[0].right, w[1].right};
     std::printf("[bridge] qwen3 <- llama2 text draft, gamma %zu: steps short of gamma %zu -> %zu of %zu; candidates right %zu/%zu -> %zu/%zu\n",
                 gamma, short_steps[0], short_steps[1], steps[1], right[0], proposed[0], right[1], proposed[1]);
     EXPECT_GT(short_steps[0], steps[0] / 10) << "gamma " << gamma << ": the old draft was not short: no test";
@@ -880,31 +896,15 @@ TEST(bridge_test, real_tokenizers_text_draft_without_hold_back_is_right_more_per
                                        .extra_draft_tokens = 1};
   const uag::bridged_draft_config plain{.mode = uag::bridge_mode::text};
   for (std::size_t gamma : {1, 3}) {
-    std::size_t steps[2] = {}, fed[2] = {}, right[2] = {}, proposed[2] = {};  // [0] held, [1] default
+    oracle_walk w[2];  // [0] held, [1] default
     for (const auto& text : corpus_texts(40, 31)) {
       if (!spells_exactly(target, text) || !spells_exactly(dtok, text)) continue;
       const token_vector truth = target.encode(text, false);
       if (truth.size() < 40) continue;
-      for (std::size_t f = 0; f < 2; ++f) {
-        text_oracle_model draft_model(dtok, text);
-        uag::bridged_draft<text_oracle_model, uag::hf_tokenizer> draft(draft_model, target, f == 0 ? held : plain);
-        const uag::sampling_config sampling{};
-        uag::rng random(1);
-        const uag::draft_request req{.max_tokens = gamma, .sampling = &sampling, .random = &random};
-        uag::draft_proposal out;
-        for (std::size_t k = 1; k + 12 < truth.size(); ++k) {
-          out.clear();
-          draft.propose(token_span(truth.data(), k), req, out);
-          ASSERT_LE(out.tokens.size(), gamma);
-          ++steps[f];
-          fed[f] += out.draft_tokens;
-          proposed[f] += out.tokens.size();
-          std::size_t i = 0;
-          while (i < out.tokens.size() && out.tokens[i] == truth[k + i]) ++i;
-          right[f] += i;
-        }
-      }
+      for (std::size_t f = 0; f < 2; ++f) walk_oracle(target, dtok, text, truth, f == 0 ? held : plain, gamma, w[f]);
     }
+    std::size_t steps[2] = {w[0].steps, w[1].steps}, fed[2] = {w[0].fed, w[1].fed};
+    std::size_t proposed[2] = {w[0].proposed, w[1].proposed}, right[2] = {w[0].right, w[1].right};
     ASSERT_GT(steps[1], 100u);
     std::printf("[bridge] qwen3 <- llama2 oracle text draft, gamma %zu: draft ids per step %.2f -> %.2f, right candidates "
                 "%zu/%zu -> %zu/%zu, right per draft id %.3f -> %.3f\n",
