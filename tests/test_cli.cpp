@@ -189,12 +189,13 @@ TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
 TEST_F(cli_test, bench_json_shape) {
   const std::string out = (root_ / "bench.json").string(), svg = (root_ / "bench.svg").string();
   const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
-                     " --max-new-tokens 8 --configs g1,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg);
+                     " --max-new-tokens 8 --configs g1,g1:hold,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(out);
   const json j = json::parse(in);
   EXPECT_TRUE(j["baseline"]["tokens_per_s"].is_number());
-  ASSERT_EQ(j["configs"].size(), 5u);
+  ASSERT_EQ(j["configs"].size(), 6u);
+  EXPECT_EQ(j["configs"][1]["name"], "g1:hold");  // the bridge holding back the last word, side by side
   for (const auto& c : j["configs"])
     for (const char* k : {"name", "tokens_per_s", "speedup", "acceptance", "tokens_per_step", "bound_fraction"})
       EXPECT_TRUE(c.contains(k)) << k;
@@ -340,6 +341,10 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
   expect_fail(run("generate --target " + target() + " --no-draft --prompt-file /nonexistent/p.txt"), 1, "cannot read");
   expect_fail(run("bench --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "texts.jsonl").string()), 1, "prompt");
+  for (const auto& [bad, needle] : {std::pair{"x:hold", "unknown configuration 'x'"}, std::pair{":hold", "unknown configuration ':hold'"},
+                                     std::pair{"g1:hld", "--configs"}})
+    expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                    " --configs g1," + bad), 2, needle);
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
   expect_fail(run("latency --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
