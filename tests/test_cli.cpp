@@ -345,6 +345,11 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                                      std::pair{"g1:hld", "--configs"}})
     expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                     " --configs g1," + bad), 2, needle);
+  // TLI sampling holds nothing back: ':hold' there would be a no-op, so it is refused.
+  expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --temperature 0.7 --configs g1:hold"), 2, "not to TLI sampling");
+  expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --temperature 0.7 --configs adaptive:hold"), 2, "not to TLI sampling");
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
   expect_fail(run("latency --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +

@@ -211,6 +211,7 @@ int bench_main(std::vector<std::string> argv) {
       if (!item.empty()) cfgs.push_back(parse_config(item));
   }
   if (cfgs.empty()) throw usage_error("--configs is empty");
+  check_hold_configs(cfgs, mode);
   const auto json_out = a.take("json");
   const auto svg_out = a.take("svg");
   const thread_flags threads = take_thread_flags(a);
@@ -221,9 +222,7 @@ int bench_main(std::vector<std::string> argv) {
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
   pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, false));
-  // Configurations with ":hold" share the draft model through a second source (each generation resets
-  // the source's cache, so the two never see each other's state).
-  pretrained_draft draft_hold(draft_model, target.tokenizer(), draft_config_for(mode, true));
+  std::optional<pretrained_draft> draft_hold = hold_draft_for(cfgs, draft_model, target, mode);
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) {
     uag::generation_config c = base_cfg;
@@ -245,7 +244,7 @@ int bench_main(std::vector<std::string> argv) {
   // adaptive configuration carries its step timing from one prompt to the next.
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;
-  for (const auto& b : cfgs) generators.emplace_back(target, b.hold_back ? draft_hold : draft, make_cfg(b, 0));
+  for (const auto& b : cfgs) generators.emplace_back(target, b.hold_back ? *draft_hold : draft, make_cfg(b, 0));
   auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
     generator& gen = generators[ci];
     gen.set_seed(seed + i);

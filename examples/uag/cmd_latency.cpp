@@ -282,9 +282,8 @@ int latency_main(std::vector<std::string> argv) {
 
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;  // one per configuration, kept across prompts as an engine would
-  // ":hold" configurations share the draft model through a second source (each generation resets it).
-  pretrained_draft draft_hold(pair.draft_model, target.tokenizer(), draft_config_for(o.mode, true));
-  for (const auto& b : o.configs) generators.emplace_back(target, b.hold_back ? draft_hold : pair.draft, config_for(o, b, 0));
+  std::optional<pretrained_draft> draft_hold = hold_draft_for(o.configs, pair.draft_model, target, o.mode);
+  for (const auto& b : o.configs) generators.emplace_back(target, b.hold_back ? *draft_hold : pair.draft, config_for(o, b, 0));
   auto run_baseline = [&](const std::string& prompt, std::size_t i) {
     uag::generation_config c = o.base;
     c.sampling.seed = o.seed + i;

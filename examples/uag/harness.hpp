@@ -58,6 +58,24 @@ inline uag::bridged_draft_config draft_config_for(cli_mode mode, bool hold_back)
   return d;
 }
 
+/// throws: usage_error when a ":hold" configuration would run where the text bridge does not (TLI
+/// sampling drafts inside the vocabulary intersection and holds nothing back: the suffix would be a no-op).
+inline void check_hold_configs(const std::vector<bench_config>& cfgs, cli_mode mode) {
+  for (const auto& b : cfgs)
+    if (b.hold_back && mode == cli_mode::tli)
+      throw usage_error("--configs: '" + b.name + "': ':hold' applies to the text bridge (greedy, or --mode slem), not to TLI sampling");
+}
+
+/// A second draft source over the same draft model for ":hold" configurations, made only when one asks
+/// for it (each generation resets a source's cache, so the two sources never see each other's state).
+inline std::optional<pretrained_draft> hold_draft_for(const std::vector<bench_config>& cfgs, pretrained& draft_model,
+                                                      const pretrained& target, cli_mode mode) {
+  std::optional<pretrained_draft> d;
+  if (std::any_of(cfgs.begin(), cfgs.end(), [](const bench_config& b) { return b.hold_back; }))
+    d.emplace(draft_model, target.tokenizer(), draft_config_for(mode, true));
+  return d;
+}
+
 /// The flags both harnesses take (see their --help).
 struct harness_options {
   std::string target_dir, draft_dir, prompts_path;
@@ -88,6 +106,7 @@ inline harness_options take_harness_options(args& a, const std::string& default_
   for (std::string item; std::getline(ss, item, ',');)
     if (!item.empty()) o.configs.push_back(parse_config(item));
   if (o.configs.empty()) throw usage_error("--configs is empty");
+  check_hold_configs(o.configs, o.mode);
   o.json_out = a.take("json");
   o.svg_out = a.take("svg");
   o.threads = take_thread_flags(a);

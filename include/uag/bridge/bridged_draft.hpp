@@ -31,8 +31,8 @@ struct bridged_draft_config {
   // Text mode proposes every re-encoded token by default. Holding back the last, possibly unfinished,
   // word (hold_back_policy::last_word with extra_draft_tokens = 1, the default before session 10) costs
   // one more draft forward per step (twice the draft's work at γ = 1) and bought almost no acceptance:
-  // tokens per pass equal within 1% at γ = 3-7 on the bundled and 151k pairs, lower only at γ = 1 on the
-  // 151k target (whose tokens are longer than the draft's), where the step still got faster (one run per
+  // tokens per pass within 1-3% at γ = 4 on every matrix pair, lower mainly at γ = 1 on the 151k target
+  // (whose tokens are longer than the draft's), where the step still got faster (one interleaved run per
   // cell, benchmarks/results/hold_back_s10/).
   bridge_config bridge = {.hold_back = hold_back_policy::none};  // look-behind windows and hold-back
   std::size_t extra_draft_tokens = 0;    // text mode: draft this many more tokens than candidates asked
