@@ -151,6 +151,7 @@ class draft_length_controller {
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
   static constexpr std::size_t kMinEvidence = 6;  // steps with candidates before γ = 0 may be chosen
+  static constexpr std::size_t kSettleSamples = 4;  // samples of a length that may still be a transient
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -180,6 +181,11 @@ class draft_length_controller {
     // Timed, probes made γ = 1 look 1.8x a target-only step instead of 1.46x, and a good pair whose
     // opening was unpredictable stayed off for whole prompts.
     const bool catch_up = requested > 0 && off_streak_ >= 2;
+    // The two target-only steps after a probe from "off" pay for the switch back (a GPU target rebuilds
+    // its single-row graph after a multi-row pass: 805 and 743 us, then 415): what they take beyond a
+    // settled target-only step is the probe's cost, and they are not timed as γ = 0. Uncharged, probes that
+    // were right (each brings the next one 4 steps later) ran a GPU target at half speed while off.
+    const bool after_probe = requested == 0 && best_ == 0 && off_streak_ < 2;
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
@@ -192,12 +198,14 @@ class draft_length_controller {
         // committed (a probe that was right commits two tokens for the time of one probe step).
         const double target_only = static_cast<double>(accepted + 1) * zero_time();
         if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - target_only);
+      } else if (after_probe) {
+        probe_cost_s_ += std::max(0.0, step_s - zero_time());
       } else if (nondraft_s_ > 0.0) {
         // Target-only steps pull a bound from a quieter time up to the load of now.
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
       }
     }
-    if (catch_up) step_s = 0.0;  // counted in the elapsed time and the probe budget above, not timed
+    if (catch_up || after_probe) step_s = 0.0;  // counted in the elapsed time and the probe budget above
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
       probe_hits_ = proposed > 0 && accepted == proposed ? probe_hits_ + 1 : 0;
@@ -232,10 +240,13 @@ class draft_length_controller {
       // On a loaded machine a step is now and then descheduled for a whole time slice (several times
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
-      // A length's first sample may be a stall (the first step of a process took 21 ms, its second 4 ms),
-      // and a length timed only in the warm-up keeps it: a second sample under half the first replaces it.
+      // A length's first samples may be a transient, and a length timed only in the warm-up keeps it:
+      // the first step of a process took 21 ms, its second 4 ms; on a GPU target the first two target-only
+      // passes after a multi-row verification rebuild the single-row graph (953, 854, then 415 us), and
+      // the warm-up times γ = 0 exactly then. Until a length has kSettleSamples samples, one under half
+      // its running value replaces it.
       ++samples_[requested];
-      e = samples_[requested] == 2 && step_s < 0.5 * e ? step_s : track_low(e, step_s);
+      e = samples_[requested] <= kSettleSamples && step_s < 0.5 * e ? step_s : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
