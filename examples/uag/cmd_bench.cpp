@@ -363,7 +363,8 @@ int bench_main(std::vector<std::string> argv) {
                               {"rechecked_rows", r.rechecked},
                               {"tokens", r.tokens},
                               {"seconds_end_to_end", sum(r.wall)},
-                              {"acceptance_by_position", acc_by_pos}});
+                              {"acceptance_by_position", acc_by_pos},
+                              {"speedup_by_prompt", r.speedups}});
     }
     // Sampled outputs differ from the baseline's by design (different random draws); only greedy
     // outputs must be identical.
