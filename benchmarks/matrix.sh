@@ -9,7 +9,8 @@
 # usage: benchmarks/matrix.sh [OUT_DIR]   env: UAG (the uag binary; default build/bin/uag),
 #        UAG_MATRIX_DIR, N (prompts per cell, 4), TOKENS (new tokens, 64), THREADS (target threads, 1: on a loaded 2-core machine two OpenMP threads stall each other),
 #        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated),
-#        CONFIGS (uag bench --configs; default g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell)
+#        CONFIGS (uag bench --configs; default g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell),
+#        SAMPLED_CONFIGS (for the T = 0.7 cells; default CONFIGS; NAME:slem twins run SLEM beside TLI)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/results/matrix}
@@ -21,6 +22,7 @@ domains=${DOMAINS:-python c prose}
 lengths=${LENGTHS:-100 500 1500}
 sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
 configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
+sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mkdir -p "$out/json"
 # Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
 UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \
@@ -36,20 +38,20 @@ pair_args() {
     qwen_target) echo "--target $mdir/qwen_target" ;;
   esac
 }
-run_cell() {  # pair domain length temperature
+run_cell() {  # pair domain length temperature configs
   local tag="$1_$2_$3_t$4" log
   log="$out/json/$tag.txt"
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" --configs "$configs" --threads "$threads" --json "$out/json/$tag.json" \
+    --temperature "$4" --configs "$5" --threads "$threads" --json "$out/json/$tag.json" \
     2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
 }
 for pair in $pairs; do
   for dom in $domains; do
-    for len in $lengths; do run_cell "$pair" "$dom" "$len" 0; done
-    for len in $sampled; do run_cell "$pair" "$dom" "$len" 0.7; done
+    for len in $lengths; do run_cell "$pair" "$dom" "$len" 0 "$configs"; done
+    for len in $sampled; do run_cell "$pair" "$dom" "$len" 0.7 "$sampled_configs"; done
   done
 done
 python3 "$here/matrix/summarize.py" "$out/json" | tee "$out/matrix.md"

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -206,6 +208,13 @@ TEST_F(cli_test, bench_json_shape) {
   }
   EXPECT_EQ(j["identical_outputs"], true);
   for (const auto& c : j["configs"]) EXPECT_EQ(c["identical_prompts"], j["prompts"]) << c["name"];
+  for (const auto& c : j["configs"]) {  // one decode speedup per prompt; "speedup" is their geometric mean
+    const auto& by_prompt = c["speedup_by_prompt"];
+    ASSERT_EQ(by_prompt.size(), j["prompts"].get<std::size_t>()) << c["name"];
+    double log_sum = 0.0;
+    for (const auto& x : by_prompt) log_sum += std::log(x.get<double>());
+    EXPECT_NEAR(std::exp(log_sum / static_cast<double>(by_prompt.size())), c["speedup"].get<double>(), 1e-9);
+  }
   std::ifstream s(svg);
   std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
   EXPECT_NE(svg_text.find("<svg"), std::string::npos);
@@ -328,6 +337,28 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
   EXPECT_EQ(ids.size(), 4u);
 }
 
+// "NAME:slem" in a TLI run is the configuration a --mode slem run would run: the same seeds give the same
+// acceptance and tokens per pass, side by side with TLI in one process.
+TEST_F(cli_test, bench_slem_suffix_runs_slem_beside_tli) {
+  const std::string tli = (root_ / "tli.json").string(), slem = (root_ / "slem.json").string();
+  const std::string common = "bench --target " + target() + " --draft " + draft() + " --prompts " +
+                             (root_ / "prompts.jsonl").string() + " --max-new-tokens 12 --temperature 0.7 --seed 5";
+  const auto a = run(common + " --configs g2,g2:slem,g3:slem:hold --json " + tli);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = run(common + " --mode slem --configs g2 --json " + slem);
+  ASSERT_EQ(b.code, 0) << b.out;
+  std::ifstream ia(tli), ib(slem);
+  const json ja = json::parse(ia), jb = json::parse(ib);
+  ASSERT_EQ(ja["configs"].size(), 3u);
+  EXPECT_EQ(ja["configs"][1]["name"], "g2:slem");
+  EXPECT_EQ(ja["configs"][2]["name"], "g3:slem:hold");
+  EXPECT_EQ(ja["configs"][1]["acceptance"], jb["configs"][0]["acceptance"]);
+  EXPECT_EQ(ja["configs"][1]["tokens_per_step"], jb["configs"][0]["tokens_per_step"]);
+  EXPECT_EQ(ja["configs"][1]["tokens"], jb["configs"][0]["tokens"]);
+  // and not what TLI runs (the suffix is not ignored)
+  EXPECT_NE(ja["configs"][0]["acceptance"], ja["configs"][1]["acceptance"]);
+}
+
 TEST_F(cli_test, bad_input_gives_one_line_errors) {
   auto expect_fail = [](const result& r, int code, const std::string& needle) {
     EXPECT_EQ(r.code, code) << r.out;
@@ -350,6 +381,12 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                   " --temperature 0.7 --configs g1:hold"), 2, "not to TLI sampling");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                   " --temperature 0.7 --configs adaptive:hold"), 2, "not to TLI sampling");
+  // ':slem' is a no-op outside TLI sampling (greedy and --mode slem verify over the text bridge already).
+  for (const auto& [flags, cfg, needle] : {std::tuple{"", "g1:slem", "applies to sampling"},
+                                          std::tuple{" --temperature 0.7 --mode slem", "adaptive:slem", "applies to sampling"},
+                                          std::tuple{" --temperature 0.7", "g1:slem:slem", "repeats ':slem'"}})
+    expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                    flags + " --configs " + cfg), 2, needle);
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
   expect_fail(run("latency --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +

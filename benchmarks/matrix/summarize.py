@@ -61,28 +61,46 @@ def main():
             bs = [r["best"]["speedup"] for r in sel]
             print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {g(ad):.2f}× (worst {min(ad):.2f}×), "
                   f"end to end {g(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {g(bs):.2f}×")
-    # Configurations run with and without ":hold" (the text bridge holding back the last word): the
-    # default's decode speedup over the :hold twin's, per cell, from the same interleaved run.
-    twins = sorted({n[:-5] for r in rows for n in r["cfg"] if n.endswith(":hold") and n[:-5] in r["cfg"]},
-                   key=lambda n: (n[0] != "g", int(n[1:]) if n[0] == "g" and n[1:].isdigit() else 0, n))
-    if twins:
-        print()
-        print("| pair | domain | prompt tok | T | " + " | ".join(f"{n} vs {n}:hold (tok/pass, c)" for n in twins) + " |")
-        print("| --- | --- | --- | --- | " + " | ".join("---" for _ in twins) + " |")
-        for r in rows:
-            cells = []
-            for n in twins:
-                a, h = r["cfg"].get(n), r["cfg"].get(n + ":hold")
-                cells.append("–" if a is None or h is None else
-                             f"{a['speedup']:.2f}× vs {h['speedup']:.2f}× ({a['tokens_per_step']:.2f} vs "
-                             f"{h['tokens_per_step']:.2f}, {a['cost_ratio']:.2f} vs {h['cost_ratio']:.2f})")
-            print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | " + " | ".join(cells) + " |")
-        for n in twins:
-            ratios = [r["cfg"][n]["speedup"] / r["cfg"][n + ":hold"]["speedup"] for r in rows
-                      if n in r["cfg"] and n + ":hold" in r["cfg"]]
-            g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-            print(f"- {n} over {n}:hold: geomean {g:.3f}, {sum(x >= 1 for x in ratios)} of {len(ratios)} cells >= 1")
+    # Configurations run with and without a suffix (":hold": the text bridge holding back the last word;
+    # ":slem": SLEM over the text bridge where the run samples with TLI): the plain configuration's decode
+    # speedup over its twin's, per cell, from the same interleaved run.
+    for suffix in (":hold", ":slem"):
+        compare_twins(rows, suffix)
 
+
+def compare_twins(rows, suffix):
+    k = len(suffix)
+    twins = sorted({n[:-k] for r in rows for n in r["cfg"] if n.endswith(suffix) and n[:-k] in r["cfg"]},
+                   key=lambda n: (n[0] != "g", int(n[1:]) if n[0] == "g" and n[1:].isdigit() else 0, n))
+    if not twins:
+        return
+    print()
+    print("| pair | domain | prompt tok | T | " + " | ".join(f"{n} vs {n}{suffix} (tok/pass, c)" for n in twins) + " |")
+    print("| --- | --- | --- | --- | " + " | ".join("---" for _ in twins) + " |")
+    for r in rows:
+        cells = []
+        for n in twins:
+            a, h = r["cfg"].get(n), r["cfg"].get(n + suffix)
+            cells.append("–" if a is None or h is None else
+                         f"{a['speedup']:.2f}× vs {h['speedup']:.2f}× ({a['tokens_per_step']:.2f} vs "
+                         f"{h['tokens_per_step']:.2f}, {a['cost_ratio']:.2f} vs {h['cost_ratio']:.2f})")
+        print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | " + " | ".join(cells) + " |")
+    for n in twins:
+        ratios = [r["cfg"][n]["speedup"] / r["cfg"][n + suffix]["speedup"] for r in rows
+                  if n in r["cfg"] and n + suffix in r["cfg"]]
+        g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+        print(f"- {n} over {n}{suffix}: geomean {g:.3f}, {sum(x >= 1 for x in ratios)} of {len(ratios)} cells >= 1")
+    # The best static length on each side, per cell (each side's own best γ).
+    best = []
+    for r in rows:
+        plain = [c["speedup"] for n, c in r["cfg"].items() if n.startswith("g") and ":" not in n]
+        twin = [c["speedup"] for n, c in r["cfg"].items()
+                if n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k]]
+        if plain and twin:
+            best.append(max(plain) / max(twin))
+    if best:
+        g = math.exp(sum(math.log(x) for x in best) / len(best))
+        print(f"- best static over best static{suffix}: geomean {g:.3f}, {sum(x >= 1 for x in best)} of {len(best)} cells >= 1")
 
 if __name__ == "__main__":
     main()

@@ -46,7 +46,8 @@ overhead.
   --configs LIST       comma-separated among g1..g16 (static draft length), heuristic,
                        confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive);
                        NAME:hold (e.g. g4:hold): a text-bridged draft holds back the last word and
-                       drafts one token more per step (the default before session 10)
+                       drafts one token more per step (the default before session 10); NAME:slem
+                       (T > 0, --mode tli): verifies with SLEM over the text bridge, side by side
   --json OUT           write the results as JSON
   --svg OUT            draw speedup versus draft length and acceptance by draft position
   --threads N          threads for the target (default 0 = all cores)
@@ -211,7 +212,7 @@ int bench_main(std::vector<std::string> argv) {
       if (!item.empty()) cfgs.push_back(parse_config(item));
   }
   if (cfgs.empty()) throw usage_error("--configs is empty");
-  check_hold_configs(cfgs, mode);
+  check_config_suffixes(cfgs, mode);
   const auto json_out = a.take("json");
   const auto svg_out = a.take("svg");
   const thread_flags threads = take_thread_flags(a);
@@ -222,13 +223,10 @@ int bench_main(std::vector<std::string> argv) {
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
   pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, false));
-  std::optional<pretrained_draft> draft_hold = hold_draft_for(cfgs, draft_model, target, mode);
+  draft_sources sources(cfgs, draft_model, target, mode, draft);
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) {
-    uag::generation_config c = base_cfg;
-    c.draft_policy = b.policy;
-    c.num_draft_tokens = b.gamma;
-    c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+    uag::generation_config c = generation_config_for(base_cfg, b, mode);
     c.sampling.seed = seed + prompt_index;
     return c;
   };
@@ -244,7 +242,7 @@ int bench_main(std::vector<std::string> argv) {
   // adaptive configuration carries its step timing from one prompt to the next.
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;
-  for (const auto& b : cfgs) generators.emplace_back(target, b.hold_back ? *draft_hold : draft, make_cfg(b, 0));
+  for (const auto& b : cfgs) generators.emplace_back(target, sources.for_config(b), make_cfg(b, 0));
   auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
     generator& gen = generators[ci];
     gen.set_seed(seed + i);

@@ -42,7 +42,8 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
   --mode slem|tli       sampling verification when T > 0 (default tli)
   --seed S              base seed; prompt i uses S + i (default 0)
   --configs LIST        comma-separated among g1..g16, heuristic, confidence, adaptive (default adaptive);
-                        NAME:hold: a text-bridged draft holds back the last word (see uag bench)
+                        NAME:hold: a text-bridged draft holds back the last word; NAME:slem (T > 0,
+                        --mode tli): SLEM over the text bridge (see uag bench)
   --json OUT            write the results as JSON
   --svg OUT             draw the ITL distribution (CDF) per configuration and prompt length, and the
                         token arrivals of one request, baseline against each configuration
@@ -282,8 +283,8 @@ int latency_main(std::vector<std::string> argv) {
 
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;  // one per configuration, kept across prompts as an engine would
-  std::optional<pretrained_draft> draft_hold = hold_draft_for(o.configs, pair.draft_model, target, o.mode);
-  for (const auto& b : o.configs) generators.emplace_back(target, b.hold_back ? *draft_hold : pair.draft, config_for(o, b, 0));
+  draft_sources sources(o.configs, pair.draft_model, target, o.mode, pair.draft);
+  for (const auto& b : o.configs) generators.emplace_back(target, sources.for_config(b), config_for(o, b, 0));
   auto run_baseline = [&](const std::string& prompt, std::size_t i) {
     uag::generation_config c = o.base;
     c.sampling.seed = o.seed + i;

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,22 +25,27 @@
 
 namespace uag_cli {
 
-/// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive; a ":hold"
-/// suffix makes a text-bridged draft hold back the last word, drafting one token more per step).
+/// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive), with
+/// optional suffixes: ":hold" makes a text-bridged draft hold back the last word, drafting one token more
+/// per step; ":slem" verifies sampled output with SLEM over the text bridge where the run's mode is TLI.
 struct bench_config {
   std::string name;
   uag::draft_length_policy policy;
   std::size_t gamma;       // constant γ, or the starting γ
   bool hold_back = false;  // text bridge: hold back the last word (the default before session 10)
+  bool slem = false;       // sampling: SLEM over the text bridge instead of the run's TLI
 };
 
 inline bench_config parse_config(const std::string& name) {
-  constexpr std::string_view hold = ":hold";
-  if (name.size() > hold.size() && name.ends_with(hold)) {
-    bench_config b = parse_config(name.substr(0, name.size() - hold.size()));
-    b.name = name;
-    b.hold_back = true;
-    return b;
+  for (const std::string_view suffix : {std::string_view(":hold"), std::string_view(":slem")}) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      bench_config b = parse_config(name.substr(0, name.size() - suffix.size()));
+      bool& flag = suffix == ":hold" ? b.hold_back : b.slem;
+      if (flag) throw usage_error("--configs: '" + name + "' repeats '" + std::string(suffix) + "'");
+      flag = true;
+      b.name = name;
+      return b;
+    }
   }
   if (name == "heuristic") return {name, uag::draft_length_policy::heuristic, 5};
   if (name == "confidence") return {name, uag::draft_length_policy::confidence, 8};
@@ -46,8 +53,11 @@ inline bench_config parse_config(const std::string& name) {
   if (name.size() >= 2 && name[0] == 'g')
     return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
   throw usage_error("unknown configuration '" + name +
-                    "' (use g1..g16, heuristic, confidence, adaptive, each optionally with :hold)");
+                    "' (use g1..g16, heuristic, confidence, adaptive, each optionally with :hold and :slem)");
 }
+
+/// The verification mode configuration b runs in, in a run whose mode is `mode`.
+inline cli_mode mode_of(const bench_config& b, cli_mode mode) { return b.slem ? cli_mode::slem : mode; }
 
 /// The bridged draft's settings for a configuration: text mode unless TLI, and the hold-back that
 /// `:hold` asks for (the last word held back, one more token drafted per step).
@@ -58,23 +68,54 @@ inline uag::bridged_draft_config draft_config_for(cli_mode mode, bool hold_back)
   return d;
 }
 
-/// throws: usage_error when a ":hold" configuration would run where the text bridge does not (TLI
-/// sampling drafts inside the vocabulary intersection and holds nothing back: the suffix would be a no-op).
-inline void check_hold_configs(const std::vector<bench_config>& cfgs, cli_mode mode) {
-  for (const auto& b : cfgs)
-    if (b.hold_back && mode == cli_mode::tli)
+/// throws: usage_error where a suffix would be a no-op: ":slem" outside TLI sampling (greedy and
+/// --mode slem already verify over the text bridge), ":hold" under TLI (TLI drafts inside the vocabulary
+/// intersection and holds nothing back).
+inline void check_config_suffixes(const std::vector<bench_config>& cfgs, cli_mode mode) {
+  for (const auto& b : cfgs) {
+    if (b.slem && mode != cli_mode::tli)
+      throw usage_error("--configs: '" + b.name + "': ':slem' applies to sampling with --mode tli (the default at T > 0)");
+    if (b.hold_back && mode_of(b, mode) == cli_mode::tli)
       throw usage_error("--configs: '" + b.name + "': ':hold' applies to the text bridge (greedy, or --mode slem), not to TLI sampling");
+  }
 }
 
-/// A second draft source over the same draft model for ":hold" configurations, made only when one asks
-/// for it (each generation resets a source's cache, so the two sources never see each other's state).
-inline std::optional<pretrained_draft> hold_draft_for(const std::vector<bench_config>& cfgs, pretrained& draft_model,
-                                                      const pretrained& target, cli_mode mode) {
-  std::optional<pretrained_draft> d;
-  if (std::any_of(cfgs.begin(), cfgs.end(), [](const bench_config& b) { return b.hold_back; }))
-    d.emplace(draft_model, target.tokenizer(), draft_config_for(mode, true));
-  return d;
+/// The generation settings of configuration b (the base settings, b's draft policy, and its verifier).
+inline uag::generation_config generation_config_for(const uag::generation_config& base, const bench_config& b,
+                                                    cli_mode mode) {
+  uag::generation_config c = base;
+  c.draft_policy = b.policy;
+  c.num_draft_tokens = b.gamma;
+  c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+  if (!c.sampling.greedy())
+    c.verifier = mode_of(b, mode) == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
+  return c;
 }
+
+/// The draft sources over one draft model that a run's configurations need: the run's own (passed in)
+/// and, made once each and only when a configuration asks for one, its ":hold" and ":slem" variants (each
+/// generation resets a source's cache, so the sources never see each other's state).
+class draft_sources {
+ public:
+  draft_sources(const std::vector<bench_config>& cfgs, pretrained& draft_model, const pretrained& target,
+                cli_mode mode, pretrained_draft& run_draft)
+      : mode_(mode), run_draft_(run_draft) {
+    for (const auto& b : cfgs) {
+      const key k{mode_of(b, mode), b.hold_back};
+      if (k != key{mode, false}) extra_.try_emplace(k, draft_model, target.tokenizer(), draft_config_for(k.first, k.second));
+    }
+  }
+  pretrained_draft& for_config(const bench_config& b) {
+    const key k{mode_of(b, mode_), b.hold_back};
+    return k == key{mode_, false} ? run_draft_ : extra_.at(k);
+  }
+
+ private:
+  using key = std::pair<cli_mode, bool>;
+  cli_mode mode_;
+  pretrained_draft& run_draft_;
+  std::map<key, pretrained_draft> extra_;
+};
 
 /// The flags both harnesses take (see their --help).
 struct harness_options {
@@ -106,7 +147,7 @@ inline harness_options take_harness_options(args& a, const std::string& default_
   for (std::string item; std::getline(ss, item, ',');)
     if (!item.empty()) o.configs.push_back(parse_config(item));
   if (o.configs.empty()) throw usage_error("--configs is empty");
-  check_hold_configs(o.configs, o.mode);
+  check_config_suffixes(o.configs, o.mode);
   o.json_out = a.take("json");
   o.svg_out = a.take("svg");
   o.threads = take_thread_flags(a);
@@ -115,10 +156,7 @@ inline harness_options take_harness_options(args& a, const std::string& default_
 
 /// The generation settings of configuration b for prompt i (seed S + i).
 inline uag::generation_config config_for(const harness_options& o, const bench_config& b, std::size_t prompt_index) {
-  uag::generation_config c = o.base;
-  c.draft_policy = b.policy;
-  c.num_draft_tokens = b.gamma;
-  c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+  uag::generation_config c = generation_config_for(o.base, b, o.mode);
   c.sampling.seed = o.seed + prompt_index;
   return c;
 }
