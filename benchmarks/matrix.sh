@@ -19,7 +19,7 @@ mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 n=${N:-4}; tokens=${TOKENS:-64}; threads=${THREADS:-1}
 pairs=${PAIRS:-bundled weak_draft qwen_target}
 domains=${DOMAINS:-python c prose}
-lengths=${LENGTHS:-100 500 1500}
+lengths=${LENGTHS-100 500 1500}  # set empty for sampled cells only
 sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
 configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
 sampled_configs=${SAMPLED_CONFIGS:-$configs}

@@ -8,6 +8,8 @@
 #                                           and HF transformers on the same 20 prompts
 #   benchmarks/gpu/h200.sh qwen OUT DIR     the same for the 151k-vocabulary target in DIR + the bundled draft
 #   benchmarks/gpu/h200.sh qwen100 OUT DIR  only its 100-prompt identical-output run
+#   benchmarks/gpu/h200.sh sbs OUT          bundled pair, 20 prompts, twice: g1, adaptive and adaptive:hold in
+#                                           one run each, with per-prompt figures (benchmarks/per_prompt.py)
 #
 # The GPU machine has CUDA, CMake, ninja, PyTorch and transformers but no network and no Debian packages, so
 # everything else comes in $CARRY (default .carry16, made by benchmarks/gpu/make_carry.sh): the pinned
@@ -96,6 +98,7 @@ side_by_side() {  # side_by_side TAG TARGET_HF_DIR TARGET_GGUF DRAFT_DIR OUT
     --json "$out/${tag}_hf.json" > "$out/${tag}_hf.txt" 2> "$out/${tag}_hf.err" ||
     echo "hf rc=$?" >> "$out/${tag}_hf.txt"
   cat "$out/${tag}_uag_100.txt" "$out/${tag}_uag_20.txt" "$out/${tag}_hf.txt"
+  python3 "$repo/benchmarks/per_prompt.py" "$out/${tag}_uag_100.json" "$out/${tag}_uag_20.json" || true
   tail -n 3 "$out/${tag}_hf.err" "$out/${tag}_uag_20.err" || true
 }
 
@@ -125,5 +128,17 @@ case "$step" in
     identical100 qwen "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
     cat "$out/qwen_uag_100.txt"
     ;;
-  *) echo "usage: $0 build|tests OUT|bundled OUT|qwen OUT DIR|qwen100 OUT DIR" >&2; exit 2 ;;
+  sbs)  # the bridge's default against :hold and g1, side by side, twice (the GPU's do-no-harm figure)
+    out=$(realpath -m "${2:?OUT}")
+    models=$work/uag/models
+    gguf "$models/target" "$work/target-f16.gguf"
+    for i in 1 2; do
+      "$uag" bench --target "$work/target-f16.gguf" --gpu-layers all --draft "$models/draft" --prompts "$prompts" \
+        --limit 20 --max-new-tokens "$tokens" --threads 4 --configs g1,adaptive,adaptive:hold --json "$out/sbs$i.json" \
+        > "$out/sbs$i.txt" 2> "$out/sbs$i.err" || echo "uag bench (sbs $i) rc=$?" >> "$out/sbs$i.txt"
+      grep -E "^(baseline|config|g1 |adaptive|greedy)|rc=" "$out/sbs$i.txt"
+    done
+    python3 "$repo/benchmarks/per_prompt.py" "$out/sbs1.json" "$out/sbs2.json"
+    ;;
+  *) echo "usage: $0 build|tests OUT|bundled OUT|qwen OUT DIR|qwen100 OUT DIR|sbs OUT" >&2; exit 2 ;;
 esac

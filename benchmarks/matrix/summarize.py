@@ -78,6 +78,8 @@ def compare_twins(rows, suffix):
     print("| pair | domain | prompt tok | T | " + " | ".join(f"{n} vs {n}{suffix} (tok/pass, c)" for n in twins) + " |")
     print("| --- | --- | --- | --- | " + " | ".join("---" for _ in twins) + " |")
     for r in rows:
+        if not any(n in r["cfg"] and n + suffix in r["cfg"] for n in twins):
+            continue
         cells = []
         for n in twins:
             a, h = r["cfg"].get(n), r["cfg"].get(n + suffix)

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Per-prompt view of `uag bench --json` files: for each configuration, the geometric mean and median of
+its per-prompt decode speedups, the first prompt's (a process's first generation pays the adaptive
+controller's one-time warm-up), and the geometric mean without it.
+
+usage: benchmarks/per_prompt.py BENCH.json [...]"""
+import json
+import math
+import statistics
+import sys
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(max(x, 1e-12)) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            d = json.load(f)
+        print(f"{path}: {d['prompts']} prompts x {d['max_new_tokens']} tokens, T={d['temperature']:g}")
+        print(f"  {'config':<16} {'geomean':>8} {'median':>7} {'first':>6} {'w/o first':>9}")
+        for c in d["configs"]:
+            s = c.get("speedup_by_prompt")
+            if not s:
+                print(f"  {c['name']:<16} (no per-prompt speedups: written by an older uag)")
+                continue
+            print(f"  {c['name']:<16} {geomean(s):7.3f}x {statistics.median(s):6.3f}x {s[0]:5.2f}x {geomean(s[1:]):8.3f}x")
+
+
+if __name__ == "__main__":
+    main()
