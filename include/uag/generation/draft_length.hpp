@@ -53,7 +53,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
 /// makes the next step a probe after half the back-off. Probes from "off" are paid from a budget of 1.5%
 /// of all step time (the time they take beyond what target-only steps would take for the tokens they
-/// commit) after a small allowance, and drafting resumes
+/// commit, and what the two target-only steps after them take beyond a settled one: a GPU target rebuilds
+/// its single-row graph there) after a small allowance, and drafting resumes
 /// only after a probe that was right on every candidate.
 /// Timing survives restart() (a property of the models and the machine); the survival curve and α are
 /// carried over with less weight (a prior for the next text, not evidence about it).
