@@ -138,13 +138,13 @@ std::string fmt_ms(double s) {
   return b;
 }
 
-void print_row(const std::string& name, const latency_samples& s, const std::string& ratio) {
+void print_row(const std::string& name, int name_w, const latency_samples& s, const std::string& ratio) {
   auto sorted = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v;
   };
   const auto ttft = sorted(s.ttft), tpot = sorted(s.tpot), itl = sorted(s.itl), e2e = sorted(s.e2e);
-  std::printf("%-11s %9s %9s %8s %8s %8s %8s %8s %9s %8.1f %s\n", name.c_str(), fmt_ms(percentile_sorted(ttft, 50)).c_str(),
+  std::printf("%-*s %9s %9s %8s %8s %8s %8s %8s %9s %8.1f %s\n", name_w, name.c_str(), fmt_ms(percentile_sorted(ttft, 50)).c_str(),
               fmt_ms(percentile_sorted(ttft, 90)).c_str(), fmt_ms(percentile_sorted(tpot, 50)).c_str(),
               fmt_ms(percentile_sorted(itl, 50)).c_str(), fmt_ms(percentile_sorted(itl, 90)).c_str(),
               fmt_ms(percentile_sorted(itl, 99)).c_str(), fmt_ms(itl.empty() ? 0.0 : itl.back()).c_str(),
@@ -377,16 +377,18 @@ int latency_main(std::vector<std::string> argv) {
               later.size(), fmt_ms(median(later_ttft)).c_str(),
               fmt_ms(median(later_e2e)).c_str(), median(later_tps),
               median(later_tps) > 0 ? first.stats.tokens_per_second() / median(later_tps) : 0.0);
+  int name_w = 11;  // the first column fits the longest configuration name ("adaptive:slem")
+  for (const auto& b : o.configs) name_w = std::max(name_w, static_cast<int>(b.name.size()));
   for (std::size_t l = 0; l < L; ++l) {
     std::printf("\n%s (mean %.1f with BOS), %zu requests each; times in ms\n", names[l].c_str(),
                 base[l].requests ? double(base[l].prompt_tokens) / double(base[l].requests) : 0.0, base[l].requests);
-    std::printf("%-11s %9s %9s %8s %8s %8s %8s %8s %9s %8s %s\n", "config", "TTFT p50", "TTFT p90", "TPOT p50",
+    std::printf("%-*s %9s %9s %8s %8s %8s %8s %8s %9s %8s %s\n", name_w, "config", "TTFT p50", "TTFT p90", "TPOT p50",
                 "ITL p50", "ITL p90", "ITL p99", "ITL max", "e2e p50", "tok/s", "TTFT / baseline (median, geomean)");
-    print_row("baseline", base[l], "");
+    print_row("baseline", name_w, base[l], "");
     for (std::size_t c = 0; c < C; ++c) {
       char ratio[64];
       std::snprintf(ratio, sizeof ratio, "%.3f, %.3f", median(res[l][c].ttft_ratio), geomean(res[l][c].ttft_ratio));
-      print_row(o.configs[c].name, res[l][c], ratio);
+      print_row(o.configs[c].name, name_w, res[l][c], ratio);
     }
   }
   if (o.base.sampling.greedy())
