@@ -47,6 +47,9 @@ run_cell() {  # pair domain length temperature configs
     --temperature "$4" --configs "$5" --threads "$threads" --json "$out/json/$tag.json" \
     2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
+  # A good run writes only its progress bar to stderr: keep the file when anything else is in it.
+  # (A process substitution, not a pipe: under pipefail grep's early exit would fail the pipe.)
+  grep -qvE '^(\[[= ]*\] [0-9]+/[0-9]+ runs)?$' < <(tr '\r' '\n' < "$out/json/$tag.err") || rm -f "$out/json/$tag.err"
 }
 for pair in $pairs; do
   for dom in $domains; do
