@@ -10,7 +10,8 @@
 #        UAG_MATRIX_DIR, N (prompts per cell, 4), TOKENS (new tokens, 64), THREADS (target threads, 1: on a loaded 2-core machine two OpenMP threads stall each other),
 #        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated),
 #        CONFIGS (uag bench --configs; default g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell),
-#        SAMPLED_CONFIGS (for the T = 0.7 cells; default CONFIGS; NAME:slem twins run SLEM beside TLI)
+#        SAMPLED_CONFIGS (for the T = 0.7 cells; default CONFIGS; NAME:slem twins run SLEM beside TLI);
+#        the table needs a static gN and adaptive among the configurations
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/results/matrix}

@@ -24,6 +24,8 @@ def main():
         j = json.load(open(path))
         cfg = {c["name"]: c for c in j["configs"]}
         static = [c for n, c in cfg.items() if n.startswith("g") and ":" not in n]
+        if not static or "adaptive" not in cfg:
+            sys.exit(f"{path}: the table needs a static configuration (g1..g16) and adaptive in --configs")
         best = max(static, key=lambda c: c["speedup"])
         ad = cfg["adaptive"]
         load = ""
