@@ -27,7 +27,8 @@ def main():
             if not s:
                 print(f"  {c['name']:<16} (no per-prompt speedups: written by an older uag)")
                 continue
-            print(f"  {c['name']:<16} {geomean(s):7.3f}x {statistics.median(s):6.3f}x {s[0]:5.2f}x {geomean(s[1:]):8.3f}x")
+            rest = f"{geomean(s[1:]):8.3f}x" if len(s) > 1 else f"{'-':>9}"
+            print(f"  {c['name']:<16} {geomean(s):7.3f}x {statistics.median(s):6.3f}x {s[0]:5.2f}x {rest}")
 
 
 if __name__ == "__main__":
