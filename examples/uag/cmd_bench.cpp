@@ -194,45 +194,29 @@ forward_times time_single_token_forwards(pretrained& target, pretrained& draft, 
 
 int bench_main(std::vector<std::string> argv) {
   args a(std::move(argv));
-  const std::string target_dir = model_flag(a, "target");
-  const std::string draft_dir = model_flag(a, "draft");
-  const auto prompts_path = a.take("prompts");
-  if (!prompts_path) throw usage_error("--prompts FILE.jsonl is required");
-  const std::size_t limit = parse_size("limit", a.take("limit").value_or("1000000"), 1, 1000000);
-  uag::generation_config base_cfg;
-  base_cfg.max_new_tokens = parse_size("max-new-tokens", a.take("max-new-tokens").value_or("128"), 1, 1 << 20);
-  base_cfg.sampling.temperature = parse_float("temperature", a.take("temperature").value_or("0"), 0.0f, 100.0f);
-  const cli_mode mode = base_cfg.sampling.greedy() ? cli_mode::greedy : parse_mode(a.take("mode").value_or("tli"));
-  base_cfg.verifier = mode == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
-  const std::size_t seed = parse_size("seed", a.take("seed").value_or("0"), 0, 1u << 31);
-  std::vector<bench_config> cfgs;
-  {
-    std::stringstream ss(a.take("configs").value_or("g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive"));
-    for (std::string item; std::getline(ss, item, ',');)
-      if (!item.empty()) cfgs.push_back(parse_config(item));
-  }
-  if (cfgs.empty()) throw usage_error("--configs is empty");
-  check_config_suffixes(cfgs, mode);
-  const auto json_out = a.take("json");
-  const auto svg_out = a.take("svg");
-  const thread_flags threads = take_thread_flags(a);
+  // The flags uag latency takes too, parsed and checked in one place (harness.hpp).
+  const harness_options o = take_harness_options(a, "g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive");
   a.finish();
+  const std::string& target_dir = o.target_dir;
+  const std::string& draft_dir = o.draft_dir;
+  const uag::generation_config& base_cfg = o.base;
+  const cli_mode mode = o.mode;
+  const std::vector<bench_config>& cfgs = o.configs;
+  const auto& json_out = o.json_out;
+  const auto& svg_out = o.svg_out;
+  const thread_flags& threads = o.threads;
 
-  const std::vector<std::string> prompts = read_prompts(*prompts_path, limit);
+  const std::vector<std::string> prompts = read_prompts(o.prompts_path, o.limit);
 
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
   pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, false));
   draft_sources sources(cfgs, draft_model, target, mode, draft);
 
-  auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) {
-    uag::generation_config c = generation_config_for(base_cfg, b, mode);
-    c.sampling.seed = seed + prompt_index;
-    return c;
-  };
+  auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) { return config_for(o, b, prompt_index); };
   auto run_baseline = [&](std::size_t i, uag::generation_stats& st) {
     uag::generation_config c = base_cfg;
-    c.sampling.seed = seed + i;
+    c.sampling.seed = o.seed + i;
     uag::baseline_generator<pretrained> gen(target, c);
     gen.generate(prompts[i]);
     st = gen.stats();
@@ -245,7 +229,7 @@ int bench_main(std::vector<std::string> argv) {
   for (const auto& b : cfgs) generators.emplace_back(target, sources.for_config(b), make_cfg(b, 0));
   auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
     generator& gen = generators[ci];
-    gen.set_seed(seed + i);
+    gen.set_seed(o.seed + i);
     gen.generate(prompts[i]);
     st = gen.stats();
     return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
