@@ -237,24 +237,29 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
 }
 
 // Step times measured on a shared machine are noisy (here ±15% per step): the choice must not chase the
-// noise (nor stop at a length that once measured fast by chance).
+// noise (nor stop at a length that once measured fast by chance). Judged by what the steps it took would
+// cost at their true times, over 10 seeds: the share of steps at the best length or a neighbour (the
+// former criterion) is a coin flip where neighbouring rates are within 1% (slope 0.08: 769-782 of
+// 1,000 steps on average over seeds, with or without the cold-step rule), the rate is what a user gets.
 TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
-  for (double slope : {0.08, 0.15, 0.3}) {
-    auto c = adaptive_controller(4, 12);
-    uag::rng r(5);
-    auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
-    auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.85, g) / step_time(g); };
-    const std::size_t best = best_length(rate, 12);
-    std::size_t steps_at_best_or_neighbour = 0;
-    simulate(
-        c, 1500, [&](std::size_t g) { return geometric_accepts(r, 0.85, g); },
-        [&](std::size_t g) { return step_time(g) * (0.85 + 0.3 * r.uniform()); },
-        [&](int s, std::size_t g) {
-          if (s >= 500 && g + 1 >= best && g <= best + 1) ++steps_at_best_or_neighbour;
-        });
-    EXPECT_GE(rate(c.choice()), 0.95 * rate(best)) << "slope " << slope << " chose " << c.choice() << " best " << best;
-    EXPECT_GT(steps_at_best_or_neighbour, 800u) << "slope " << slope;  // of the last 1,000 steps
-  }
+  for (double slope : {0.08, 0.15, 0.3})
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+      auto c = adaptive_controller(4, 12);
+      uag::rng r(seed);
+      auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
+      auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.85, g) / step_time(g); };
+      const std::size_t best = best_length(rate, 12);
+      double time = 0, tokens = 0;
+      for (int s = 0; s < 1500; ++s) {
+        const std::size_t g = c.next();
+        const std::size_t acc = geometric_accepts(r, 0.85, g);
+        c.update(g, acc, acc < g, 0.01, 1.0, step_time(g) * (0.85 + 0.3 * r.uniform()));
+        if (s >= 500) time += step_time(g), tokens += static_cast<double>(acc + 1);  // the last 1,000 steps
+      }
+      EXPECT_GE(rate(c.choice()), 0.95 * rate(best))
+          << "slope " << slope << " seed " << seed << " chose " << c.choice() << " best " << best;
+      EXPECT_GE(tokens / time, 0.95 * rate(best)) << "slope " << slope << " seed " << seed;
+    }
 }
 
 // A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
@@ -584,5 +589,30 @@ TEST(draft_test, adaptive_controller_sheds_a_switching_transient) {
     }
     EXPECT_GE(tokens / time, 0.95) << "seed " << seed << " chose " << c.choice();
     EXPECT_EQ(c.choice(), 0u) << "seed " << seed;
+  }
+}
+
+// The first step of a process pays one-time costs (151k target: 54 ms where a step takes 2-3 ms: the
+// weights' pages faulted in, buffers grown). Timed, it stood for its length for good (a length the
+// choice never returns to is never re-timed) and, pooled into the monotone curve and the line, made
+// every longer draft look 10x dearer: the controller drafted 9% of the steps where γ = 4 ran 1.5x
+// target-only. Here γ = 4 is best (α = 0.8, a step 1 + 0.1 γ, target-only 1.0) and the first step takes
+// 30x: the controller must still draft at ≥ 0.9 of the best rate once past its first prompt's opening.
+TEST(draft_test, adaptive_controller_ignores_a_cold_first_step) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    double time = 0, tokens = 0;
+    auto step_time = [](std::size_t g) { return g > 0 ? 1.2 + 0.2 * static_cast<double>(g) : 1.0; };
+    for (int s = 0; s < 300; ++s) {
+      const std::size_t g = c.next();
+      const std::size_t acc = s == 0 ? 0 : geometric_accepts(r, 0.8, g);
+      const double t = step_time(g) * (s == 0 ? 30.0 : 1.0);
+      c.update(g, acc, acc < g, 0.01, t, t);
+      if (s >= 50) time += step_time(g), tokens += static_cast<double>(acc + 1);
+    }
+    auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.8, g) / step_time(g); };
+    const std::size_t best = best_length(rate, 12);
+    EXPECT_GE(tokens / time, 0.9 * rate(best)) << "seed " << seed << " chose " << c.choice() << " best " << best;
   }
 }

@@ -187,6 +187,12 @@ class draft_length_controller {
     // settled target-only step is the probe's cost, and they are not timed as γ = 0. Uncharged, probes that
     // were right (each brings the next one 4 steps later) ran a GPU target at half speed while off.
     const bool after_probe = requested == 0 && best_ == 0 && off_streak_ < 2;
+    // The controller's first timed step pays a process's one-time costs (151k target: 54 ms where steps
+    // take 2-3 ms: weights paged in, buffers grown). Kept, it stood for its length for good (the choice
+    // never went back to re-time it) and, pooled into the monotone curve and the line, priced every
+    // longer draft at 10x: drafting 9% of the steps where γ = 4 ran 1.5x target-only.
+    const bool cold = step_s > 0.0 && !timing_seen_;
+    timing_seen_ = timing_seen_ || step_s > 0.0;
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
@@ -206,7 +212,7 @@ class draft_length_controller {
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
       }
     }
-    if (catch_up || after_probe) step_s = 0.0;  // counted in the elapsed time and the probe budget above
+    if (catch_up || after_probe || cold) step_s = 0.0;  // counted in the elapsed time (and probe budget) above
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
       probe_hits_ = proposed > 0 && accepted == proposed ? probe_hits_ + 1 : 0;
@@ -256,7 +262,7 @@ class draft_length_controller {
     const double a = alpha();
     // Warm-up, once timing is supplied: time the starting length and two around it, so that the line
     // has three points after a few steps instead of waiting for the periodic probes.
-    if (step_s > 0.0 && !warmed_up_) {
+    if ((step_s > 0.0 || cold) && !warmed_up_) {
       // A pair whose first drafts were mostly rejected times γ = 1 instead of longer drafts: an unknown
       // pair's warm-up should cost little where drafting does not pay. Once done, it never comes back
       // (α crossing 0.5 later would change the list and force an untimed length mid-generation).
@@ -448,6 +454,7 @@ class draft_length_controller {
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
+  bool timing_seen_ = false;              // a step with its time has been fed back (survives restart())
 };
 
 }  // namespace uag
