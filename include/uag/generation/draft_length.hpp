@@ -28,7 +28,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// The adaptive policy maximises expected committed tokens per second of step time, E(γ) / S(γ).
 /// E(γ) = 1 + Σ_{k=1..m} Π_{i<k} a_i, where a_i is the measured chance that candidate i is accepted
 /// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
-/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields.
+/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields; the
+/// last of them is accepted at last_factor() of the curve's rate (a text bridge cuts it where the drafted
+/// text ends, often inside a longer target token), a pair-level factor learnt apart from the curve.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
 /// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
