@@ -28,9 +28,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// The adaptive policy maximises expected committed tokens per second of step time, E(γ) / S(γ).
 /// E(γ) = 1 + Σ_{k=1..m} Π_{i<k} a_i, where a_i is the measured chance that candidate i is accepted
 /// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
-/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields; the
-/// last of them is accepted at last_factor() of the curve's rate (a text bridge cuts it where the drafted
-/// text ends, often inside a longer target token), a pair-level factor learnt apart from the curve.
+/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
 /// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
@@ -146,8 +144,6 @@ class draft_length_controller {
   static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
-  static constexpr double kLastDecay = 0.998;     // per drafting step: the last-candidate factor's memory
-  static constexpr double kLastPrior = 8.0;       // its prior weight (factor 1)
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
@@ -234,26 +230,9 @@ class draft_length_controller {
       // Survival curve: candidates 0..accepted-1 were reached and accepted; candidate `accepted` was
       // reached and rejected (if the step ended on a rejection); later ones were never verified.
       for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kSurvivalDecay, survived_[i] *= kSurvivalDecay;
-      // A step's last candidate is accepted less than an inner one at the same position: through a
-      // text bridge it is often cut where the drafted text ends inside a target token ("(" where the
-      // target writes "();") (151k target, C ~1,500, conditional acceptance: the last 0.50-0.70 against
-      // 0.70-0.89 inside, at every static γ). Pooled as is, γ = 1 steps (probes, the warm-up's weak
-      // list) priced every longer draft at the last one's rate and held drafting off or short where
-      // γ = 3-4 ran 1.45x. So the curve is of inner candidates, a last one counting as last_factor() of
-      // a visit (its expected hits are that share of an inner one's). The factor is a property of the
-      // pair: a ratio of raw counts at the positions seen both ways (Mantel-Haenszel), learnt over ~500
-      // drafting steps and kept across generations, apart from the curve (so that neither feeds the other).
-      const double last = last_factor();
       const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
-      for (std::size_t i = 0; i <= max_; ++i)
-        for (std::size_t k = 0; k < 2; ++k) by_role_reached_[k][i] *= kLastDecay, by_role_hits_[k][i] *= kLastDecay;
-      for (std::size_t i = 0; i < seen; ++i) {
-        const bool hit = i < accepted, is_last = i + 1 == proposed;
-        by_role_reached_[is_last][i] += 1.0;
-        by_role_hits_[is_last][i] += hit ? 1.0 : 0.0;
-        reached_[i] += is_last ? last : 1.0;
-        survived_[i] += hit ? 1.0 : 0.0;
-      }
+      for (std::size_t i = 0; i < seen; ++i) reached_[i] += 1.0;
+      for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) survived_[i] += 1.0;
     }
     if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
@@ -355,29 +334,14 @@ class draft_length_controller {
     if (g == 0) return 1.0;
     const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
     const double m = yield * static_cast<double>(g);
-    const double last = last_factor();
     double e = 1.0, survive = 1.0, prev = alpha();
     for (std::size_t i = 0; static_cast<double>(i) < m && i < kMaxGamma; ++i) {
-      const double a_i = std::min(1.0, (survived_[i] + kPseudoCount * prev) / (reached_[i] + kPseudoCount));
-      const double reach_next = survive * a_i * (static_cast<double>(i + 1) >= m ? last : 1.0);
-      e += reach_next * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
+      const double a_i = (survived_[i] + kPseudoCount * prev) / (reached_[i] + kPseudoCount);
       survive *= a_i;
+      e += survive * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
       prev = a_i;
     }
     return e;
-  }
-
-  /// A step's last candidate's acceptance over what the inner curve predicts for its position (1 until
-  /// measured). Not capped at 1: a cap would clip the noise on one side only and bias it low.
-  double last_factor() const noexcept {
-    double num = kLastPrior, den = kLastPrior;  // Σ hits_last · n_inner / n, Σ hits_inner · n_last / n
-    for (std::size_t i = 0; i <= max_; ++i) {
-      const double n_in = by_role_reached_[0][i], n_last = by_role_reached_[1][i], n = n_in + n_last;
-      if (n_in <= 0.0 || n_last <= 0.0) continue;
-      num += by_role_hits_[1][i] * n_in / n;
-      den += by_role_hits_[0][i] * n_last / n;
-    }
-    return std::clamp(num / den, 0.2, 1.5);
   }
 
   /// The γ in [from, max γ] with the largest rate(γ), the shorter one on near-ties.
@@ -475,11 +439,8 @@ class draft_length_controller {
   double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
-  double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i (a last
-                                      // candidate counts as last_factor() of one)
+  double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
-  double by_role_reached_[2][kMaxGamma] = {};  // [inner, last][i] = candidate i verified (~500 steps)
-  double by_role_hits_[2][kMaxGamma] = {};     // [inner, last][i] = ... and accepted
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
   std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates
