@@ -80,18 +80,6 @@ inline void check_config_suffixes(const std::vector<bench_config>& cfgs, cli_mod
   }
 }
 
-/// The generation settings of configuration b (the base settings, b's draft policy, and its verifier).
-inline uag::generation_config generation_config_for(const uag::generation_config& base, const bench_config& b,
-                                                    cli_mode mode) {
-  uag::generation_config c = base;
-  c.draft_policy = b.policy;
-  c.num_draft_tokens = b.gamma;
-  c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
-  if (!c.sampling.greedy())
-    c.verifier = mode_of(b, mode) == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
-  return c;
-}
-
 /// The draft sources over one draft model that a run's configurations need: the run's own (passed in)
 /// and, made once each and only when a configuration asks for one, its ":hold" and ":slem" variants (each
 /// generation resets a source's cache, so the sources never see each other's state).
@@ -154,9 +142,15 @@ inline harness_options take_harness_options(args& a, const std::string& default_
   return o;
 }
 
-/// The generation settings of configuration b for prompt i (seed S + i).
+/// The generation settings of configuration b for prompt i: the base settings, b's draft policy, its
+/// verifier, and seed S + i.
 inline uag::generation_config config_for(const harness_options& o, const bench_config& b, std::size_t prompt_index) {
-  uag::generation_config c = generation_config_for(o.base, b, o.mode);
+  uag::generation_config c = o.base;
+  c.draft_policy = b.policy;
+  c.num_draft_tokens = b.gamma;
+  c.max_draft_tokens = std::max<std::size_t>(b.policy == uag::draft_length_policy::constant ? b.gamma : 12, b.gamma);
+  if (!c.sampling.greedy())
+    c.verifier = mode_of(b, o.mode) == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
   c.sampling.seed = o.seed + prompt_index;
   return c;
 }

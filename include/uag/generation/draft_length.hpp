@@ -191,8 +191,7 @@ class draft_length_controller {
     // take 2-3 ms: weights paged in, buffers grown). Kept, it stood for its length for good (the choice
     // never went back to re-time it) and, pooled into the monotone curve and the line, priced every
     // longer draft at 10x: drafting 9% of the steps where γ = 4 ran 1.5x target-only.
-    const bool cold = step_s > 0.0 && !timing_seen_;
-    timing_seen_ = timing_seen_ || step_s > 0.0;
+    const bool cold = step_s > 0.0 && elapsed_s_ <= 0.0;  // elapsed_s_ sums every timed step so far
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
@@ -454,7 +453,6 @@ class draft_length_controller {
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
-  bool timing_seen_ = false;              // a step with its time has been fed back (survives restart())
 };
 
 }  // namespace uag
