@@ -14,12 +14,24 @@ def geomean(xs):
     return math.exp(sum(math.log(max(x, 1e-12)) for x in xs) / len(xs)) if xs else float("nan")
 
 
+def read_bench_json(path):
+    """A `uag bench --json` file, or exit with a one-line message naming the file and the problem."""
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"per_prompt.py: {path}: {e}")
+    missing = [k for k in ("prompts", "max_new_tokens", "temperature", "configs") if not isinstance(d, dict) or k not in d]
+    if missing:
+        sys.exit(f"per_prompt.py: {path}: not a `uag bench --json` file (no '{missing[0]}')")
+    return d
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     for path in sys.argv[1:]:
-        with open(path) as f:
-            d = json.load(f)
+        d = read_bench_json(path)
         print(f"{path}: {d['prompts']} prompts x {d['max_new_tokens']} tokens, T={d['temperature']:g}")
         print(f"  {'config':<16} {'geomean':>8} {'median':>7} {'first':>6} {'w/o first':>9}")
         for c in d["configs"]:

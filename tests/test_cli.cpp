@@ -29,11 +29,11 @@ fs::path scratch_dir() {
   return fs::temp_directory_path() / ("uag_cli_test_" + std::to_string(::getpid()));
 }
 
-result run(const std::string& args, const std::string& stdin_file = "") {
+// Runs a shell command the same way (stdout, then stderr).
+result run_command(std::string cmd) {
   static int calls = 0;
   const std::string err = (scratch_dir() / ("stderr_" + std::to_string(calls++) + ".txt")).string();
-  std::string cmd = std::string(UAG_BINARY_DIR) + "/bin/uag " + args + " 2>" + err;
-  if (!stdin_file.empty()) cmd += " <" + stdin_file;
+  cmd += " 2>" + err;
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
@@ -42,6 +42,10 @@ result run(const std::string& args, const std::string& stdin_file = "") {
   std::ifstream e(err);
   std::string err_text((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
   return {WEXITSTATUS(status), out + err_text};
+}
+
+result run(const std::string& args, const std::string& stdin_file = "") {
+  return run_command(std::string(UAG_BINARY_DIR) + "/bin/uag " + args + (stdin_file.empty() ? "" : " <" + stdin_file));
 }
 
 std::string utf8(unsigned cp) {
@@ -393,4 +397,61 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                   " --prompt-tokens 10,x"), 2, "--prompt-tokens");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                   " --repeats 0"), 2, "--repeats");
+}
+
+// The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their
+// figures on files whose answers are known, and a one-line message naming the file, never a traceback,
+// on a missing file, a file that is not JSON, and JSON that is not a bench file.
+TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
+  const std::string src = UAG_SOURCE_DIR;
+  auto script = [&](const std::string& name, const std::string& args) {
+    return run_command("python3 " + src + "/benchmarks/" + name + " " + args);
+  };
+  auto write = [](const fs::path& p, const json& j) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << j.dump();
+  };
+  // per_prompt.py: per-prompt speedups 2, 1, 0.5: geomean 1, median 1, first 2, without it sqrt(0.5).
+  const fs::path bench = root_ / "scripts" / "bench.json";
+  write(bench, {{"prompts", 3}, {"max_new_tokens", 8}, {"temperature", 0.0},
+                {"configs", json::array({{{"name", "g1"}, {"speedup_by_prompt", {2.0, 1.0, 0.5}}}})}});
+  auto r = script("per_prompt.py", bench.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("g1                 1.000x  1.000x  2.00x    0.707x"), std::string::npos) << r.out;
+  // held_out.py: run B's adaptive (1.2) against its in-run best g1 (1.3: 0.923) and against the best
+  // static length of run A, g2, read in run B (1.1: 1.091).
+  auto cell = [](double g1, double g2, double adaptive) {
+    return json{{"configs", json::array({{{"name", "g1"}, {"speedup", g1}}, {{"name", "g2"}, {"speedup", g2}},
+                                         {{"name", "adaptive"}, {"speedup", adaptive}}})}};
+  };
+  write(root_ / "scripts" / "a" / "json" / "bundled_c_100_t0.json", cell(1.2, 1.5, 1.4));
+  write(root_ / "scripts" / "b" / "json" / "bundled_c_100_t0.json", cell(1.3, 1.1, 1.2));
+  r = script("matrix/held_out.py", (root_ / "scripts" / "a").string() + " " + (root_ / "scripts" / "b").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
+
+  const fs::path not_json = root_ / "scripts" / "not_json.json", not_bench = root_ / "scripts" / "not_bench.json";
+  std::ofstream(not_json) << "garbage";
+  write(not_bench, {{"a", 1}});
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {(root_ / "missing.json").string(), "No such file"},
+           {not_json.string(), "Expecting value"},
+           {not_bench.string(), "not a `uag bench --json` file (no 'prompts')"}}) {
+    r = script("per_prompt.py", args);
+    EXPECT_EQ(r.code, 1) << args;
+    EXPECT_NE(r.out.find("per_prompt.py: " + args + ": " ), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+  }
+  const fs::path bad_run = root_ / "scripts" / "bad";
+  write(bad_run / "json" / "x.json", {{"a", 1}});
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {(root_ / "scripts" / "a").string(), "usage: benchmarks/matrix/held_out.py RUN_DIR RUN_DIR"},
+           {(root_ / "none").string() + " " + (root_ / "scripts" / "a").string(), "no json/*.json under"},
+           {bad_run.string() + " " + (root_ / "scripts" / "a").string(), "not a `uag bench --json` file"}}) {
+    r = script("matrix/held_out.py", args);
+    EXPECT_EQ(r.code, 1) << args;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+  }
 }

@@ -21,8 +21,13 @@ def geomean(xs):
 def load(run):
     cells = {}
     for path in glob.glob(os.path.join(run, "json", "*.json")):
-        with open(path) as f:
-            cells[os.path.basename(path)] = {c["name"]: c for c in json.load(f)["configs"]}
+        try:
+            with open(path) as f:
+                cells[os.path.basename(path)] = {c["name"]: c for c in json.load(f)["configs"]}
+        except (OSError, ValueError) as e:
+            sys.exit(f"held_out.py: {path}: {e}")
+        except (KeyError, TypeError):
+            sys.exit(f"held_out.py: {path}: not a `uag bench --json` file (no configs with names)")
     if not cells:
         sys.exit(f"held_out.py: no json/*.json under {run}")
     return cells
