@@ -218,21 +218,34 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
 // chance of accepting candidate i grows with i given that the earlier ones were accepted. Steps here
 // are easy (alpha 0.97) or hard (alpha 0.45) at random; the controller must still find the γ with the
 // best tokens per second (a single pooled alpha undervalues long drafts and picks too short a γ).
+// Judged over 10 seeds: the final choice on each, and the rate of the steps taken on average. (At
+// slope 0.3 the rates of γ = 4..8 are within 4% of each other and the choice moves over them: one seed's
+// final choice, the former criterion, is a draw. Over 40 seeds the choice ends under 0.98 of the best rate
+// on 0 seeds before longer drafts with few timed steps were probed more often, on 2 after, and the rate of
+// the steps taken is 0.989 on average both ways.)
 TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
   for (double slope : {0.08, 0.15, 0.3}) {
-    auto c = adaptive_controller(4, 12);
-    uag::rng r(11);
     auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
-    simulate(
-        c, 1500, [&](std::size_t g) { return geometric_accepts(r, r.uniform() < 0.5 ? 0.97 : 0.45, g); },
-        step_time, [](int, std::size_t) {});
     auto tokens = [](std::size_t g) {
       return 0.5 * uag::expected_tokens_per_pass(0.97, g) + 0.5 * uag::expected_tokens_per_pass(0.45, g);
     };
     auto rate = [&](std::size_t g) { return tokens(g) / step_time(g); };
     const std::size_t best = best_length(rate, 12);
-    EXPECT_GE(rate(c.choice()), 0.98 * rate(best))
-        << "slope " << slope << " chose " << c.choice() << " best " << best;
+    double realized = 0;
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+      auto c = adaptive_controller(4, 12);
+      uag::rng r(seed);
+      double time = 0, made = 0;
+      simulate(
+          c, 1500, [&](std::size_t g) { return geometric_accepts(r, r.uniform() < 0.5 ? 0.97 : 0.45, g); },
+          step_time, [&](int s, std::size_t g) {
+            if (s >= 500) time += step_time(g), made += tokens(g);  // the last 1,000 steps, at their true rates
+          });
+      EXPECT_GE(rate(c.choice()), 0.98 * rate(best))
+          << "slope " << slope << " seed " << seed << " chose " << c.choice() << " best " << best;
+      realized += made / time / rate(best) / 10;
+    }
+    EXPECT_GE(realized, 0.98) << "slope " << slope;
   }
 }
 
@@ -615,4 +628,54 @@ TEST(draft_test, adaptive_controller_ignores_a_cold_first_step) {
     const std::size_t best = best_length(rate, 12);
     EXPECT_GE(tokens / time, 0.9 * rate(best)) << "seed " << seed << " chose " << c.choice() << " best " << best;
   }
+}
+
+// Each draft length's first step is slow (151k target, Python ~100: γ = 2's first step took 2.13 ms, its
+// next ones ~1.8 ms, between γ = 1's 1.47 and γ = 5's 2.75: the first pass over a new number of rows).
+// Kept as the running time, and re-timed only by a ±1 probe every 16 steps, it held the choice at γ = 1
+// for 30-80 steps of a prompt where γ = 4-5 paid 1.5x. Here a pair like that one (easy and hard steps,
+// the last candidate accepted less often, an opening whose first drafts were rejected, a step
+// 1.15 + 0.32 γ against 1.25 target-only, each length's first step 1.2x): over 8 prompts of 128 tokens
+// the controller must run at ≥ 0.9 of the best static rate on average over seeds (0.887 before longer
+// drafts with fewer than 4 timed steps were probed every 4 steps and their first steps' minimum kept;
+// 0.908 after), ≥ 0.8 on each.
+TEST(draft_test, adaptive_controller_climbs_past_each_lengths_slow_first_step) {
+  auto accepts = [](uag::rng& r, std::size_t g) {
+    const double a = r.uniform() < 0.6 ? 0.95 : 0.55;
+    std::size_t acc = 0;
+    while (acc < g && r.uniform() < (acc + 1 == g ? 0.8 * a : a)) ++acc;
+    return acc;
+  };
+  auto step_time = [](std::size_t g) { return g == 0 ? 1.25 : 1.15 + 0.32 * static_cast<double>(g); };
+  double best = 1.0 / step_time(0);  // the best static rate, by Monte Carlo
+  uag::rng mc(99);
+  for (std::size_t g = 1; g <= 12; ++g) {
+    double tokens = 0;
+    for (int i = 0; i < 100000; ++i) tokens += static_cast<double>(accepts(mc, g) + 1);
+    best = std::max(best, tokens / 100000 / step_time(g));
+  }
+  double sum = 0;
+  const int seeds = 10;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    bool timed[13] = {};
+    double time = 0, tokens = 0;
+    std::size_t drafted = 0;
+    for (int prompt = 0; prompt < 8; ++prompt) {
+      if (prompt > 0) c.restart();
+      for (std::size_t made = 0; made < 128;) {
+        const std::size_t g = c.next();
+        const std::size_t acc = g == 0 ? 0 : drafted < 2 ? std::min<std::size_t>(g, 1 - drafted) : accepts(r, g);
+        drafted += g > 0;
+        const double t = step_time(g) * (timed[g] ? 1.0 : 1.2);
+        timed[g] = true;
+        c.update(g, acc, acc < g, 0.01, 1.0, t * (0.92 + 0.16 * r.uniform()));
+        time += t, tokens += static_cast<double>(acc + 1), made += acc + 1;
+      }
+    }
+    EXPECT_GE(tokens / time, 0.8 * best) << "seed " << seed << " chose " << c.choice();
+    sum += tokens / time / best;
+  }
+  EXPECT_GE(sum / seeds, 0.9);
 }

@@ -36,7 +36,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
 /// steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the reference every length must
 /// beat), and drafting cannot stop before kMinEvidence steps have verified candidates; then every
-/// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn) and now and then
+/// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn; a longer one with
+/// fewer than kSettleSamples timed steps every half period, so the choice climbs faster) and now and then
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
 /// not pay, so a blend makes target-only look slower than it is and the controller never stops. Its time
@@ -249,10 +250,11 @@ class draft_length_controller {
       // A length's first samples may be a transient, and a length timed only in the warm-up keeps it:
       // the first step of a process took 21 ms, its second 4 ms; on a GPU target the first two target-only
       // passes after a multi-row verification rebuild the single-row graph (953, 854, then 415 us), and
-      // the warm-up times γ = 0 exactly then. Until a length has kSettleSamples samples, one under half
-      // its running value replaces it.
+      // the warm-up times γ = 0 exactly then; on a CPU a length's first step passes over a number of rows
+      // for the first time (151k target: γ = 2's first step 2.13 ms, its next ones ~1.8). Until a length
+      // has kSettleSamples samples, its running value is the fastest of them.
       ++samples_[requested];
-      e = samples_[requested] <= kSettleSamples && step_s < 0.5 * e ? step_s : track_low(e, step_s);
+      e = samples_[requested] <= kSettleSamples && e > 0.0 ? std::min(e, step_s) : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
       weight_[requested] += 1.0;
     }
@@ -320,6 +322,8 @@ class draft_length_controller {
     ++drafting_steps_;
     if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
       gamma_ = 0;  // near break-even: target-only gets slower as the context grows, time it again
+    } else if (best < max_ && samples_[best + 1] < kSettleSamples && steps_ % (kProbePeriod / 2) == 0) {
+      gamma_ = best + 1;  // a longer draft with too few samples to judge: look at it twice as often
     } else if (steps_ % kProbePeriod == 0) {
       // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time.
       gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
