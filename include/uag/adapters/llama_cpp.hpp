@@ -903,8 +903,10 @@ class llama_cpp_model {
   // Decodes a fixed text token by token, then its first n tokens as one batch for every n a verification
   // may use (2..kWarmRows rows), and returns twice the largest difference of any logit; leaves the cache
   // empty. The factor covers texts other than this one. Every batch size, because other sizes run other
-  // kernels; and a GPU backend's first pass over a new number of rows is slow (H200: the first prompt of
-  // an assisted run read 0.45x of target-only): paid here, at load, not by the first prompt.
+  // kernels (H200, bundled F16 target: 0.0097 at 5 rows, 0.0286 at some other size); and a GPU backend's
+  // first pass over a new number of rows is slow: paid here, at load, not by the first prompt (H200: the
+  // first prompt of an assisted run read 0.45x of target-only, 0.60-0.68x with this pass). Runs with
+  // max_draft_tokens above 16 verify more rows than are measured here.
   // Runs where layers are on a GPU (also when llama_cpp_options::batch_tolerance is set) or the CPU
   // backend is not batch-invariant.
   float measure_batch_tolerance() {
