@@ -13,6 +13,8 @@ import math
 import os
 import sys
 
+from summarize import CELL  # the cell-name pattern matrix.sh writes
+
 
 def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
@@ -55,8 +57,10 @@ def main(runs):
                 continue
             pick = max(logs, key=lambda n: sum(logs[n]) / len(logs[n]))
             adaptive, in_run = cfg["adaptive"]["speedup"], max(static.values())
-            pair = name.split("_python")[0].split("_c_")[0].split("_prose")[0]
-            key = f"{pair}, T {'0.7' if 't0.7' in name else '0'}"
+            m = CELL.match(name[:-len(".json")])
+            if not m:
+                continue
+            key = f"{m.group(1)}, T {m.group(4)}"
             g = groups.setdefault(key, {"in": [], "out": [], "bias": []})
             g["in"].append(adaptive / in_run)
             g["out"].append(adaptive / static[pick])

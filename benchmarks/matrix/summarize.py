@@ -13,12 +13,16 @@ import re
 import sys
 
 
+# A cell's file name (matrix.sh's tag): pair, domain, prompt length, temperature.
+CELL = re.compile(r"(.+)_(python|c|prose)_(\d+)_t([\d.]+)$")
+
+
 def main():
     d = sys.argv[1]
     rows = []
     for path in sorted(glob.glob(os.path.join(d, "*.json"))):
         tag = os.path.basename(path)[:-5]
-        m = re.match(r"(.+)_(python|c|prose)_(\d+)_t([\d.]+)$", tag)
+        m = CELL.match(tag)
         if not m:
             continue
         j = json.load(open(path))

@@ -57,6 +57,7 @@
 #include "uag/core/logits.hpp"
 #include "uag/core/types.hpp"
 #include "uag/core/utf8.hpp"
+#include "uag/generation/generation_config.hpp"
 #include "uag/tokenizer/detail/unicode.hpp"
 
 namespace uag {
@@ -901,20 +902,20 @@ class llama_cpp_model {
   }
 
   // Decodes a fixed text token by token, then its first n tokens as one batch for every n a verification
-  // may use (2..kWarmRows rows), and returns twice the largest difference of any logit; leaves the cache
+  // may use (2..warm_rows rows), and returns twice the largest difference of any logit; leaves the cache
   // empty. The factor covers texts other than this one. Every batch size, because other sizes run other
   // kernels (H200, bundled F16 target: 0.0097 at 5 rows, 0.0286 at some other size); and a GPU backend's
   // first pass over a new number of rows is slow: paid here, at load, not by the first prompt (H200: the
-  // first prompt of an assisted run read 0.45x of target-only, 0.60-0.68x with this pass). Runs with
-  // max_draft_tokens above 16 verify more rows than are measured here.
-  // Runs where layers are on a GPU (also when llama_cpp_options::batch_tolerance is set) or the CPU
-  // backend is not batch-invariant.
+  // first prompt of an assisted run read 0.45x of target-only, 0.60-0.68x with this pass). A generation
+  // whose max_draft_tokens is above the default verifies more rows than are measured here. Called where
+  // layers are on a GPU (also when llama_cpp_options::batch_tolerance is set) or the CPU backend is not
+  // batch-invariant.
   float measure_batch_tolerance() {
-    static constexpr std::size_t kWarmRows = 17;  // generation_config's default max_draft_tokens + 1
+    const std::size_t warm_rows = generation_config{}.max_draft_tokens + 1;
     token_vector ids = tok_.encode("def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
                                    "    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
                                    true);
-    ids.resize(std::min<std::size_t>({ids.size(), kWarmRows, n_ctx_ / 2}));
+    ids.resize(std::min<std::size_t>({ids.size(), warm_rows, n_ctx_ / 2}));
     if (ids.size() < 2) return 0.0f;
     std::vector<float> single;
     single.reserve(ids.size() * vocab_size_);
