@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
@@ -194,11 +195,36 @@ TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
 
 TEST_F(cli_test, bench_json_shape) {
   const std::string out = (root_ / "bench.json").string(), svg = (root_ / "bench.svg").string();
+  const std::string trace = (root_ / "bench_trace.jsonl").string();
   const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
-                     " --max-new-tokens 8 --configs g1,g1:hold,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg);
+                     " --max-new-tokens 8 --configs g1,g1:hold,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg +
+                     " --trace " + trace);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(out);
   const json j = json::parse(in);
+  {  // --trace: every step of every run; per run, the committed tokens add up to the prompts' new tokens
+    std::ifstream t(trace);
+    std::map<std::string, std::size_t> committed, proposed;
+    std::size_t lines = 0;
+    for (std::string line; std::getline(t, line); ++lines) {
+      const json s = json::parse(line);
+      committed[s["run"]] += s["committed"].get<std::size_t>();
+      proposed[s["run"]] += s["proposed"].get<std::size_t>();
+      EXPECT_LE(s["accepted"].get<std::size_t>(), s["proposed"].get<std::size_t>()) << line;
+      if (s["run"] == "baseline") {
+        EXPECT_EQ(s["asked"], 0) << line;
+      }
+    }
+    EXPECT_GT(lines, 0u);
+    const std::size_t tokens = j["prompts"].get<std::size_t>() * 8;
+    EXPECT_EQ(committed["baseline"], tokens);
+    for (const auto& c : j["configs"]) {
+      EXPECT_EQ(committed[c["name"].get<std::string>()], tokens) << c["name"];
+      if (c["name"].get<std::string>().starts_with("g")) {  // a static length drafts on every step but the first
+        EXPECT_GT(proposed[c["name"].get<std::string>()], 0u) << c["name"];
+      }
+    }
+  }
   EXPECT_TRUE(j["baseline"]["tokens_per_s"].is_number());
   ASSERT_EQ(j["configs"].size(), 6u);
   EXPECT_EQ(j["configs"][1]["name"], "g1:hold");  // the bridge holding back the last word, side by side
@@ -391,6 +417,12 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                                           std::tuple{" --temperature 0.7", "g1:slem:slem", "repeats ':slem'"}})
     expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                     flags + " --configs " + cfg), 2, needle);
+  // An output path that cannot be written fails before the run, naming the flag.
+  for (const char* flag : {"--json", "--svg", "--trace"})
+    expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                    " " + flag + " " + (root_ / "no_such_dir" / "out").string()), 1, std::string(flag) + ": cannot write");
+  expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --json " + (root_ / "no_such_dir" / "out").string()), 1, "--json: cannot write");
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
   expect_fail(run("latency --target " + target() + " --draft " + draft()), 2, "--prompts");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +

@@ -408,6 +408,59 @@ TEST(generator_test, stats_are_consistent) {
   EXPECT_GE(st.total_seconds, st.target_seconds + st.draft_seconds);
 }
 
+// on_step reports every step once, in order, and its records add up to the generation's stats; the
+// baseline's steps ask the (absent) draft for nothing.
+TEST(generator_test, step_records_add_up_to_the_stats) {
+  test_tokenizer tok;
+  test_model target(tok, {.seed = 3, .sharpness = 2.0f});
+  scripted_draft draft(target, draft_quality::random, 5);
+  generation_config cfg;
+  cfg.max_new_tokens = 60;
+  cfg.stop_at_eos = false;
+  cfg.draft_policy = uag::draft_length_policy::adaptive;
+  AssistedGenerator<test_model, scripted_draft> gen(target, draft, cfg);
+  std::vector<uag::step_record> steps;
+  gen.on_step([&](const uag::step_record& r) { steps.push_back(r); });
+  const token_vector prompt = {0, 2, 3};
+  gen.begin_ids(prompt);
+  while (!gen.done()) gen.step();
+  const auto& st = gen.stats();
+  ASSERT_FALSE(steps.empty());
+  std::size_t proposed = 0, accepted = 0, committed = 0, rejections = 0, caught_up = 0;
+  double step_s = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto& r = steps[i];
+    EXPECT_EQ(r.index, i);
+    EXPECT_LE(r.proposed, r.asked);
+    EXPECT_LE(r.accepted, r.proposed);
+    EXPECT_GE(r.step_seconds, r.draft_seconds);
+    if (i + 1 < steps.size()) {  // the next step asks for the controller's length, clamped near the end
+      EXPECT_EQ(steps[i + 1].asked, std::min<std::size_t>(r.next_gamma, cfg.max_new_tokens - committed - r.committed - 1));
+    }
+    proposed += r.proposed, accepted += r.accepted, committed += r.committed, rejections += r.rejected;
+    caught_up += r.draft_caught_up;
+    step_s += r.step_seconds;
+  }
+  EXPECT_EQ(steps.front().asked, 0u);  // the first token comes from the prefill alone
+  EXPECT_EQ(caught_up, 1u);            // the draft ingests the prompt once, at its first drafting step
+  EXPECT_EQ(proposed, st.drafted);
+  EXPECT_EQ(accepted, st.accepted);
+  EXPECT_EQ(committed, st.new_tokens);
+  EXPECT_EQ(rejections, st.rejections);
+  EXPECT_NEAR(step_s, st.total_seconds - st.prefill_seconds - st.draft_prefill_seconds, 1e-9);
+
+  baseline_generator<test_model> base(target, cfg);
+  std::size_t base_steps = 0;
+  base.on_step([&](const uag::step_record& r) {
+    EXPECT_EQ(r.asked, 0u);
+    EXPECT_FALSE(r.draft_caught_up);
+    ++base_steps;
+  });
+  base.begin_ids(prompt);
+  while (!base.done()) base.step();
+  EXPECT_EQ(base_steps, base.stats().new_tokens);
+}
+
 TEST(generator_test, max_new_tokens_reached_mid_draft) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 11});

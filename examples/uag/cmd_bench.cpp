@@ -49,6 +49,9 @@ overhead.
                        drafts one token more per step (the default before session 10); NAME:slem
                        (T > 0, --mode tli): verifies with SLEM over the text bridge, side by side
   --json OUT           write the results as JSON
+  --trace OUT          write every step of every generation as JSON lines: run (baseline or a
+                       configuration), prompt, step, asked/proposed/accepted/committed, the
+                       controller's next length, and the step's draft/target/total seconds
   --svg OUT            draw speedup versus draft length and acceptance by draft position
   --threads N          threads for the target (default 0 = all cores)
   --draft-threads N    threads for the draft (default 1; 0 = all cores)
@@ -196,6 +199,9 @@ int bench_main(std::vector<std::string> argv) {
   args a(std::move(argv));
   // The flags uag latency takes too, parsed and checked in one place (harness.hpp).
   const harness_options o = take_harness_options(a, "g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive");
+  const std::optional<std::string> trace_out = a.take("trace");
+  std::optional<std::ofstream> trace_file;
+  if (trace_out) trace_file = open_output("trace", *trace_out);
   a.finish();
   const std::string& target_dir = o.target_dir;
   const std::string& draft_dir = o.draft_dir;
@@ -214,11 +220,34 @@ int bench_main(std::vector<std::string> argv) {
   draft_sources sources(cfgs, draft_model, target, mode, draft);
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) { return config_for(o, b, prompt_index); };
-  auto run_baseline = [&](std::size_t i, uag::generation_stats& st) {
+  // --trace: a generation's steps are collected in memory and written after it, outside its timing.
+  std::string trace_buf;
+  auto tracer = [&](const std::string& run, std::size_t prompt) {
+    return [&trace_buf, quoted = nlohmann::json(run).dump(), prompt](const uag::step_record& r) {
+      char line[512];
+      const int n = std::snprintf(
+          line, sizeof line,
+          "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
+          "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.3e,"
+          "\"target_s\":%.3e,\"step_s\":%.3e}\n",
+          quoted.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed,
+          r.next_gamma, r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds,
+          r.target_seconds, r.step_seconds);
+      trace_buf.append(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
+    };
+  };
+  auto flush_trace = [&] {
+    if (!trace_file) return;
+    write_output(*trace_file, "trace", *trace_out, trace_buf);
+    trace_buf.clear();
+  };
+  auto run_baseline = [&](std::size_t i, uag::generation_stats& st, bool traced = true) {
     uag::generation_config c = base_cfg;
     c.sampling.seed = o.seed + i;
     uag::baseline_generator<pretrained> gen(target, c);
+    if (trace_file && traced) gen.on_step(tracer("baseline", i));
     gen.generate(prompts[i]);
+    flush_trace();
     st = gen.stats();
     return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
   };
@@ -230,14 +259,16 @@ int bench_main(std::vector<std::string> argv) {
   auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
     generator& gen = generators[ci];
     gen.set_seed(o.seed + i);
+    if (trace_file) gen.on_step(tracer(cfgs[ci].name, i));
     gen.generate(prompts[i]);
+    flush_trace();
     st = gen.stats();
     return std::vector<uag::token_id>(gen.output_ids().begin(), gen.output_ids().end());
   };
 
   {  // Warm-up (page in weights, size buffers) with a throwaway generator; not measured.
     uag::generation_stats st;
-    run_baseline(0, st);
+    run_baseline(0, st, false);
     generator gen(target, draft, make_cfg(cfgs[0], 0));
     gen.generate(prompts[0]);
   }
@@ -360,9 +391,9 @@ int bench_main(std::vector<std::string> argv) {
     j["prompt_tokens_mean"] = double(baseline.prompt_tokens) / double(prompts.size());
     j["max_new_tokens"] = base_cfg.max_new_tokens;
     j["temperature"] = base_cfg.sampling.temperature;
-    std::ofstream(*json_out) << j.dump(2) << "\n";
+    write_output(*o.json_file, "json", *json_out, j.dump(2) + "\n");
   }
-  if (svg_out) std::ofstream(*svg_out) << svg_chart(cfgs, res);
+  if (svg_out) write_output(*o.svg_file, "svg", *svg_out, svg_chart(cfgs, res));
   return base_cfg.sampling.greedy() && !all_identical ? 3 : 0;
 }
 

@@ -439,11 +439,11 @@ int latency_main(std::vector<std::string> argv) {
     j["max_new_tokens"] = o.base.max_new_tokens;
     j["temperature"] = o.base.sampling.temperature;
     j["load_average"] = {{"before", load_before}, {"after", load_after}};
-    std::ofstream(*o.json_out) << j.dump(2) << "\n";
+    write_output(*o.json_file, "json", *o.json_out, j.dump(2) + "\n");
   }
   if (o.svg_out)
-    std::ofstream(*o.svg_out) << svg_chart(names, base, res, o.configs, tl_base, tl_cfg,
-                                           names.back() + ", prompt 1");
+    write_output(*o.svg_file, "svg", *o.svg_out,
+                 svg_chart(names, base, res, o.configs, tl_base, tl_cfg, names.back() + ", prompt 1"));
   return o.base.sampling.greedy() && !all_identical ? 3 : 0;
 }
 

@@ -7,8 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -105,6 +109,21 @@ class draft_sources {
   std::map<key, pretrained_draft> extra_;
 };
 
+/// An output file a flag names, opened (created or emptied) when the flags are read, so that a path that
+/// cannot be written fails before the run rather than after it. throws: uag::io_error naming flag and path.
+inline std::ofstream open_output(const std::string& flag, const std::string& path) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw uag::io_error("cli.output", "--" + flag + ": cannot write '" + path + "': " + std::strerror(errno));
+  return f;
+}
+
+/// Writes text to an output opened by open_output. throws: uag::io_error when the write fails (disk full).
+inline void write_output(std::ofstream& f, const std::string& flag, const std::string& path, const std::string& text) {
+  f << text;
+  f.flush();
+  if (!f) throw uag::io_error("cli.output", "--" + flag + ": writing '" + path + "' failed");
+}
+
 /// The flags both harnesses take (see their --help).
 struct harness_options {
   std::string target_dir, draft_dir, prompts_path;
@@ -114,6 +133,7 @@ struct harness_options {
   std::size_t seed = 0;
   std::vector<bench_config> configs;
   std::optional<std::string> json_out, svg_out;
+  std::shared_ptr<std::ofstream> json_file, svg_file;  // opened by take_harness_options (open_output)
   thread_flags threads;
 };
 
@@ -138,6 +158,8 @@ inline harness_options take_harness_options(args& a, const std::string& default_
   check_config_suffixes(o.configs, o.mode);
   o.json_out = a.take("json");
   o.svg_out = a.take("svg");
+  if (o.json_out) o.json_file = std::make_shared<std::ofstream>(open_output("json", *o.json_out));
+  if (o.svg_out) o.svg_file = std::make_shared<std::ofstream>(open_output("svg", *o.svg_out));
   o.threads = take_thread_flags(a);
   return o;
 }

@@ -42,6 +42,7 @@ class AssistedGenerator {
  public:
   using tokenizer_type = std::remove_cvref_t<decltype(std::declval<const Target&>().tokenizer())>;
   using text_callback = std::function<void(std::string_view)>;
+  using step_callback = std::function<void(const step_record&)>;
 
   /// requires: target and draft outlive the generator. throws: uag::config_error for an invalid cfg.
   AssistedGenerator(Target& target, Draft& draft, generation_config cfg = {})
@@ -73,6 +74,8 @@ class AssistedGenerator {
 
   /// @brief Streams newly committed text (complete UTF-8 only, stop strings removed) to f.
   void on_text(text_callback f) { on_text_ = std::move(f); }
+  /// @brief Reports every step to f after it ran (diagnostics: `uag bench --trace`). Unset costs nothing.
+  void on_step(step_callback f) { on_step_ = std::move(f); }
 
   /// @brief Starts a generation from prompt text, encoded with the target tokenizer.
   /// throws: uag::input_error for invalid UTF-8 or a prompt that encodes to no ids (empty, no BOS).
@@ -108,6 +111,7 @@ class AssistedGenerator {
     text_.begin(prompt);
     output_text_.clear();
     done_ = false;
+    steps_ = 0;
     draft_->reset();
     // A draft the controller has switched off skips the prompt: it catches up (on recent text only)
     // if a probe turns it back on. Otherwise it ingests the prompt at its first drafting step.
@@ -128,16 +132,20 @@ class AssistedGenerator {
   void warm_up(std::string_view prompt, std::size_t steps = 4) {
     const draft_length_controller saved = controller_;
     text_callback callback = std::move(on_text_);
+    step_callback step_cb = std::move(on_step_);
     on_text_ = nullptr;
+    on_step_ = nullptr;
     struct restore {
       AssistedGenerator* g;
       const draft_length_controller& c;
       text_callback& f;
+      step_callback& s;
       ~restore() {
         g->controller_ = c;
         g->on_text_ = std::move(f);
+        g->on_step_ = std::move(s);
       }
-    } guard{this, saved, callback};
+    } guard{this, saved, callback, step_cb};
     begin(prompt);
     for (std::size_t i = 0; i < steps && !done_; ++i) step();
   }
@@ -160,8 +168,11 @@ class AssistedGenerator {
     const std::size_t n = ids_.size();  // the target cache holds ids_[0, n-1); ids_[n-1] is pending
     const std::size_t remaining = cfg_.max_new_tokens - stats_.new_tokens;
     const std::size_t room = target_->max_context() - n;  // candidates that still fit in the cache
-    const std::size_t limit = first ? 0 : std::min({controller_.next(), remaining - 1, room});
-    if (limit > 0 && !draft_prepared_) prepare_draft();
+    // The baseline (no_draft) never asks for candidates: its steps are plain target-only steps.
+    const std::size_t limit =
+        first || std::is_same_v<Draft, no_draft> ? 0 : std::min({controller_.next(), remaining - 1, room});
+    const bool catch_up = limit > 0 && !draft_prepared_;
+    if (catch_up) prepare_draft();
     const auto t_step = clock::now();
 
     // 1. Draft.
@@ -230,6 +241,19 @@ class AssistedGenerator {
     if (controller_.next() == 0 && cfg_.draft_policy == draft_length_policy::adaptive && repeats_ngram())
       controller_.note_repetition();
     stats_.total_seconds += step_s;
+    const std::size_t index = steps_++;
+    if (on_step_)
+      on_step_({.index = index,
+                .asked = limit,
+                .proposed = m,
+                .accepted = v.accepted,
+                .committed = committed,
+                .next_gamma = controller_.next(),
+                .rejected = v.rejected,
+                .draft_caught_up = catch_up,
+                .draft_seconds = draft_s,
+                .target_seconds = target_s,
+                .step_seconds = step_s});
     return committed;
   }
 
@@ -379,6 +403,7 @@ class AssistedGenerator {
   draft_length_controller controller_;
   text_stream<tokenizer_type> text_;
   text_callback on_text_;
+  step_callback on_step_;
   token_vector ids_;                 // prompt + committed output
   token_vector batch_;               // (1 + γ) ids of one target pass
   draft_proposal proposal_;
@@ -388,6 +413,7 @@ class AssistedGenerator {
   std::string output_text_;
   generation_stats stats_;
   bool done_ = false;
+  std::size_t steps_ = 0;            // steps of this generation (step_record::index)
   bool draft_prepared_ = false;      // prepare_draft() ran for this generation
   float min_margin_ = 0.0f;          // greedy: batched rows whose top two logits are closer are rechecked
 };

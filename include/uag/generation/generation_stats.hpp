@@ -19,6 +19,21 @@ inline const char* to_string(stop_reason r) noexcept {
   return "?";
 }
 
+/// @brief One step as the generator ran it (AssistedGenerator::on_step), for per-step diagnostics: what
+/// the controller asked for, what came of it, and where the step's time went. Times in seconds.
+struct step_record {
+  std::size_t index = 0;       // step number within the generation (0 = the first, prefill-decided one)
+  std::size_t asked = 0;       // candidates the step asked the draft for (0: a target-only step)
+  std::size_t proposed = 0;    // candidates the draft returned
+  std::size_t accepted = 0;    // of them accepted
+  std::size_t committed = 0;   // tokens committed (accepted + the target's own next token, unless stopped)
+  std::size_t next_gamma = 0;  // what the controller asks for next
+  bool rejected = false;       // the step ended on a rejected candidate
+  bool draft_caught_up = false;  // the draft ingested the committed text before this step (prepare)
+  double draft_seconds = 0, target_seconds = 0, step_seconds = 0;  // draft includes its bridge; target
+                                                                   // includes a recheck pass
+};
+
 /// @brief What happened during one generation. Times in seconds.
 struct generation_stats {
   std::size_t prompt_tokens = 0;
