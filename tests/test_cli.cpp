@@ -462,6 +462,39 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
 
+  // trace_summary.py: a baseline of five 1 ms steps; run "a" takes 4.5 ms for the same 5 tokens (0.900):
+  // a 1.5 ms target-only step (+0.5 ms: +11.1% of its time) and a 2 ms catch-up step committing 3 tokens
+  // (-1 ms: -22.2%).
+  {
+    const fs::path trace = root_ / "scripts" / "trace.jsonl";
+    std::ofstream t(trace);
+    auto step = [&](const char* run, int i, int asked, int committed, bool catch_up, double s) {
+      t << json{{"run", run}, {"prompt", 0}, {"step", i}, {"asked", asked}, {"committed", committed},
+                {"catch_up", catch_up}, {"step_s", s}}.dump() << "\n";
+    };
+    for (int i = 0; i < 5; ++i) step("baseline", i, 0, 1, false, 1e-3);
+    step("a", 0, 0, 1, false, 1e-3);
+    step("a", 1, 2, 3, true, 2e-3);
+    step("a", 2, 0, 1, false, 1.5e-3);
+    t.close();
+    r = script("trace_summary.py", trace.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("median step 1.000 ms"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("a                     3     0.900"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1     1.500  +11.1% |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1  -22.2%"), std::string::npos) << r.out;
+    std::ofstream(root_ / "scripts" / "trace_garbage.jsonl") << "garbage\n";
+    std::ofstream(root_ / "scripts" / "trace_other.jsonl") << "{\"a\": 1}\n";
+    for (const auto& [file, expected] : std::vector<std::pair<std::string, std::string>>{
+             {"missing.jsonl", "cannot read"}, {"trace_garbage.jsonl", ":1: not JSON"},
+             {"trace_other.jsonl", ":1: not a `uag bench --trace` step"}}) {
+      r = script("trace_summary.py", (root_ / "scripts" / file).string());
+      EXPECT_EQ(r.code, 1) << file;
+      EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+      EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+    }
+  }
+
   const fs::path not_json = root_ / "scripts" / "not_json.json", not_bench = root_ / "scripts" / "not_bench.json";
   std::ofstream(not_json) << "garbage";
   write(not_bench, {{"a", 1}});

@@ -134,7 +134,7 @@ case "$step" in
     gguf "$models/target" "$work/target-f16.gguf"
     for i in 1 2; do
       "$uag" bench --target "$work/target-f16.gguf" --gpu-layers all --draft "$models/draft" --prompts "$prompts" \
-        --limit 20 --max-new-tokens "$tokens" --threads 4 --configs g1,adaptive,adaptive:hold --json "$out/sbs$i.json" \
+        --limit 20 --max-new-tokens "$tokens" --threads 4 --configs g1,adaptive,adaptive:hold --json "$out/sbs$i.json" --trace "$out/sbs$i.trace.jsonl" \
         > "$out/sbs$i.txt" 2> "$out/sbs$i.err" || echo "uag bench (sbs $i) rc=$?" >> "$out/sbs$i.txt"
       grep -E "^(baseline|config|g1 |adaptive|greedy)|rc=" "$out/sbs$i.txt"
     done
