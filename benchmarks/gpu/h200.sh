@@ -28,6 +28,9 @@ jobs=$(nproc)
 deps=$work/deps
 export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export UAG_TOKENIZER_CACHE=$carry/tokenizers
+# make_carry.sh ships the tokenizer xz-compressed (the call's working tree is limited to 64 MiB)
+tj=$carry/tokenizers/llama2/tokenizer.json
+[[ -f $tj || ! -f $tj.xz ]] || xz -dk "$tj.xz"
 uag=$work/uag/bin/uag
 prompts=$repo/examples/prompts/eval.jsonl
 tokens=${TOKENS:-64}
