@@ -9,9 +9,10 @@ splits the time against the baseline's median step time (the price of one token 
     for the same tokens (negative: the draft saved time), with catch-up steps (the draft ingesting the
     text committed while it was off) counted apart;
   - the run's time over the baseline's for the same prompts (> 1: slower), with and without prompt 0.
-usage: benchmarks/trace_summary.py TRACE.jsonl [--skip-first]
+usage: benchmarks/trace_summary.py TRACE.jsonl   (or TRACE.jsonl.xz)
 """
 import json
+import lzma
 import statistics
 import sys
 from collections import defaultdict
@@ -24,7 +25,11 @@ def fail(msg):
 
 def load(path):
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()
+        opener = lzma.open if path.endswith(".xz") else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except lzma.LZMAError as e:
+        fail(f"cannot read {path}: {e}")
     except OSError as e:
         fail(f"cannot read {path}: {e.strerror}")
     steps = []
