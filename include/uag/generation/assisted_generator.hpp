@@ -111,7 +111,7 @@ class AssistedGenerator {
     text_.begin(prompt);
     output_text_.clear();
     done_ = false;
-    steps_ = 0;
+    steps_ = last_asked_ = 0;
     draft_->reset();
     // A draft the controller has switched off skips the prompt: it catches up (on recent text only)
     // if a probe turns it back on. Otherwise it ingests the prompt at its first drafting step.
@@ -171,8 +171,11 @@ class AssistedGenerator {
     // The baseline (no_draft) never asks for candidates: its steps are plain target-only steps.
     const std::size_t limit =
         first || std::is_same_v<Draft, no_draft> ? 0 : std::min({controller_.next(), remaining - 1, room});
-    const bool catch_up = limit > 0 && !draft_prepared_;
-    if (catch_up) prepare_draft();
+    // The draft catches up on what was committed while it did not run: the prompt at its first drafting
+    // step (prepare_draft), or the tokens of target-only steps before this one (inside propose).
+    const bool catch_up = limit > 0 && (!draft_prepared_ || last_asked_ == 0);
+    if (limit > 0 && !draft_prepared_) prepare_draft();
+    last_asked_ = limit;
     const auto t_step = clock::now();
 
     // 1. Draft.
@@ -414,6 +417,7 @@ class AssistedGenerator {
   generation_stats stats_;
   bool done_ = false;
   std::size_t steps_ = 0;            // steps of this generation (step_record::index)
+  std::size_t last_asked_ = 0;       // candidates the previous step asked for (step_record::draft_caught_up)
   bool draft_prepared_ = false;      // prepare_draft() ran for this generation
   float min_margin_ = 0.0f;          // greedy: batched rows whose top two logits are closer are rechecked
 };

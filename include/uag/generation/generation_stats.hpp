@@ -29,7 +29,8 @@ struct step_record {
   std::size_t committed = 0;   // tokens committed (accepted + the target's own next token, unless stopped)
   std::size_t next_gamma = 0;  // what the controller asks for next
   bool rejected = false;       // the step ended on a rejected candidate
-  bool draft_caught_up = false;  // the draft ingested the committed text before this step (prepare)
+  bool draft_caught_up = false;  // the draft first ingested what was committed while it did not run (the
+                                 // prompt, or the tokens of the target-only steps just before)
   double draft_seconds = 0, target_seconds = 0, step_seconds = 0;  // draft includes its bridge; target
                                                                    // includes a recheck pass
 };
