@@ -4,10 +4,10 @@
 // interleaving of the baseline with every configuration, and a generation timed at the streaming
 // callback.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <fstream>
