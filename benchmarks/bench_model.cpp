@@ -11,6 +11,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,28 @@
 
 #include "bench_support.hpp"
 #include "uag/model/transformer.hpp"
+
+#if defined(UAG_SIMD_X86)
+// The attention kernels as they were before session 15 (2-4 key tiles per pass for groups of 1-4 rows),
+// compiled beside the library's for BM_attention_key_tiles: the same kernels.inc with only
+// ops::score_tiles changed (results are bit-identical, so the benchmark also checks them).
+UAG_TARGET_AVX512_BEGIN
+namespace uag::detail::avx512_interleaved_tiles {
+struct ops : avx512::ops {
+  static constexpr int score_tiles(int g) { return g >= 8 ? 1 : g >= 4 ? 2 : 4 / g; }
+};
+#include "uag/model/detail/kernels.inc"
+}  // namespace uag::detail::avx512_interleaved_tiles
+UAG_TARGET_END
+UAG_TARGET_AVX2_BEGIN
+namespace uag::detail::avx2_interleaved_tiles {
+struct ops : avx2::ops {
+  static constexpr int score_tiles(int g) { return g >= 3 ? 1 : g == 2 ? 2 : 4; }
+};
+#include "uag/model/detail/kernels.inc"
+}  // namespace uag::detail::avx2_interleaved_tiles
+UAG_TARGET_END
+#endif
 
 namespace {
 
@@ -234,6 +257,8 @@ void BM_bundled_target_1thread_cpu(benchmark::State& state) {
 }
 BENCHMARK(BM_bundled_target_1thread_cpu)
     ->ArgsProduct({{1, 4, 8}, {0, 1}})
+    ->Args({2, 2})
+    ->Args({3, 3})
     ->Args({4, 4})
     ->Args({8, 4})
     ->Args({8, 8})
@@ -346,6 +371,77 @@ void BM_matmul(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * w.bytes()));
 }
 BENCHMARK(BM_matmul)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+#if defined(UAG_SIMD_X86)
+/// Attention's key tiles per pass, side by side: the library's kernel (one 4 KiB key tile per pass)
+/// against the interleaved tiling it replaced, each iteration timing both on the same data after the same
+/// cache flush (a forward pass reaches each layer's KV cache after streaming the weights, so it is cold).
+/// 48 heads (the bundled target's 8 layers x 6), head_dim 64, `rows` query rows at `context` positions.
+/// Time = the library's kernel; counter interleaved_vs_current = interleaved time / library time.
+/// Args: 0 = AVX-512, 1 = AVX2; rows; context.
+void BM_attention_key_tiles(benchmark::State& state) {
+  using namespace uag::detail;
+  const bool avx512 = state.range(0) == 0;
+  const auto rows = static_cast<std::size_t>(state.range(1)), ctx = static_cast<std::size_t>(state.range(2));
+  const auto isas = uag::supported_instruction_sets();
+  if (std::find(isas.begin(), isas.end(), avx512 ? uag::instruction_set::avx512 : uag::instruction_set::avx2) ==
+      isas.end())
+    return state.SkipWithError("instruction set not supported here");
+  using attend_fn = void (*)(const attention_rows&, std::size_t, const float*, const float*, std::size_t,
+                             std::size_t, float);
+  const attend_fn current = avx512 ? &avx512::attend : &avx2::attend;
+  const attend_fn interleaved = avx512 ? &avx512_interleaved_tiles::attend : &avx2_interleaved_tiles::attend;
+  constexpr std::size_t heads = 48, hd = 64, capacity = 1536;
+  std::vector<std::vector<float>> keys(heads), values(heads);
+  std::vector<float> k(hd);
+  for (std::size_t h = 0; h < heads; ++h) {
+    keys[h].assign(key_cache_floats(capacity, hd), 0.0f);
+    values[h].resize(capacity * hd);
+    for (std::size_t p = 0; p < capacity; ++p) {
+      for (std::size_t d = 0; d < hd; ++d) {
+        k[d] = 0.01f * static_cast<float>((h * 131 + p * 31 + d * 7) % 97) - 0.5f;
+        values[h][p * hd + d] = 0.02f * static_cast<float>((h * 17 + p * 13 + d * 5) % 89) - 0.9f;
+      }
+      store_key(keys[h].data(), p, k.data(), hd);
+    }
+  }
+  std::vector<float> q(rows * hd), out(rows * hd), out_interleaved(rows * hd),
+      scratch(rows * attention_scratch(capacity));
+  for (std::size_t i = 0; i < q.size(); ++i) q[i] = 0.03f * static_cast<float>(i % 37) - 0.5f;
+  std::vector<std::size_t> lo(rows, 0), hi(rows);
+  for (std::size_t r = 0; r < rows; ++r) hi[r] = ctx + r;
+  const attention_rows a{q.data(), hd, lo.data(), hi.data(), out.data(), hd, scratch.data(),
+                         attention_scratch(capacity)};
+  attention_rows b = a;
+  b.out = out_interleaved.data();
+  std::vector<float> flush(16u << 20);  // 64 MiB: as the weight stream between two layers' attention
+  const auto run = [&](attend_fn f, const attention_rows& r) {
+    for (std::size_t i = 0; i < flush.size(); i += 16) flush[i] += 1.0f;
+    benchmark::ClobberMemory();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t h = 0; h < heads; ++h) f(r, rows, keys[h].data(), values[h].data(), hd, hd, 0.125f);
+    benchmark::ClobberMemory();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  double t_current = 0.0, t_interleaved = 0.0;
+  for (auto _ : state) {
+    const double c = run(current, a);
+    t_interleaved += run(interleaved, b);
+    t_current += c;
+    state.SetIterationTime(c);
+  }
+  if (out != out_interleaved) return state.SkipWithError("the two tilings disagree");
+  state.counters["interleaved_vs_current"] = t_interleaved / t_current;
+}
+BENCHMARK(BM_attention_key_tiles)
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 8}, {700}})
+    ->Args({0, 1, 1400})
+    ->Args({0, 2, 1400})
+    ->Args({1, 1, 1400})
+    ->Args({1, 2, 1400})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+#endif
 
 /// Prefill throughput (tokens/s) for a 256-token prompt, logits for the last row only.
 void BM_prefill(benchmark::State& state) {

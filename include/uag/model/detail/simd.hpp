@@ -60,9 +60,9 @@ struct ops {
   static constexpr float exp_floor = -104.0f;  // below this e^x is 0 in float32 (scalef handles subnormals)
   // matmul: vectors per tile for one row from memory / from cache, vectors and rows for several rows.
   static constexpr int single_memory_vectors = 2, single_cache_vectors = 8, multi_vectors = 2, multi_rows = 8;
-  // attention: rows sharing a key load, key tiles per pass (>= 4 chains), value vectors per row.
+  // attention: rows sharing a key load, key tiles per pass, value vectors per row.
   static constexpr int score_rows = 8;
-  static constexpr int score_tiles(int g) { return g >= 8 ? 1 : g >= 4 ? 2 : 4 / g; }
+  static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 4 ? 4 : 2; }
 
   static vec zero() noexcept { return _mm512_setzero_ps(); }
@@ -162,7 +162,7 @@ struct ops {
   static constexpr float exp_floor = -87.0f;
   static constexpr int single_memory_vectors = 4, single_cache_vectors = 8, multi_vectors = 2, multi_rows = 4;
   static constexpr int score_rows = 4;
-  static constexpr int score_tiles(int g) { return g >= 3 ? 1 : g == 2 ? 2 : 4; }
+  static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 4 : g <= 4 ? 2 : 1; }
 
   static vec zero() noexcept { return _mm256_setzero_ps(); }
@@ -255,7 +255,7 @@ struct ops {
   static constexpr float exp_floor = -87.0f;  // as AVX2: 2^n built in the exponent field
   static constexpr int single_memory_vectors = 8, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 4;
   static constexpr int score_rows = 4;
-  static constexpr int score_tiles(int g) { return g >= 3 ? 1 : g == 2 ? 2 : 4; }
+  static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 8 : g <= 4 ? 4 : 2; }
 
   static vec zero() noexcept { return vdupq_n_f32(0.0f); }
