@@ -460,6 +460,13 @@ TEST(bridge_test, tli_maps_by_bytes_with_deterministic_duplicates) {
       if (auto m = tli.to_target(static_cast<token_id>(d)); m && static_cast<std::size_t>(*m) == t) want += p[d];
     EXPECT_NEAR(q[t], want, 1e-7) << "target id " << t;
   }
+  // add_row (what the bridged draft uses on a freshly zeroed row) adds the same mass and nothing else.
+  std::vector<float> added(q.size(), 0.0f), twice(q.size(), 0.0f);
+  tli.add_row(p, added);
+  EXPECT_EQ(added, q);
+  tli.add_row(p, twice);
+  tli.add_row(p, twice);
+  for (std::size_t t = 0; t < q.size(); ++t) EXPECT_FLOAT_EQ(twice[t], 2.0f * q[t]) << "target id " << t;
   std::vector<float> logits(7, 1.0f);
   tli.restrict_logits(logits);
   EXPECT_TRUE(std::isinf(logits[static_cast<std::size_t>(draft.id_of("z"))]));
@@ -467,6 +474,8 @@ TEST(bridge_test, tli_maps_by_bytes_with_deterministic_duplicates) {
   std::vector<float> wrong(3);
   EXPECT_THROW(tli.restrict_probabilities(wrong), uag::input_error);
   EXPECT_THROW(tli.map_row(p, wrong), uag::input_error);
+  EXPECT_THROW(tli.add_row(p, wrong), uag::input_error);
+  EXPECT_THROW(tli.add_row(wrong, added), uag::input_error);
 }
 
 // ---- bridged_draft through the generator ----

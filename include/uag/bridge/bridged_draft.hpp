@@ -130,12 +130,8 @@ class bridged_draft {
         const auto t1 = clock::now();
         const std::size_t dv = model_->vocab_size(), tv = req.target_vocab_size, w = std::min(dv, tv);
         const std::size_t n = out.tokens.size() - first;
-        out.q.resize((first + n) * tv);
-        for (std::size_t i = 0; i < n; ++i) {
-          float* row = out.q.data() + (first + i) * tv;
-          std::copy_n(draft_q_.data() + i * dv, w, row);
-          std::fill(row + w, row + tv, 0.0f);
-        }
+        grow_zeroed(out.q, first * tv, n * tv);
+        for (std::size_t i = 0; i < n; ++i) std::copy_n(draft_q_.data() + i * dv, w, out.q.data() + (first + i) * tv);
         out.has_q = true;
         draft_q_.clear();
         bridge_s += seconds_since(t1);
@@ -149,9 +145,9 @@ class bridged_draft {
       for (token_id d : drafted_) out.tokens.push_back(*tli_->to_target(d));  // allowed ids all map
       if (req.want_q) {
         const std::size_t n = drafted_.size();
-        out.q.resize((first + n) * tv);
+        grow_zeroed(out.q, first * tv, n * tv);
         for (std::size_t i = 0; i < n; ++i)
-          tli_->map_row(std::span<const float>(draft_q_.data() + i * dv, dv),
+          tli_->add_row(std::span<const float>(draft_q_.data() + i * dv, dv),
                         std::span<float>(out.q.data() + (first + i) * tv, tv));
         out.has_q = true;
         draft_q_.clear();
@@ -196,6 +192,12 @@ class bridged_draft {
     return cfg;
   }
 
+  /// Keeps v's first `keep` entries and appends `more` zeros (each written once: the rows are filled
+  /// by adding into them, or copied over with zero padding left as it is).
+  static void grow_zeroed(std::vector<float>& v, std::size_t keep, std::size_t more) {
+    v.resize(keep);
+    v.resize(keep + more);
+  }
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }

@@ -125,15 +125,26 @@ class vocabulary_intersection {
   /// requires: q_draft.size() == draft_width(), q_target.size() >= target_width() (extra entries, e.g.
   /// a padded target vocabulary, are zeroed). cost: O(target width + intersection).
   void map_row(std::span<const float> q_draft, std::span<float> q_target) const {
-    check_width(q_draft.size(), draft_width_, "draft q row");
-    if (q_target.size() < target_width_)
-      throw input_error("bridge.tli.width", "target q row has " + std::to_string(q_target.size()) +
-                                                " entries, expected at least " + std::to_string(target_width_));
+    check_row_widths(q_draft.size(), q_target.size());
     std::fill(q_target.begin(), q_target.end(), 0.0f);
+    add_row(q_draft, q_target);
+  }
+
+  /// @brief map_row() into a row that is already zero (a freshly grown vector): adds the mapped mass
+  /// only. A 151,936-wide target row is 600 KB: zeroing it twice per candidate was a tenth of a drafting
+  /// step's cost at γ = 1. requires: as map_row(), and q_target all zero. cost: O(intersection).
+  void add_row(std::span<const float> q_draft, std::span<float> q_target) const {
+    check_row_widths(q_draft.size(), q_target.size());
     for (token_id d : mapped_) q_target[static_cast<std::size_t>(to_target_[static_cast<std::size_t>(d)])] += q_draft[static_cast<std::size_t>(d)];
   }
 
  private:
+  void check_row_widths(std::size_t draft, std::size_t target) const {
+    check_width(draft, draft_width_, "draft q row");
+    if (target < target_width_)
+      throw input_error("bridge.tli.width", "target q row has " + std::to_string(target) +
+                                                " entries, expected at least " + std::to_string(target_width_));
+  }
   static void check_width(std::size_t got, std::size_t want, const char* what) {
     if (got != want)
       throw input_error("bridge.tli.width", std::string(what) + " has " + std::to_string(got) +
