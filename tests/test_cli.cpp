@@ -387,6 +387,15 @@ TEST_F(cli_test, bench_slem_suffix_runs_slem_beside_tli) {
   EXPECT_EQ(ja["configs"][1]["tokens"], jb["configs"][0]["tokens"]);
   // and not what TLI runs (the suffix is not ignored)
   EXPECT_NE(ja["configs"][0]["acceptance"], ja["configs"][1]["acceptance"]);
+  // SLEM commits one draw from the target's row per position, as target-only sampling does with the
+  // same seed: its text is the baseline's (checked, and a mismatch would exit 3); TLI's is not expected to be.
+  for (const json* j : {&ja, &jb}) EXPECT_EQ((*j)["identical_outputs"], true);
+  EXPECT_EQ(ja["configs"][0]["identical_expected"], false);
+  for (const auto& c : {ja["configs"][1], ja["configs"][2], jb["configs"][0]}) {
+    EXPECT_EQ(c["identical_expected"], true) << c["name"];
+    EXPECT_EQ(c["identical_prompts"], ja["prompts"]) << c["name"];
+  }
+  EXPECT_NE(b.out.find("SLEM-sampled outputs identical to the baseline: yes"), std::string::npos) << b.out;
 }
 
 TEST_F(cli_test, bad_input_gives_one_line_errors) {

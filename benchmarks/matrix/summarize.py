@@ -40,7 +40,9 @@ def main():
         rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
                          base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
                          best=best, ad=ad, fwd=j.get("forward_time_ratio", 0),
-                         same=j["identical_outputs"], load=load, cfg=cfg))
+                         same=j["identical_outputs"], load=load, cfg=cfg,
+                         # greedy cells, and SLEM twins of sampled ones (same seed, same text)
+                         checked=any(c.get("identical_expected", j["temperature"] == 0) for c in j["configs"])))
     order = {"bundled": 0, "weak_draft": 1, "qwen_target": 2}
     dom_order = {"python": 0, "c": 1, "prose": 2}
     rows.sort(key=lambda r: (r["t"], order.get(r["pair"], 9), dom_order[r["dom"]], r["len"]))
@@ -53,7 +55,7 @@ def main():
               f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
               f"{a['speedup']:.2f}× / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
               f"{b['tokens_per_step']:.2f} / {a['tokens_per_step']:.2f} | {b['cost_ratio']:.2f} | {r['fwd']:.2f} | "
-              f"{('yes' if r['same'] else 'NO') if r['t'] == 0 else 'n/a'} | {r['load']} |")
+              f"{('yes' if r['same'] else 'NO') if r['checked'] else 'n/a'} | {r['load']} |")
     # Summary lines: geometric means and worst cells, per pair and temperature.
     print()
     for t in sorted({r["t"] for r in rows}):
@@ -109,6 +111,19 @@ def compare_twins(rows, suffix):
     if best:
         g = math.exp(sum(math.log(x) for x in best) / len(best))
         print(f"- best static over best static{suffix}: geomean {g:.3f}, {sum(x >= 1 for x in best)} of {len(best)} cells >= 1")
+    # The controller on the twin side alone: adaptive against that side's best static length. With
+    # ":slem" every configuration samples the baseline's own text (same seed, same text), so this ratio
+    # has none of the text-to-text spread that TLI-sampled cells have.
+    own = [(r, r["cfg"]["adaptive" + suffix]["speedup"] /
+            max(c["speedup"] for n, c in r["cfg"].items() if n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k]))
+           for r in rows if "adaptive" + suffix in r["cfg"] and
+           any(n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k] for n in r["cfg"])]
+    if own:
+        g = math.exp(sum(math.log(x) for _, x in own) / len(own))
+        cells = ", ".join(f"{r['pair']} {r['dom']} {x:.3f}" for r, x in own)
+        print(f"- adaptive{suffix} over best static{suffix}: geomean {g:.3f}, {sum(x >= 0.97 for _, x in own)} of "
+              f"{len(own)} cells >= 0.97 ({cells}); adaptive{suffix} over target-only: worst "
+              f"{min(r['cfg']['adaptive' + suffix]['speedup'] for r, _ in own):.2f}x")
 
 if __name__ == "__main__":
     main()
