@@ -27,10 +27,10 @@ constexpr const char* kHelp = R"(usage: uag bench --prompts FILE.jsonl [options]
 For each prompt ({"prompt": "..."} per line) runs the target-only baseline and every configuration,
 interleaved, checks that greedy outputs equal the baseline's (and SLEM-sampled ones: same seed, same
 text), and prints per configuration: tokens/s, speedup over the baseline (median and geometric mean
-of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt end-to-end time ratios, prefill included), acceptance,
-tokens per target pass, time split (draft / bridge / target / other) and the achieved speedup as a
-fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the measured a (acceptance), c (draft
-cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
+of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt end-to-end time ratios,
+prefill included), acceptance, tokens per target pass, time split (draft / bridge / target / other)
+and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
+measured a (acceptance), c (draft cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
 pass like a baseline pass; "pass" is its measured cost in baseline passes, and "cost%" the fraction
 of the bound at that cost (bound% x pass): what remains is overhead. The forward-time ratio (one
 draft token / one target token, plain forward passes) is what c would be for a draft path without

@@ -131,8 +131,8 @@ class vocabulary_intersection {
   }
 
   /// @brief map_row() into a row that is already zero (a freshly grown vector): adds the mapped mass
-  /// only. A 151,936-wide target row is 600 KB: zeroing it twice per candidate was a tenth of a drafting
-  /// step's cost at γ = 1. requires: as map_row(), and q_target all zero. cost: O(intersection).
+  /// only, so a 151,936-wide target row (600 KB) is zeroed once per candidate, not twice. requires: as
+  /// map_row(), and q_target all zero. cost: O(intersection).
   void add_row(std::span<const float> q_draft, std::span<float> q_target) const {
     check_row_widths(q_draft.size(), q_target.size());
     for (token_id d : mapped_) q_target[static_cast<std::size_t>(to_target_[static_cast<std::size_t>(d)])] += q_draft[static_cast<std::size_t>(d)];
