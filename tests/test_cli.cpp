@@ -471,6 +471,34 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
 
+  // summarize.py on a T = 0.7 cell with SLEM twins: the controller on the SLEM side (adaptive:slem 1.52
+  // against g2:slem 1.6: 0.950), the best static lengths side by side (g1 1.2 against g2:slem 1.6:
+  // 0.750), and the identical column checked because SLEM configurations expect the baseline's text.
+  {
+    auto c = [](const char* name, double speedup, bool expected) {
+      return json{{"name", name}, {"speedup", speedup}, {"speedup_end_to_end", speedup}, {"tokens_per_step", 2.0},
+                  {"cost_ratio", 0.1}, {"identical_expected", expected}};
+    };
+    write(root_ / "scripts" / "m" / "bundled_c_500_t0.7.json",
+          {{"baseline", {{"tokens_per_s", 500.0}}}, {"identical_outputs", true}, {"temperature", 0.7},
+           {"forward_time_ratio", 0.12},
+           {"configs", json::array({c("g1", 1.2, false), c("adaptive", 1.1, false), c("g1:slem", 1.5, true),
+                                    c("g2:slem", 1.6, true), c("adaptive:slem", 1.52, true)})}});
+    r = script("matrix/summarize.py", (root_ / "scripts" / "m").string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("| 0.12 | yes |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("- best static over best static:slem: geomean 0.750"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("- adaptive:slem over best static:slem: geomean 0.950, 0 of 1 cells >= 0.97 (bundled c "
+                         "0.950); adaptive:slem over target-only: worst 1.52x"),
+              std::string::npos)
+        << r.out;
+  }
+  // matrix.sh refuses an unknown sampling mode before it runs anything.
+  r = run_command("MODE=gumbel bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("MODE must be tli or slem, got 'gumbel'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
+
   // trace_summary.py: a baseline of five 1 ms steps; run "a" takes 4.5 ms for the same 5 tokens (0.900):
   // a 1.5 ms target-only step (+0.5 ms: +11.1% of its time) and a 2 ms catch-up step committing 3 tokens
   // (-1 ms: -22.2%).

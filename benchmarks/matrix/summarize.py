@@ -17,6 +17,17 @@ import sys
 CELL = re.compile(r"(.+)_(python|c|prose)_(\d+)_t([\d.]+)$")
 
 
+def geomean(xs):
+    return math.exp(sum(math.log(max(x, 1e-9)) for x in xs) / len(xs))
+
+
+def statics(cfg, suffix=""):
+    """Decode speedups of a cell's static lengths (g1..g16) carrying exactly `suffix` ("" or ":slem")."""
+    k = len(suffix)
+    return [c["speedup"] for n, c in cfg.items()
+            if n.startswith("g") and n.endswith(suffix) and ":" not in n[:len(n) - k]]
+
+
 def main():
     d = sys.argv[1]
     rows = []
@@ -27,7 +38,7 @@ def main():
             continue
         j = json.load(open(path))
         cfg = {c["name"]: c for c in j["configs"]}
-        static = [c for n, c in cfg.items() if n.startswith("g") and ":" not in n]
+        static = [c for n, c in cfg.items() if n.startswith("g") and ":" not in n]  # the plain side
         if not static or "adaptive" not in cfg:
             sys.exit(f"{path}: the table needs a static configuration (g1..g16) and adaptive in --configs")
         best = max(static, key=lambda c: c["speedup"])
@@ -63,12 +74,11 @@ def main():
             sel = [r for r in rows if r["t"] == t and r["pair"] == pair]
             if not sel:
                 continue
-            g = lambda xs: math.exp(sum(math.log(max(x, 1e-9)) for x in xs) / len(xs))
             ad = [r["ad"]["speedup"] for r in sel]
             ae = [r["ad"]["speedup_end_to_end"] for r in sel]
             bs = [r["best"]["speedup"] for r in sel]
-            print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {g(ad):.2f}× (worst {min(ad):.2f}×), "
-                  f"end to end {g(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {g(bs):.2f}×")
+            print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {geomean(ad):.2f}× (worst {min(ad):.2f}×), "
+                  f"end to end {geomean(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {geomean(bs):.2f}×")
     # Configurations run with and without a suffix (":hold": the text bridge holding back the last word;
     # ":slem": SLEM over the text bridge where the run samples with TLI): the plain configuration's decode
     # speedup over its twin's, per cell, from the same interleaved run.
@@ -98,30 +108,21 @@ def compare_twins(rows, suffix):
     for n in twins:
         ratios = [r["cfg"][n]["speedup"] / r["cfg"][n + suffix]["speedup"] for r in rows
                   if n in r["cfg"] and n + suffix in r["cfg"]]
-        g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-        print(f"- {n} over {n}{suffix}: geomean {g:.3f}, {sum(x >= 1 for x in ratios)} of {len(ratios)} cells >= 1")
+        print(f"- {n} over {n}{suffix}: geomean {geomean(ratios):.3f}, {sum(x >= 1 for x in ratios)} of {len(ratios)} cells >= 1")
     # The best static length on each side, per cell (each side's own best γ).
-    best = []
-    for r in rows:
-        plain = [c["speedup"] for n, c in r["cfg"].items() if n.startswith("g") and ":" not in n]
-        twin = [c["speedup"] for n, c in r["cfg"].items()
-                if n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k]]
-        if plain and twin:
-            best.append(max(plain) / max(twin))
+    best = [max(statics(r["cfg"])) / max(statics(r["cfg"], suffix)) for r in rows
+            if statics(r["cfg"]) and statics(r["cfg"], suffix)]
     if best:
-        g = math.exp(sum(math.log(x) for x in best) / len(best))
-        print(f"- best static over best static{suffix}: geomean {g:.3f}, {sum(x >= 1 for x in best)} of {len(best)} cells >= 1")
+        print(f"- best static over best static{suffix}: geomean {geomean(best):.3f}, {sum(x >= 1 for x in best)} of {len(best)} cells >= 1")
     # The controller on the twin side alone: adaptive against that side's best static length. With
     # ":slem" every configuration samples the baseline's own text (same seed, same text), so this ratio
     # has none of the text-to-text spread that TLI-sampled cells have.
-    own = [(r, r["cfg"]["adaptive" + suffix]["speedup"] /
-            max(c["speedup"] for n, c in r["cfg"].items() if n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k]))
-           for r in rows if "adaptive" + suffix in r["cfg"] and
-           any(n.startswith("g") and n.endswith(suffix) and ":" not in n[:-k] for n in r["cfg"])]
+    own = [(r, r["cfg"]["adaptive" + suffix]["speedup"] / max(statics(r["cfg"], suffix)))
+           for r in rows if "adaptive" + suffix in r["cfg"] and statics(r["cfg"], suffix)]
     if own:
-        g = math.exp(sum(math.log(x) for _, x in own) / len(own))
         cells = ", ".join(f"{r['pair']} {r['dom']} {x:.3f}" for r, x in own)
-        print(f"- adaptive{suffix} over best static{suffix}: geomean {g:.3f}, {sum(x >= 0.97 for _, x in own)} of "
+        print(f"- adaptive{suffix} over best static{suffix}: geomean {geomean([x for _, x in own]):.3f}, "
+              f"{sum(x >= 0.97 for _, x in own)} of "
               f"{len(own)} cells >= 0.97 ({cells}); adaptive{suffix} over target-only: worst "
               f"{min(r['cfg']['adaptive' + suffix]['speedup'] for r, _ in own):.2f}x")
 
