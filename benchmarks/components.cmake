@@ -1,5 +1,6 @@
 # Benchmarks (one line per component): uag_add_benchmark(<name>)
 uag_add_benchmark(generator)
+uag_add_benchmark(controller)
 uag_add_benchmark(model)
 target_compile_definitions(bench_model PRIVATE UAG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 uag_add_benchmark(tokenizer)

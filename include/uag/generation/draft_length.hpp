@@ -44,7 +44,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// is also capped by the draft-free part of recent drafting steps (the target pass over 1 + γ rows, which
 /// costs no less than one of 1 row), so every drafting step checks γ = 0 at the load of now. On a shared
 /// machine step times are bimodal (descheduled steps take 2-3x): every running time follows the lower
-/// envelope of its samples, which is sharp where a mean is not.
+/// envelope of its samples, which is sharp where a mean is not. Step times are kept at a common load: each is
+/// divided by the machine's load (a factor that every step's time shares, tracked from each length's
+/// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly.
 /// While drafting is off, a probe is a step drafting one token, with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
 /// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
@@ -135,7 +137,7 @@ class draft_length_controller {
     return expected_tokens(std::min(gamma, max_));
   }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
-  double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)); }
+  double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)) * load_; }
 
  private:
   static constexpr std::size_t kMaxGamma = 64;
@@ -148,12 +150,17 @@ class draft_length_controller {
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
+  static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
   static constexpr std::size_t kMinEvidence = 6;  // steps with candidates before γ = 0 may be chosen
   static constexpr std::size_t kSettleSamples = 4;  // samples of a length that may still be a transient
+  static constexpr double kLoadGain = 0.1;    // of a step's deviation from its length's level, to the load
+  static constexpr double kLevelGain = 0.02;  // ... and to the level (~50 steps)
+  static constexpr double kLoadClip = 0.25;   // log deviation a faster step can move them by
+  static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -165,7 +172,7 @@ class draft_length_controller {
   // The allowance lets the first probes of a generation through: a pair the warm-up misjudged (two or
   // three steps of evidence) must be able to come back within its first tokens, not after hundreds.
   bool probe_affordable() const noexcept {
-    return probe_cost_s_ <= kProbeBudget * elapsed_s_ + kProbeAllowance * zero_time();
+    return probe_cost_s_ <= kProbeBudget * elapsed_s_ + kProbeAllowance * zero_time() * load_;
   }
   void start_probe() noexcept {
     if (!probe_affordable()) return;
@@ -195,22 +202,28 @@ class draft_length_controller {
     const bool cold = step_s > 0.0 && elapsed_s_ <= 0.0;  // elapsed_s_ sums every timed step so far
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
+      // The step's time at the load the estimates are kept at, by the load before this step moves it:
+      // normalised by itself, the length timed most often would look steadier than the others, and its
+      // lower envelope dearer.
+      const double load_free = step_s / load_;
+      if (!(catch_up || after_probe || cold) && requested <= max_) track_load(requested, step_s);
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
       // commits) bounds a target-only step's time from above at the load the machine has now: every step
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
-        const double own = std::max(0.0, step_s - static_cast<double>(proposed) * d);
+        const double own = std::max(0.0, load_free - static_cast<double>(proposed) * d / load_);
         if (!catch_up) nondraft_s_ = track_low(nondraft_s_, own);
         // A probe from "off" costs the time a target-only run would not have spent on the tokens it
         // committed (a probe that was right commits two tokens for the time of one probe step).
-        const double target_only = static_cast<double>(accepted + 1) * zero_time();
+        const double target_only = static_cast<double>(accepted + 1) * zero_time() * load_;
         if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - target_only);
       } else if (after_probe) {
-        probe_cost_s_ += std::max(0.0, step_s - zero_time());
+        probe_cost_s_ += std::max(0.0, step_s - zero_time() * load_);
       } else if (nondraft_s_ > 0.0) {
         // Target-only steps pull a bound from a quieter time up to the load of now.
-        nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, step_s));
+        nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, load_free));
       }
+      step_s = load_free;
     }
     if (catch_up || after_probe || cold) step_s = 0.0;  // counted in the elapsed time (and probe budget) above
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
@@ -298,6 +311,16 @@ class draft_length_controller {
     // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
     // verified candidates, "off" means drafting one token, the cheapest step that still gathers evidence.
     if (best == 0 && drafted_evidence_ < kMinEvidence) best = 1;
+    // Hysteresis on the way off too: settled drafting stops only where target-only is ahead by a margin.
+    // At a near-tie (151k target, T = 0.7: 6 of 7 switches off came at margins of 0.1-2%) stopping gains
+    // nothing, and coming back costs probes, a back-off and the resume gain; the acceptance the tie was
+    // read from is a few dozen coin flips (the positions where drafting was off accepted as well as
+    // those where it ran). Drafting that a probe has just brought back is on trial and gets no margin:
+    // one lucky probe of a losing pair must not buy it a longer run.
+    if (best == 0 && best_ > 0 && drafting_run_ >= kMinEvidence) {
+      const std::size_t drafting = argmax_length(1, tokens_per_second);
+      if (kStopMargin * tokens_per_second(drafting) > tokens_per_second(0)) best = drafting;
+    }
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
@@ -314,12 +337,13 @@ class draft_length_controller {
         since_probe_ = 0;
       }
       gamma_ = best_ = 0;
+      drafting_run_ = 0;
       if (++since_probe_ >= probe_gap_) start_probe();
       return;
     }
     if (best_ == 0) probe_gap_ = kMinProbeGap, probe_hits_ = 0;  // drafting is back
     gamma_ = best_ = best;
-    ++drafting_steps_;
+    ++drafting_steps_, ++drafting_run_;
     if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
       gamma_ = 0;  // near break-even: target-only gets slower as the context grows, time it again
     } else if (best < max_ && samples_[best + 1] < kSettleSamples && steps_ % (kProbePeriod / 2) == 0) {
@@ -409,6 +433,34 @@ class draft_length_controller {
     return (w * monotone_[g] + kLinePrior * line) / (w + kLinePrior);
   }
 
+  /// The machine's load, as a factor common to every step (a multiplicative model: step time = load x
+  /// cost of its length). The lengths are timed at different moments, and on a shared machine all step
+  /// times drift together by ±20% over tens of steps: compared raw, a length last timed at a quiet moment
+  /// looks cheap and one timed at a busy moment dear, and the choice follows the load instead of the
+  /// lengths (151k target, T = 0.7: drafting off on 16-39% of the steps where γ = 2 paid 1.1x, γ = 1
+  /// priced at 1.44-1.64x a target-only step against a measured 1.2-1.3x). Each timed step moves the load
+  /// by most of its deviation from its length's level and the level by a little (the split keeps a
+  /// length's cost from following a drift it shares with the others). A step 1.5x its level or more was
+  /// descheduled and moves neither; a fast one moves them by at most kLoadClip. A length's first
+  /// kSettleSamples samples set its level (the fastest of them) and move no load: a first step over a
+  /// new number of rows may be a transient.
+  void track_load(std::size_t g, double s) noexcept {
+    double& level = level_[g];
+    const double x = s / load_;
+    if (samples_[g] < kSettleSamples || level <= 0.0) {  // may be a transient: the fastest sets the level
+      level = level > 0.0 ? std::min(level, x) : x;
+      return;
+    }
+    const double r = std::log(x / level);
+    if (r > kStallLog) return;  // a descheduled step says nothing about a drift of the load
+    // A length with few samples has an uncertain level: its deviation goes mostly to the level (a
+    // running mean over its samples so far), so that a rarely timed length does not move the load.
+    const double to_level = std::max(kLevelGain, 1.0 / static_cast<double>(samples_[g] - kSettleSamples + 1));
+    const double moved = std::max(r, -kLoadClip);
+    load_ *= std::exp(kLoadGain * (1.0 - to_level) * moved);
+    level *= std::exp(to_level * moved);
+  }
+
   /// Running step time that follows the fast samples: on a shared machine a step is often descheduled
   /// for part of a time slice (times 2-3x the undisturbed one, seen on 2 loaded cores), which a plain
   /// mean averages into every estimate with a spread that hides a 5% difference; the lower envelope is
@@ -451,9 +503,12 @@ class draft_length_controller {
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
+  std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
-  double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
+  double probe_cost_s_ = 0.0;
+  double load_ = 1.0;                     // the machine's load: the factor common to every step's time
+  double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)             // what probes from "off" cost beyond a target-only step
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
