@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Did the adaptive controller draft where drafting paid? Reads a `uag bench --trace FILE` of a run whose
+configurations all generate the same text (greedy, or `--mode slem` at T > 0: every configuration commits
+the baseline's tokens) and, for each step of `adaptive` (grouped by the length it asked for: off, 1, 2, 3,
+4+), prints how a static run fared at the same position of the same prompt: its acceptance (accepted over
+proposed) and tokens per pass. If the positions where adaptive stopped drafting accept as well as those
+where it drafted, its stops carried no information about the text.
+
+  python3 benchmarks/trace_positions.py TRACE [STATIC_CONFIG]   (default g2)
+"""
+import collections
+import json
+import sys
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    ref = sys.argv[2] if len(sys.argv) == 3 else "g2"
+    runs = collections.defaultdict(list)
+    with open(sys.argv[1]) as f:
+        for line in f:
+            r = json.loads(line)
+            runs[(r["run"], r["prompt"])].append(r)
+    prompts = sorted({p for (run, p) in runs if run == "adaptive"})
+    if not prompts or not any((ref, p) in runs for p in prompts):
+        sys.exit(f"{sys.argv[1]}: needs runs 'adaptive' and '{ref}'")
+    # [group] = [adaptive steps matched, static's accepted, static's proposed, static's committed]
+    groups = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for p in prompts:
+        at = {}  # position (committed tokens before the step) -> the static run's step there
+        pos = 0
+        for r in runs[(ref, p)]:
+            at[pos] = r
+            pos += r["committed"]
+        pos = 0
+        for r in runs[("adaptive", p)]:
+            group = "off" if r["asked"] == 0 else str(min(r["asked"], 4)) + ("+" if r["asked"] >= 4 else "")
+            s = at.get(pos)
+            if s is not None:
+                g = groups[group]
+                g[0] += 1
+                g[1] += s["accepted"]
+                g[2] += s["proposed"]
+                g[3] += s["committed"]
+            pos += r["committed"]
+    print(f"adaptive asked | steps matched | {ref} at the same positions: acceptance, tokens per pass")
+    for name in sorted(groups, key=lambda k: (k != "off", k)):
+        n, acc, prop, com = groups[name]
+        print(f"{name:>14} | {n:13d} | {acc / max(1, prop):.2f}, {com / max(1, n):.2f}")
+
+
+if __name__ == "__main__":
+    main()
