@@ -437,7 +437,7 @@ class draft_length_controller {
   /// cost of its length). The lengths are timed at different moments, and on a shared machine all step
   /// times drift together by ±20% over tens of steps: compared raw, a length last timed at a quiet moment
   /// looks cheap and one timed at a busy moment dear, and the choice follows the load instead of the
-  /// lengths (151k target, T = 0.7: drafting off on 16-39% of the steps where γ = 2 paid 1.1x, γ = 1
+  /// lengths (151k target, T = 0.7: drafting off on 10-39% of the steps where γ = 2 paid 1.1x, γ = 1
   /// priced at 1.44-1.64x a target-only step against a measured 1.2-1.3x). Each timed step moves the load
   /// by most of its deviation from its length's level and the level by a little (the split keeps a
   /// length's cost from following a drift it shares with the others). A step 1.5x its level or more was
