@@ -6,44 +6,44 @@ the baseline's tokens) and, for each step of `adaptive` (grouped by the length i
 proposed) and tokens per pass. If the positions where adaptive stopped drafting accept as well as those
 where it drafted, its stops carried no information about the text.
 
-  python3 benchmarks/trace_positions.py TRACE [STATIC_CONFIG]   (default g2)
+usage: benchmarks/trace_positions.py TRACE.jsonl [STATIC_CONFIG]   (default g2; TRACE may be .xz)
 """
 import collections
-import json
 import sys
+
+from trace_summary import fail, load
 
 
 def main():
     if len(sys.argv) not in (2, 3):
-        sys.exit(__doc__)
-    ref = sys.argv[2] if len(sys.argv) == 3 else "g2"
+        fail("usage: trace_positions.py TRACE.jsonl [STATIC_CONFIG]")
+    path, ref = sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else "g2"
     runs = collections.defaultdict(list)
-    with open(sys.argv[1]) as f:
-        for line in f:
-            r = json.loads(line)
-            runs[(r["run"], r["prompt"])].append(r)
+    for s in load(path):
+        if not {"accepted", "proposed"} <= s.keys():
+            fail(f"{path}: a step without accepted / proposed (not a `uag bench --trace` file)")
+        runs[(s["run"], s["prompt"])].append(s)
     prompts = sorted({p for (run, p) in runs if run == "adaptive"})
     if not prompts or not any((ref, p) in runs for p in prompts):
-        sys.exit(f"{sys.argv[1]}: needs runs 'adaptive' and '{ref}'")
+        fail(f"{path}: needs runs 'adaptive' and '{ref}'")
     # [group] = [adaptive steps matched, static's accepted, static's proposed, static's committed]
     groups = collections.defaultdict(lambda: [0, 0, 0, 0])
     for p in prompts:
         at = {}  # position (committed tokens before the step) -> the static run's step there
         pos = 0
-        for r in runs[(ref, p)]:
-            at[pos] = r
-            pos += r["committed"]
+        for s in runs[(ref, p)]:
+            at[pos] = s
+            pos += s["committed"]
         pos = 0
-        for r in runs[("adaptive", p)]:
-            group = "off" if r["asked"] == 0 else str(min(r["asked"], 4)) + ("+" if r["asked"] >= 4 else "")
-            s = at.get(pos)
-            if s is not None:
-                g = groups[group]
+        for s in runs[("adaptive", p)]:
+            group = "off" if s["asked"] == 0 else "4+" if s["asked"] >= 4 else str(s["asked"])
+            if pos in at:
+                g, r = groups[group], at[pos]
                 g[0] += 1
-                g[1] += s["accepted"]
-                g[2] += s["proposed"]
-                g[3] += s["committed"]
-            pos += r["committed"]
+                g[1] += r["accepted"]
+                g[2] += r["proposed"]
+                g[3] += r["committed"]
+            pos += s["committed"]
     print(f"adaptive asked | steps matched | {ref} at the same positions: acceptance, tokens per pass")
     for name in sorted(groups, key=lambda k: (k != "off", k)):
         n, acc, prop, com = groups[name]

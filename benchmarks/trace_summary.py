@@ -13,13 +13,14 @@ usage: benchmarks/trace_summary.py TRACE.jsonl   (or TRACE.jsonl.xz)
 """
 import json
 import lzma
+import os
 import statistics
 import sys
 from collections import defaultdict
 
 
 def fail(msg):
-    print(f"trace_summary.py: {msg}", file=sys.stderr)
+    print(f"{os.path.basename(sys.argv[0])}: {msg}", file=sys.stderr)
     sys.exit(1)
 
 

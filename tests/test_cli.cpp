@@ -532,6 +532,38 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     }
   }
 
+  // trace_positions.py: adaptive is off at positions 0 and 4 and asks for 2 at position 1; g2 there
+  // accepted 0 of 2 (1 token) and 1 of 2 (2 tokens) where adaptive was off (0.25, 1.50 per pass), 2 of 2
+  // (3 tokens) where it drafted.
+  {
+    const fs::path trace = root_ / "scripts" / "positions.jsonl";
+    std::ofstream t(trace);
+    auto step = [&](const char* run, int asked, int proposed, int accepted, int committed) {
+      t << json{{"run", run}, {"prompt", 0}, {"asked", asked}, {"proposed", proposed}, {"accepted", accepted},
+                {"committed", committed}, {"step_s", 1e-3}}.dump() << "\n";
+    };
+    step("adaptive", 0, 0, 0, 1);
+    step("adaptive", 2, 2, 2, 3);
+    step("adaptive", 0, 0, 0, 1);
+    step("g2", 2, 2, 0, 1);
+    step("g2", 2, 2, 2, 3);
+    step("g2", 2, 2, 1, 2);
+    t.close();
+    r = script("trace_positions.py", trace.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("           off |             2 | 0.25, 1.50"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("             2 |             1 | 1.00, 3.00"), std::string::npos) << r.out;
+    for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+             {trace.string() + " g3", "needs runs 'adaptive' and 'g3'"},
+             {(root_ / "scripts" / "trace.jsonl").string(), "a step without accepted / proposed"},
+             {(root_ / "scripts" / "missing.jsonl").string(), "trace_positions.py: cannot read"}}) {
+      r = script("trace_positions.py", args);
+      EXPECT_EQ(r.code, 1) << args;
+      EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+      EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+    }
+  }
+
   const fs::path not_json = root_ / "scripts" / "not_json.json", not_bench = root_ / "scripts" / "not_bench.json";
   std::ofstream(not_json) << "garbage";
   write(not_bench, {{"a", 1}});

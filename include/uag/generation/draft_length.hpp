@@ -447,7 +447,7 @@ class draft_length_controller {
   void track_load(std::size_t g, double s) noexcept {
     double& level = level_[g];
     const double x = s / load_;
-    if (samples_[g] < kSettleSamples || level <= 0.0) {  // may be a transient: the fastest sets the level
+    if (samples_[g] < kSettleSamples) {  // may be a transient: the fastest sets the level
       level = level > 0.0 ? std::min(level, x) : x;
       return;
     }
