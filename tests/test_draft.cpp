@@ -435,6 +435,33 @@ TEST(draft_test, adaptive_controller_prices_lengths_under_a_drifting_load) {
   EXPECT_LE(off, 0.10);
 }
 
+// Exploration has a price: a probe of a neighbouring length costs that length's deficit. Settled at
+// γ = 1 on the 151k pair's costs (acceptance 0.56: γ = 1 pays 1.24x, γ = 0 is 19% behind, γ = 2 5%),
+// the controller must not keep timing target-only every 16th step: a settled neighbour that clearly
+// loses is probed at a quarter of the rate. (Before: 6-7% of the settled steps were target-only.)
+TEST(draft_test, adaptive_controller_probes_a_clearly_losing_neighbour_rarely) {
+  const double cost[] = {1.0, 1.26, 1.60, 1.95, 2.12, 2.35, 2.7, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5};
+  constexpr double kAlpha = 0.56;
+  auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(kAlpha, g) / cost[g]; };
+  ASSERT_EQ(best_length(rate, 12), 1u);
+  ASSERT_LT(rate(0), 0.85 * rate(1));
+  ASSERT_GT(rate(2), 0.9 * rate(1));  // close: still worth timing as often as before
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    std::size_t settled = 0, off = 0, at_two = 0;
+    simulate(
+        c, 2000, [&](std::size_t g) { return geometric_accepts(r, kAlpha, g); },
+        [&](std::size_t g) { return cost[g] * (0.97 + 0.06 * r.uniform()); },
+        [&](int s, std::size_t g) {
+          if (s < 500) return;
+          ++settled, off += g == 0, at_two += g == 2;
+        });
+    EXPECT_LE(off, settled / 25) << "seed " << seed;      // <= 4% target-only steps (was 7%)
+    EXPECT_GE(at_two, settled / 32) << "seed " << seed;   // the close neighbour is still probed
+  }
+}
+
 // Where only γ = 1 pays (acceptance 0.5, every drafted token costs 0.3 of a pass), the controller must
 // settle there and keep the gain: ≥ 97% of the best static rate, not fall back to target-only.
 TEST(draft_test, adaptive_controller_settles_at_one_token_where_only_that_pays) {
@@ -678,9 +705,10 @@ TEST(draft_test, adaptive_controller_ignores_a_cold_first_step) {
 // for 30-80 steps of a prompt where γ = 4-5 paid 1.5x. Here a pair like that one (easy and hard steps,
 // the last candidate accepted less often, an opening whose first drafts were rejected, a step
 // 1.15 + 0.32 γ against 1.25 target-only, each length's first step 1.2x): over 8 prompts of 128 tokens
-// the controller must run at ≥ 0.9 of the best static rate on average over seeds (0.887 before longer
-// drafts with fewer than 4 timed steps were probed every 4 steps and their first steps' minimum kept;
-// 0.908 after), ≥ 0.8 on each.
+// the controller must run at ≥ 0.9 of the best static rate on average over seeds (10 seeds: 0.887 before
+// longer drafts with fewer than 4 timed steps were probed every 4 steps and their first steps' minimum
+// kept; 0.908 after; 30 seeds, as now, since a 10-seed mean moves by ±0.5% with the seed draw: 0.914,
+// and 0.912 with the shorter neighbour probed less), ≥ 0.8 on each.
 TEST(draft_test, adaptive_controller_climbs_past_each_lengths_slow_first_step) {
   auto accepts = [](uag::rng& r, std::size_t g) {
     const double a = r.uniform() < 0.6 ? 0.95 : 0.55;
@@ -697,7 +725,7 @@ TEST(draft_test, adaptive_controller_climbs_past_each_lengths_slow_first_step) {
     best = std::max(best, tokens / 100000 / step_time(g));
   }
   double sum = 0;
-  const int seeds = 10;
+  const int seeds = 30;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     auto c = adaptive_controller(5, 12);
     uag::rng r(seed);

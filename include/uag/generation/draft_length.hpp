@@ -161,6 +161,8 @@ class draft_length_controller {
   static constexpr double kLevelGain = 0.02;  // ... and to the level (~50 steps)
   static constexpr double kLoadClip = 0.25;   // log deviation a faster step can move them by
   static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
+  static constexpr double kClearLoss = 0.9;         // a shorter neighbour this far below the choice ...
+  static constexpr std::size_t kClearLossSkip = 4;  // ... is probed on every kClearLossSkip-th turn
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -349,8 +351,19 @@ class draft_length_controller {
     } else if (best < max_ && samples_[best + 1] < kSettleSamples && steps_ % (kProbePeriod / 2) == 0) {
       gamma_ = best + 1;  // a longer draft with too few samples to judge: look at it twice as often
     } else if (steps_ % kProbePeriod == 0) {
-      // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time.
-      gamma_ = (steps_ / kProbePeriod) % 2 == 0 ? std::min(max_, best + 1) : best - 1;
+      // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time. The
+      // shorter neighbour, once settled, is probed at a quarter of the rate where it clearly loses: a
+      // probe costs its whole deficit, and what it would learn is its step time alone (every step of
+      // the choice verifies its positions too), which one sample more cannot move that far. The longer
+      // one keeps its rate: only its probes reach the position past the choice.
+      const std::size_t turn = steps_ / kProbePeriod;
+      if (turn % 2 == 0) {
+        gamma_ = std::min(max_, best + 1);
+      } else {
+        const bool settled = samples_[best - 1] >= kSettleSamples;
+        const bool clear = tokens_per_second(best - 1) < kClearLoss * tokens_per_second(best);
+        if (!(settled && clear) || (turn / 2) % kClearLossSkip == 0) gamma_ = best - 1;
+      }
     }
   }
 
@@ -506,9 +519,9 @@ class draft_length_controller {
   std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
-  double probe_cost_s_ = 0.0;
+  double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   double load_ = 1.0;                     // the machine's load: the factor common to every step's time
-  double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)             // what probes from "off" cost beyond a target-only step
+  double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
