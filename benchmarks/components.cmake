@@ -12,3 +12,7 @@ if(TARGET uag::llama_cpp)  # what uag adds around llama.cpp (needs the make_gguf
   target_link_libraries(bench_llama_cpp PRIVATE uag::llama_cpp)
   target_compile_definitions(bench_llama_cpp PRIVATE UAG_BINARY_DIR="${PROJECT_BINARY_DIR}")
 endif()
+# Not a benchmark: replays a `uag bench --trace` run through the adaptive controller (its estimates per step).
+add_executable(replay_controller replay_controller.cpp)
+target_link_libraries(replay_controller PRIVATE uag::uag uag_build_flags)
+set_target_properties(replay_controller PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -438,6 +440,64 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                   " --prompt-tokens 10,x"), 2, "--prompt-tokens");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                   " --repeats 0"), 2, "--repeats");
+}
+
+// replay_controller (benchmarks/): a bench trace records everything the adaptive controller is fed, so a
+// replay takes the run's decisions again, step for step (exit 0); a trace whose recorded next length was
+// altered on one step differs on that step only (exit 1); bad inputs get one line naming the problem.
+TEST_F(cli_test, replay_controller_takes_a_bench_runs_decisions_again) {
+  const fs::path replay = fs::path(UAG_BINARY_DIR) / "bin" / "replay_controller";
+  if (!fs::exists(replay)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
+  const std::string trace = (root_ / "replay_trace.jsonl").string();
+  const auto b = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                     " --max-new-tokens 48 --configs g2,adaptive --trace " + trace);
+  ASSERT_EQ(b.code, 0) << b.out;
+  auto replay_run = [&](const std::string& args) { return run_command(replay.string() + " " + args); };
+  auto r = replay_run(trace + " adaptive --steps");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0 decisions differ"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" g1 "), std::string::npos) << r.out;  // the per-step estimates
+  // Alter one adaptive step's recorded next length (one that drafts, so no repetition hint is inferred).
+  std::vector<std::string> lines;
+  bool altered = false;
+  {
+    std::ifstream in(trace);
+    for (std::string line; std::getline(in, line);) {
+      json s = json::parse(line);
+      if (!altered && s["run"] == "adaptive" && s["step"].get<std::size_t>() > 0 && s["next"].get<std::size_t>() > 0) {
+        s["next"] = s["next"].get<std::size_t>() + 1;
+        line = s.dump();
+        altered = true;
+      }
+      lines.push_back(line);
+    }
+  }
+  ASSERT_TRUE(altered);
+  const std::string altered_trace = (root_ / "replay_altered.jsonl").string();
+  {
+    std::ofstream out(altered_trace);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  r = replay_run(altered_trace + " adaptive");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(" 1 decisions differ"), std::string::npos) << r.out;
+  std::ofstream(root_ / "replay_garbage.jsonl") << "garbage\n";
+  std::ofstream(root_ / "replay_other.jsonl") << "{\"run\": \"adaptive\", \"a\": 1}\n";
+  for (const auto& [args, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {(root_ / "missing.jsonl").string() + " adaptive", "cannot read"},
+           {(root_ / "replay_garbage.jsonl").string() + " adaptive", ":1: not JSON"},
+           {(root_ / "replay_other.jsonl").string() + " adaptive", ":1: not a `uag bench --trace` step"},
+           {trace + " g7", "no steps of run 'g7'"},
+           {trace, "needs a trace file and a run name"},
+           {trace + " adaptive --start 0", "needs 1 <= --start <= --max"},
+           {trace + " adaptive --prompt x", "--prompt: 'x' is not a non-negative integer"},
+           {trace + " adaptive --bogus", "unknown flag --bogus"}}) {
+    r = replay_run(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("terminate"), std::string::npos) << r.out;
+  }
 }
 
 // The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their
