@@ -229,8 +229,8 @@ int bench_main(std::vector<std::string> argv) {
       const int n = std::snprintf(
           line, sizeof line,
           "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
-          "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.3e,"
-          "\"target_s\":%.3e,\"step_s\":%.3e}\n",
+          "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.17g,"
+          "\"target_s\":%.17g,\"step_s\":%.17g}\n",
           quoted.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed,
           r.next_gamma, r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds,
           r.target_seconds, r.step_seconds);
