@@ -16,3 +16,7 @@ endif()
 add_executable(replay_controller replay_controller.cpp)
 target_link_libraries(replay_controller PRIVATE uag::uag uag_build_flags)
 set_target_properties(replay_controller PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+# Not a benchmark: the controller and every static length on a real pair's acceptance table, without timing noise.
+add_executable(simulate_controller simulate_controller.cpp)
+target_link_libraries(simulate_controller PRIVATE uag::uag uag_build_flags)
+set_target_properties(simulate_controller PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

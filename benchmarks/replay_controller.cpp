@@ -122,8 +122,8 @@ int replay(const options& o) {
       if (j["run"] != o.run) continue;
     }
     const step s = read_step(line, where);
-    if (s.prompt != prompt) {  // a new generation: the generator calls restart()
-      if (prompt) c.restart();
+    if (s.prompt != prompt) {  // a new generation: begin() calls restart(), the first one's too
+      c.restart();
       prompt = s.prompt;
     }
     if (s.index == 0) continue;  // the first step of a generation is the prefill's: never fed back

@@ -500,6 +500,117 @@ TEST_F(cli_test, replay_controller_takes_a_bench_runs_decisions_again) {
   }
 }
 
+// --acceptance-table: one line per prompt, a row per position of the baseline's output but the last,
+// one entry per γ = 1..12 (accepted <= proposed <= γ); the static runs of the same bench took the steps
+// the table predicts (the draft re-synchronises on any prefix; a text bridge's draft context may still
+// depend on where it last synchronised, so the test asks for most steps, not all: an off-by-one row or
+// a wrong γ column agrees on few). Greedy only.
+TEST_F(cli_test, bench_acceptance_table_predicts_the_static_runs) {
+  // The bundled pair: the fixture models are random, and a table of zeros would agree with anything.
+  if (std::string_view(UAG_BUNDLED_MODELS_DIR).empty()) GTEST_SKIP() << "built with UAG_BUNDLED_MODELS=OFF";
+  const std::string models = UAG_BUNDLED_MODELS_DIR;
+  const fs::path prompts = root_ / "code_prompts.jsonl";
+  std::ofstream(prompts) << json{{"prompt", "import os\nimport sys\n\n\ndef main():\n"}}.dump() << "\n"
+                         << json{{"prompt", "class Point:\n    def __init__(self, x, y):\n"}}.dump() << "\n";
+  const std::string table = (root_ / "table.jsonl").string(), trace = (root_ / "table_trace.jsonl").string();
+  const std::string common = "bench --target " + models + "/target --draft " + models + "/draft --prompts " +
+                             prompts.string() + " --max-new-tokens 32 --threads 1 ";
+  auto r = run(common + "--configs g1,g2,g3 --trace " + trace + " --acceptance-table " + table);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::vector<json> lines;
+  {
+    std::ifstream in(table);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& l : lines) {
+    ASSERT_EQ(l["new_tokens"], 32);
+    ASSERT_EQ(l["lengths"], 12);
+    ASSERT_EQ(l["accepted"].size() + 1, l["new_tokens"].get<std::size_t>());
+    for (std::size_t k = 0; k < l["accepted"].size(); ++k)
+      for (std::size_t g = 0; g < 12; ++g) {
+        EXPECT_LE(l["accepted"][k][g].get<std::size_t>(), l["proposed"][k][g].get<std::size_t>());
+        EXPECT_LE(l["proposed"][k][g].get<std::size_t>(), g + 1);
+      }
+  }
+  std::map<std::pair<std::string, std::size_t>, std::size_t> position;  // (run, prompt) -> ids committed
+  std::size_t steps = 0, agree = 0, accepted = 0;
+  std::ifstream in(trace);
+  for (std::string line; std::getline(in, line);) {
+    const json s = json::parse(line);
+    const auto key = std::make_pair(s["run"].get<std::string>(), s["prompt"].get<std::size_t>());
+    const std::size_t asked = s["asked"];
+    if (asked > 0) {
+      const json& row = lines[key.second]["accepted"][position[key] - 1];
+      ++steps, agree += row[asked - 1] == s["accepted"], accepted += s["accepted"].get<std::size_t>();
+    }
+    position[key] += s["committed"].get<std::size_t>();
+  }
+  ASSERT_GT(steps, 20u);
+  EXPECT_GT(accepted * 2, steps) << accepted;  // most steps accept something: agreement is not all zeros
+  EXPECT_GE(agree * 10, steps * 9) << agree << " of " << steps;
+  r = run(common + "--temperature 0.7 --configs g1 --acceptance-table " + table);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--acceptance-table needs greedy decoding"), std::string::npos) << r.out;
+}
+
+// simulate_controller on a table whose answer is known: every candidate accepted, 25 new tokens, steps
+// of 1 ms target-only and 1 + 0.2 γ ms drafting (g1 and g2 in the trace; longer lengths extend that
+// line). g1: the prefill's step, then 12 steps of 2 tokens at 1.2 ms: 25 / 15.4 = 1.623x; g12 (clamped
+// to what is left): 1 + 1 step of 12 + 1 of 11 + ... The adaptive controller must find a long length on
+// so easy a text (>= 2x). Bad inputs get one line naming the problem.
+TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
+  const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
+  if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
+  const fs::path dir = root_ / "sim";
+  fs::create_directories(dir);
+  json accepted = json::array();
+  for (int k = 0; k < 24; ++k) {
+    json row = json::array();
+    for (int g = 1; g <= 12; ++g) row.push_back(g);
+    accepted.push_back(row);
+  }
+  const json line = {{"prompt", 0}, {"prompt_tokens", 5}, {"new_tokens", 25}, {"lengths", 12},
+                     {"accepted", accepted}, {"proposed", accepted}};
+  std::ofstream(dir / "table.jsonl") << line.dump() << "\n" << line.dump() << "\n";
+  {
+    std::ofstream t(dir / "trace.jsonl");
+    auto step = [&](const std::string& run, int i, int asked, double ms) {
+      t << json{{"run", run}, {"prompt", 0}, {"step", i}, {"asked", asked}, {"proposed", asked}, {"accepted", asked},
+                {"committed", asked + 1}, {"next", asked}, {"rejected", false}, {"catch_up", false},
+                {"draft_s", 1e-4 * asked}, {"target_s", 1e-3}, {"step_s", ms * 1e-3}}.dump() << "\n";
+    };
+    for (int i = 0; i < 5; ++i) step("baseline", i, 0, 1.0), step("g1", i, i ? 1 : 0, 1.2), step("g2", i, i ? 2 : 0, 1.4);
+  }
+  auto sim_run = [&](const std::string& args) { return run_command(sim.string() + " " + args); };
+  const std::string files = (dir / "table.jsonl").string() + " " + (dir / "trace.jsonl").string();
+  auto r = sim_run(files + " --per-prompt");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0:1.000 1:1.200 2:1.400 3:1.600"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("g1 1.623x"), std::string::npos) << r.out;
+  const auto at = r.out.find("adaptive ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_GE(std::stod(r.out.substr(at + 9)), 2.0) << r.out;
+  json bad_row = line;
+  bad_row["accepted"][3][0] = 2;  // accepts 2 of the 1 candidate proposed
+  std::ofstream(dir / "bad_row.jsonl") << bad_row.dump() << "\n";
+  std::ofstream(dir / "garbage.jsonl") << "garbage\n";
+  std::ofstream(dir / "one_length.jsonl") << json{{"run", "baseline"}, {"prompt", 0}, {"step", 1}, {"asked", 0}, {"catch_up", false},
+                                                   {"proposed", 0}, {"draft_s", 0}, {"step_s", 1e-3}}.dump() << "\n";
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {(dir / "missing.jsonl").string() + " " + (dir / "trace.jsonl").string(), "cannot read"},
+           {(dir / "garbage.jsonl").string() + " " + (dir / "trace.jsonl").string(), ":1: not JSON"},
+           {(dir / "bad_row.jsonl").string() + " " + (dir / "trace.jsonl").string(), ":1: rows do not match"},
+           {(dir / "table.jsonl").string() + " " + (dir / "one_length.jsonl").string(), "at least two static lengths"},
+           {(dir / "table.jsonl").string() + " " + (dir / "garbage.jsonl").string(), ":1: not a `uag bench --trace` step"},
+           {files + " --noise -1", "--noise: '-1' is not a non-negative number"},
+           {(dir / "table.jsonl").string(), "needs an acceptance table and a trace"}}) {
+    r = sim_run(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+  }
+}
+
 // The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their
 // figures on files whose answers are known, and a one-line message naming the file, never a traceback,
 // on a missing file, a file that is not JSON, and JSON that is not a bench file.

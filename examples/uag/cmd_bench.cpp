@@ -54,6 +54,10 @@ overhead.
                        configuration), prompt, step, asked/proposed/accepted/committed, the
                        controller's next length, and the step's draft/target/total seconds
   --svg OUT            draw speedup versus draft length and acceptance by draft position
+  --acceptance-table OUT  (greedy) after the timed runs, for every prompt and every position of
+                       the baseline's output, how many candidates the target accepts when the draft
+                       is asked for 1..12: JSON lines, one per prompt, for replaying any draft-length
+                       policy without timing noise (benchmarks/simulate_controller)
   --threads N          threads for the target (default 0 = all cores)
   --draft-threads N    threads for the draft (default 1; 0 = all cores)
   --gpu-layers N|all   GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
@@ -196,6 +200,49 @@ forward_times time_single_token_forwards(pretrained& target, pretrained& draft, 
   return f;
 }
 
+/// --acceptance-table: one prompt's line. At every position of the greedy baseline's output (the draft
+/// has seen the prompt and the first k + 1 generated ids, as at a step after the prefill's), the draft is
+/// asked for γ = 1..kTableLengths candidates; the target accepts the longest prefix that equals the
+/// baseline's next ids (greedy verification). A draft source re-synchronises on any prefix, as after a
+/// rejection, so the asks may come in any order. Each ask's γ is its own: a text-bridged draft's last
+/// candidate depends on how much draft text follows it.
+constexpr std::size_t kTableLengths = 12;
+template <class Draft>
+std::string acceptance_table_line(std::size_t prompt, const uag::token_vector& prompt_ids,
+                                  const std::vector<uag::token_id>& output, Draft& draft,
+                                  const uag::generation_config& cfg, std::size_t vocab) {
+  uag::token_vector ids(prompt_ids.begin(), prompt_ids.end());
+  ids.insert(ids.end(), output.begin(), output.end());
+  uag::rng random(cfg.sampling.seed);
+  uag::draft_proposal proposal;
+  nlohmann::json accepted = nlohmann::json::array(), proposed = nlohmann::json::array();
+  draft.reset();
+  for (std::size_t k = 0; k + 1 < output.size(); ++k) {
+    const std::size_t n = prompt_ids.size() + k + 1;  // the ids the draft sees
+    std::vector<std::size_t> acc_row, prop_row;
+    for (std::size_t g = 1; g <= kTableLengths; ++g) {
+      uag::draft_request req;
+      req.max_tokens = g;
+      req.target_vocab_size = vocab;
+      req.sampling = &cfg.sampling;
+      req.random = &random;
+      proposal.clear();
+      draft.propose(uag::token_span(ids).first(n), req, proposal);
+      const std::size_t m = std::min(proposal.tokens.size(), g);
+      std::size_t a = 0;
+      while (a < m && n + a < ids.size() && proposal.tokens[a] == ids[n + a]) ++a;
+      acc_row.push_back(a), prop_row.push_back(m);
+    }
+    accepted.push_back(acc_row), proposed.push_back(prop_row);
+  }
+  return nlohmann::json{{"prompt", prompt},
+                        {"prompt_tokens", prompt_ids.size()},
+                        {"new_tokens", output.size()},
+                        {"lengths", kTableLengths},
+                        {"accepted", accepted},
+                        {"proposed", proposed}}.dump() + "\n";
+}
+
 int bench_main(std::vector<std::string> argv) {
   args a(std::move(argv));
   // The flags uag latency takes too, parsed and checked in one place (harness.hpp).
@@ -203,6 +250,9 @@ int bench_main(std::vector<std::string> argv) {
   const std::optional<std::string> trace_out = a.take("trace");
   std::optional<std::ofstream> trace_file;
   if (trace_out) trace_file = open_output("trace", *trace_out);
+  const std::optional<std::string> table_out = a.take("acceptance-table");
+  std::optional<std::ofstream> table_file;
+  if (table_out) table_file = open_output("acceptance-table", *table_out);
   a.finish();
   const std::string& target_dir = o.target_dir;
   const std::string& draft_dir = o.draft_dir;
@@ -213,6 +263,8 @@ int bench_main(std::vector<std::string> argv) {
   const auto& svg_out = o.svg_out;
   const thread_flags& threads = o.threads;
 
+  if (table_out && !base_cfg.sampling.greedy())
+    throw usage_error("--acceptance-table needs greedy decoding (--temperature 0): a sampled step's outcome is a draw");
   const std::vector<std::string> prompts = read_prompts(o.prompts_path, o.limit);
 
   pretrained target = load_model(target_dir, threads, true);
@@ -300,9 +352,11 @@ int bench_main(std::vector<std::string> argv) {
     std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu runs", filled, "==============================", width - filled, "", done_runs, total_runs);
     std::fflush(stderr);
   };
+  std::vector<std::vector<uag::token_id>> baseline_outputs;  // for --acceptance-table
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     uag::generation_stats st;
     const auto base_ids = run_baseline(i, st);
+    if (table_file) baseline_outputs.push_back(base_ids);
     baseline.add(st);
     ++done_runs;
     progress();
@@ -320,6 +374,12 @@ int bench_main(std::vector<std::string> argv) {
     }
   }
   std::fprintf(stderr, "\n");
+  if (table_file) {  // untimed, after every timed run
+    for (std::size_t i = 0; i < prompts.size(); ++i)
+      write_output(*table_file, "acceptance-table", *table_out,
+                   acceptance_table_line(i, target.tokenizer().encode(prompts[i], base_cfg.add_special_tokens),
+                                         baseline_outputs[i], draft, base_cfg, target.vocab_size()));
+  }
 
   // Greedy outputs must equal the baseline's. So must SLEM-sampled ones on a target whose batched rows
   // equal its single-token rows: SLEM commits one draw from the target's row per position, in order,

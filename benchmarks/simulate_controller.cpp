@@ -1,0 +1,296 @@
+// simulate_controller: runs the adaptive draft-length controller, and every static length, through a
+// real pair's greedy acceptance (`uag bench --acceptance-table`: how many candidates the target accepts
+// at every position of every prompt for every γ) with step costs measured on the same cell (a
+// `uag bench --trace` of static lengths). What the controller would have done is replayed without the
+// machine's noise, and with noise that is the same for every policy (one seeded stream per prompt):
+// a change to the controller is judged on the real pair's acceptance structure (last candidates, easy
+// and hard stretches, prompt-to-prompt changes) in seconds, where a matrix cell moves ±5% run to run.
+//
+//   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt]
+//
+// Costs: a step asking for γ takes the median step time of the trace's static run gγ (the baseline's
+// for γ = 0; lengths the trace lacks extend the last two measured linearly); a drafting step after two
+// or more steps without a draft adds the draft's catch-up (its median time per drafted token, per id
+// committed meanwhile, at most 64). With --noise SD each step's time is multiplied by exp(SD x N(0,1)).
+// The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "uag/generation/draft_length.hpp"
+
+namespace {
+
+struct options {
+  std::string table, trace;
+  double noise = 0.0;
+  std::size_t seeds = 1;
+  bool per_prompt = false;
+  std::optional<std::size_t> show;  // print the adaptive steps of this prompt (first seed)
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  throw std::invalid_argument(why + "\nusage: simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]");
+}
+
+double number(const std::string& flag, const char* text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != std::string(text).size() || !(v >= 0.0)) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    usage(flag + ": '" + text + "' is not a non-negative number");
+  }
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  int positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--noise") o.noise = number(a, value());
+    else if (a == "--seeds") o.seeds = static_cast<std::size_t>(number(a, value()));
+    else if (a == "--per-prompt") o.per_prompt = true;
+    else if (a == "--show") o.show = static_cast<std::size_t>(number(a, value()));
+    else if (a.starts_with("--")) usage("unknown flag " + a);
+    else if (positional == 0) o.table = a, ++positional;
+    else if (positional == 1) o.trace = a, ++positional;
+    else usage("unexpected argument '" + a + "'");
+  }
+  if (positional < 2) usage("needs an acceptance table and a trace");
+  if (o.seeds < 1 || o.seeds > 1000) usage("--seeds must be 1..1000");
+  return o;
+}
+
+// One prompt of the table: accepted[k][γ - 1] and proposed[k][γ - 1] after k + 1 generated ids.
+struct prompt_table {
+  std::size_t new_tokens = 0, lengths = 0;
+  std::vector<std::vector<std::size_t>> accepted, proposed;
+};
+
+std::vector<prompt_table> read_table(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::vector<prompt_table> out;
+  std::size_t lineno = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lineno;
+    if (line.empty()) continue;
+    const std::string where = path + ":" + std::to_string(lineno);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(where + ": not JSON");
+    }
+    prompt_table t;
+    try {
+      t.new_tokens = j.at("new_tokens").get<std::size_t>();
+      t.lengths = j.at("lengths").get<std::size_t>();
+      t.accepted = j.at("accepted").get<std::vector<std::vector<std::size_t>>>();
+      t.proposed = j.at("proposed").get<std::vector<std::vector<std::size_t>>>();
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(where + ": not a `uag bench --acceptance-table` line (needs new_tokens, lengths, accepted, proposed)");
+    }
+    const bool shaped = t.lengths >= 1 && t.new_tokens >= 1 && t.accepted.size() + 1 == t.new_tokens &&
+                        t.proposed.size() == t.accepted.size();
+    bool rows = shaped;
+    for (std::size_t k = 0; rows && k < t.accepted.size(); ++k) {
+      rows = t.accepted[k].size() == t.lengths && t.proposed[k].size() == t.lengths;
+      for (std::size_t g = 0; rows && g < t.lengths; ++g) rows = t.accepted[k][g] <= t.proposed[k][g] && t.proposed[k][g] <= g + 1;
+    }
+    if (!rows) throw std::runtime_error(where + ": rows do not match new_tokens and lengths (or accept more than they propose)");
+    out.push_back(std::move(t));
+  }
+  if (out.empty()) throw std::runtime_error(path + ": no prompts");
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Step costs by γ (seconds), and the draft's time per drafted token, from a trace's baseline and gγ runs.
+struct costs {
+  std::vector<double> step;  // [γ]
+  double draft_per_token = 0.0;
+  // A catch-up's extra time after n steps without a draft: short at n = 2-3, growing to long at n = 16
+  // (the draft catches up on a bounded window of recent ids, in one batch).
+  double catch_short = 0.0, catch_long = 0.0;
+  double catch_up(std::size_t n) const {
+    if (n < 2) return 0.0;
+    const double f = std::min(1.0, static_cast<double>(n - 2) / 14.0);
+    return catch_short + f * (catch_long - catch_short);
+  }
+  double at(std::size_t g) const { return step[std::min(g, step.size() - 1)]; }
+};
+
+costs read_costs(const std::string& path, std::size_t lengths) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::map<std::size_t, std::vector<double>> by_length;
+  std::vector<double> draft;
+  std::vector<std::pair<std::size_t, double>> catch_ups;  // (steps off before, step time) of the adaptive run
+  std::map<std::string, std::size_t> off_streak;          // per run: steps without a draft so far
+  std::size_t lineno = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lineno;
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+      const std::string run = j.at("run").get<std::string>();
+      const std::size_t asked = j.at("asked").get<std::size_t>(), step = j.at("step").get<std::size_t>();
+      const bool catch_up = j.at("catch_up").get<bool>();
+      const double s = j.at("step_s").get<double>();
+      std::size_t& off = off_streak[run];
+      if (step == 0) off = 0;
+      else if (catch_up && asked > 0 && run == "adaptive") catch_ups.emplace_back(off, s);
+      off = step > 0 && asked == 0 ? off + 1 : 0;
+      if (step == 0 || catch_up) continue;  // the prefill's step; a catch-up is priced apart
+      if (run == "baseline") by_length[0].push_back(s);
+      else if (run.size() > 1 && run[0] == 'g' && run.find(':') == std::string::npos && run.substr(1) == std::to_string(asked)) {
+        by_length[asked].push_back(s);
+        if (j.at("proposed").get<std::size_t>() > 0) draft.push_back(j.at("draft_s").get<double>() / j.at("proposed").get<double>());
+      }
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": not a `uag bench --trace` step");
+    }
+  }
+  if (!by_length.count(0) || by_length.size() < 3)
+    throw std::runtime_error(path + ": needs the baseline's steps and at least two static lengths (--configs g1,g2,...)");
+  costs c;
+  c.step.assign(lengths + 1, 0.0);
+  std::vector<std::size_t> have;
+  for (const auto& [g, v] : by_length)
+    if (g <= lengths) c.step[g] = median(v), have.push_back(g);
+  for (std::size_t g = 1; g <= lengths; ++g) {  // missing lengths: linear through the nearest measured two
+    if (c.step[g] > 0.0) continue;
+    std::size_t a = 0, b = 0;
+    for (std::size_t h : have)
+      if (h > 0) a = b, b = h;
+    for (std::size_t i = 1; i + 1 < have.size(); ++i)
+      if (have[i] < g && have[i + 1] > g) a = have[i], b = have[i + 1];
+    if (a == 0) a = have[1], b = have[2];
+    const double slope = (c.step[b] - c.step[a]) / static_cast<double>(b - a);
+    c.step[g] = c.step[a] + slope * (static_cast<double>(g) - static_cast<double>(a));
+  }
+  c.draft_per_token = median(draft);
+  // Catch-ups: the adaptive run's catch-up steps less their length's cost (drafts of one or two tokens).
+  std::vector<double> short_extra, long_extra;
+  for (const auto& [n, s] : catch_ups) {
+    (n < 4 ? short_extra : long_extra).push_back(s);
+  }
+  c.catch_short = short_extra.empty() ? c.draft_per_token : std::max(0.0, median(short_extra) - c.step[1]);
+  c.catch_long = long_extra.empty() ? 5.0 * c.draft_per_token : std::max(c.catch_short, median(long_extra) - c.step[1]);
+  return c;
+}
+
+// One generation under a policy: γ = 0 constant means the adaptive controller `c`.
+struct outcome {
+  double time = 0.0, tokens = 0.0, steps = 0.0, off = 0.0, asked = 0.0;
+};
+
+outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
+                 std::mt19937_64& noise_rng, double noise, bool show = false) {
+  std::normal_distribution<double> normal;
+  const auto jitter = [&] { return noise > 0.0 ? std::exp(noise * normal(noise_rng)) : 1.0; };
+  outcome o;
+  if (c) c->restart();
+  o.time += cost.at(0) * jitter();  // the first step after the prefill: target-only, not fed back
+  std::size_t committed = 1, off_streak = 0;
+  while (committed < t.new_tokens) {
+    const std::size_t want = c ? c->next() : fixed;
+    const std::size_t g = std::min({want, t.new_tokens - committed - 1, t.lengths});
+    const std::size_t row = committed - 1;
+    const std::size_t acc = g ? t.accepted[row][g - 1] : 0, prop = g ? t.proposed[row][g - 1] : 0;
+    double s = cost.at(g) * jitter();
+    if (g > 0) s += cost.catch_up(off_streak);
+    const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
+    if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
+    off_streak = g == 0 ? off_streak + 1 : 0;
+    if (show)
+      std::printf("s%.0f at %zu asked %zu got %zu/%zu step %.3f ms next %zu\n", o.steps + 1, committed, g, acc, prop, s * 1e3,
+                  c ? c->next() : fixed);
+    committed += acc + 1;
+    o.time += s, o.steps += 1, o.off += g == 0, o.asked += static_cast<double>(g);
+  }
+  o.tokens = static_cast<double>(t.new_tokens);
+  return o;
+}
+
+int simulate(const options& o) {
+  const std::vector<prompt_table> table = read_table(o.table);
+  const std::size_t lengths = table.front().lengths;
+  const costs cost = read_costs(o.trace, lengths);
+  std::printf("step ms by γ:");
+  for (std::size_t g = 0; g <= lengths; ++g) std::printf(" %zu:%.3f", g, cost.step[g] * 1e3);
+  std::printf(" | draft %.3f ms/token, catch-up +%.3f..%.3f ms | %zu prompts, noise %.2f, %zu seeds\n", cost.draft_per_token * 1e3,
+              cost.catch_short * 1e3, cost.catch_long * 1e3, table.size(), o.noise, o.seeds);
+  // Speedup over target-only per prompt (same noise stream for every policy), geometric mean over prompts and seeds.
+  std::vector<double> log_sum(lengths + 2, 0.0);
+  double off = 0.0, steps = 0.0, asked = 0.0;
+  std::vector<std::vector<double>> per_prompt(table.size(), std::vector<double>(lengths + 2, 0.0));
+  for (std::size_t seed = 1; seed <= o.seeds; ++seed) {
+    uag::generation_config cfg;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    uag::draft_length_controller c(cfg);
+    for (std::size_t p = 0; p < table.size(); ++p) {
+      const auto run = [&](std::size_t fixed, uag::draft_length_controller* ctl) {
+        std::mt19937_64 r(seed * 1000003 + p);
+        return generate(table[p], cost, fixed, ctl, r, o.noise, ctl && seed == 1 && o.show == p);
+      };
+      const outcome base = run(0, nullptr);
+      for (std::size_t g = 1; g <= lengths + 1; ++g) {
+        const outcome x = g <= lengths ? run(g, nullptr) : run(0, &c);
+        const double speedup = base.time / x.time;
+        log_sum[g] += std::log(speedup);
+        per_prompt[p][g] += speedup / static_cast<double>(o.seeds);
+        if (g > lengths) off += x.off, steps += x.steps, asked += x.asked;
+      }
+    }
+  }
+  const double n = static_cast<double>(table.size() * o.seeds);
+  std::size_t best = 1;
+  for (std::size_t g = 1; g <= lengths; ++g)
+    if (log_sum[g] > log_sum[best]) best = g;
+  std::printf("static:");
+  for (std::size_t g = 1; g <= lengths; ++g) std::printf(" g%zu %.3fx", g, std::exp(log_sum[g] / n));
+  const double adaptive = std::exp(log_sum[lengths + 1] / n);
+  std::printf("\nadaptive %.3fx = %.3f of best static (g%zu %.3fx); off on %.1f%% of steps, mean γ %.2f\n", adaptive,
+              adaptive / std::exp(log_sum[best] / n), best, std::exp(log_sum[best] / n), 100.0 * off / steps, asked / steps);
+  if (o.per_prompt)
+    for (std::size_t p = 0; p < table.size(); ++p) {
+      std::size_t b = 1;
+      for (std::size_t g = 1; g <= lengths; ++g)
+        if (per_prompt[p][g] > per_prompt[p][b]) b = g;
+      std::printf("prompt %zu: adaptive %.3fx, best static g%zu %.3fx\n", p, per_prompt[p][lengths + 1], b, per_prompt[p][b]);
+    }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return simulate(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "simulate_controller: %s\n", e.what());
+    return 2;
+  }
+}
