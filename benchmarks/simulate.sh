@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The draft-length controller judged without the machine's noise (issue 14): each cell's acceptance at
+# every position for every γ (`uag bench --acceptance-table`) and its step costs (the same run's trace)
+# are recorded once; bin/simulate_controller then runs the controller and every static length through
+# them in seconds, the same for every version of the controller.
+#   benchmarks/simulate.sh tables DIR          record seven matrix cells (greedy, N prompts x TOKENS)
+#   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
+# env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
+#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256).
+# A cell's files: DIR/<cell>.table.jsonl.xz and DIR/<cell>.costs.jsonl.xz (the trace's fields the
+# simulation reads); `run` decompresses them next to themselves.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:-}; dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
+mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
+prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
+n=${N:-16}; tokens=${TOKENS:-256}
+cells="qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500"
+pair_args() {
+  case "$1" in
+    qwen) echo "--target $mdir/qwen_target" ;;
+    weak) echo "--draft $mdir/weak_draft" ;;
+    bundled) ;;
+  esac
+}
+case "$cmd" in
+  tables)
+    mkdir -p "$dir"
+    for cell in $cells; do
+      IFS=_ read -r pair dom len <<< "$cell"
+      echo "== $cell" >&2
+      # shellcheck disable=SC2046
+      "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
+        --configs g1,g2,g3,g4,g5,g6,adaptive --trace "$dir/$cell.trace.jsonl" \
+        --acceptance-table "$dir/$cell.table.jsonl" 2>/dev/null | grep -E "^(g[0-9]|adaptive) "
+      python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
+import json, sys
+keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
+    for line in f:
+        s = json.loads(line)
+        out.write(json.dumps({k: s[k] for k in keep}, separators=(",", ":")) + "\n")
+EOF
+      rm "$dir/$cell.trace.jsonl"
+      xz -9 -f "$dir/$cell.table.jsonl" "$dir/$cell.costs.jsonl"
+    done ;;
+  run)
+    noise=${3:-0.1}; seeds=${4:-40}
+    for cell in $cells; do
+      for f in table costs; do
+        [ -f "$dir/$cell.$f.jsonl.xz" ] || { echo "missing $dir/$cell.$f.jsonl.xz (benchmarks/simulate.sh tables $dir)" >&2; exit 2; }
+        [ -f "$dir/$cell.$f.jsonl" ] || xz -dk "$dir/$cell.$f.jsonl.xz"
+      done
+      printf "%-20s %s\n" "$cell" "$("$sim" "$dir/$cell.table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" | tail -1)"
+    done ;;
+  *) echo "unknown command '$cmd' (tables or run)" >&2; exit 2 ;;
+esac
