@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tool_args.hpp"
 #include "uag/generation/draft_length.hpp"
 
 namespace {
@@ -29,44 +30,24 @@ struct options {
   std::size_t start = 5, max = 16;    // the bench's adaptive configuration
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  throw std::invalid_argument(why + "\nusage: replay_controller TRACE.jsonl RUN [--prompt N] [--steps] "
-                                    "[--lengths G] [--start G] [--max G]");
-}
-
-std::size_t number(const std::string& flag, const char* text) {
-  try {
-    std::size_t used = 0;
-    const unsigned long long v = std::stoull(text, &used);
-    if (used != std::string(text).size()) throw std::invalid_argument(text);
-    return static_cast<std::size_t>(v);
-  } catch (const std::exception&) {
-    usage(flag + ": '" + text + "' is not a non-negative integer");
-  }
-}
+const uag_tools::tool_usage usage{"replay_controller TRACE.jsonl RUN [--prompt N] [--steps] [--lengths G] [--start G] [--max G]"};
 
 options parse(int argc, char** argv) {
   options o;
-  int positional = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--prompt") o.prompt = number(a, value()), o.steps = true;
+  const auto args = usage.walk(argc, argv, [&](const std::string& a, auto value) {
+    if (a == "--prompt") o.prompt = usage.count(a, value()), o.steps = true;
     else if (a == "--steps") o.steps = true;
-    else if (a == "--lengths") o.lengths = number(a, value());
-    else if (a == "--start") o.start = number(a, value());
-    else if (a == "--max") o.max = number(a, value());
-    else if (a.starts_with("--")) usage("unknown flag " + a);
-    else if (positional == 0) o.trace = a, ++positional;
-    else if (positional == 1) o.run = a, ++positional;
-    else usage("unexpected argument '" + a + "'");
-  }
-  if (positional < 2) usage("needs a trace file and a run name");
-  if (o.start < 1 || o.max < o.start) usage("needs 1 <= --start <= --max");
-  if (o.lengths < 1 || o.lengths > 17) usage("--lengths must be 1..17");
+    else if (a == "--lengths") o.lengths = usage.count(a, value());
+    else if (a == "--start") o.start = usage.count(a, value());
+    else if (a == "--max") o.max = usage.count(a, value());
+    else return false;
+    return true;
+  });
+  if (args.size() < 2) usage.fail("needs a trace file and a run name");
+  if (args.size() > 2) usage.fail("unexpected argument '" + args[2] + "'");
+  o.trace = args[0], o.run = args[1];
+  if (o.start < 1 || o.max < o.start) usage.fail("needs 1 <= --start <= --max");
+  if (o.lengths < 1 || o.lengths > 17) usage.fail("--lengths must be 1..17");
   return o;
 }
 

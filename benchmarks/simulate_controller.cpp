@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tool_args.hpp"
 #include "uag/generation/draft_length.hpp"
 
 namespace {
@@ -38,41 +39,23 @@ struct options {
   std::optional<std::size_t> show;  // print the adaptive steps of this prompt (first seed)
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  throw std::invalid_argument(why + "\nusage: simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]");
-}
-
-double number(const std::string& flag, const char* text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used != std::string(text).size() || !(v >= 0.0)) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    usage(flag + ": '" + text + "' is not a non-negative number");
-  }
-}
+const uag_tools::tool_usage usage{
+    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]"};
 
 options parse(int argc, char** argv) {
   options o;
-  int positional = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--noise") o.noise = number(a, value());
-    else if (a == "--seeds") o.seeds = static_cast<std::size_t>(number(a, value()));
+  const auto args = usage.walk(argc, argv, [&](const std::string& a, auto value) {
+    if (a == "--noise") o.noise = usage.amount(a, value());
+    else if (a == "--seeds") o.seeds = usage.count(a, value());
     else if (a == "--per-prompt") o.per_prompt = true;
-    else if (a == "--show") o.show = static_cast<std::size_t>(number(a, value()));
-    else if (a.starts_with("--")) usage("unknown flag " + a);
-    else if (positional == 0) o.table = a, ++positional;
-    else if (positional == 1) o.trace = a, ++positional;
-    else usage("unexpected argument '" + a + "'");
-  }
-  if (positional < 2) usage("needs an acceptance table and a trace");
-  if (o.seeds < 1 || o.seeds > 1000) usage("--seeds must be 1..1000");
+    else if (a == "--show") o.show = usage.count(a, value());
+    else return false;
+    return true;
+  });
+  if (args.size() < 2) usage.fail("needs an acceptance table and a trace");
+  if (args.size() > 2) usage.fail("unexpected argument '" + args[2] + "'");
+  o.table = args[0], o.trace = args[1];
+  if (o.seeds < 1 || o.seeds > 1000) usage.fail("--seeds must be 1..1000");
   return o;
 }
 
