@@ -6,7 +6,7 @@
 #   benchmarks/simulate.sh tables DIR          record seven matrix cells (greedy, N prompts x TOKENS)
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
-#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256).
+#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset).
 # A cell's files: DIR/<cell>.table.jsonl.xz and DIR/<cell>.costs.jsonl.xz (the trace's fields the
 # simulation reads); `run` decompresses them next to themselves.
 set -euo pipefail
@@ -17,7 +17,7 @@ uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
 n=${N:-16}; tokens=${TOKENS:-256}
-cells="qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500"
+cells=${CELLS:-"qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500 qwen_python_100 qwen_c_100 bundled_python_500 weak_prose_500 weak_python_1500"}
 pair_args() {
   case "$1" in
     qwen) echo "--target $mdir/qwen_target" ;;
