@@ -9,15 +9,13 @@
 // Why a step went the way it did (151k target, C ~500: drafting off for whole prompts where γ = 2 paid
 // 1.5x) is read from the estimates next to the step, not guessed from the trace's outcome columns.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "tool_args.hpp"
+#include "tool_support.hpp"
 #include "uag/generation/draft_length.hpp"
 
 namespace {
@@ -58,13 +56,7 @@ struct step {
   double draft_s, target_s, step_s;
 };
 
-step read_step(const std::string& line, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception&) {
-    throw std::runtime_error(where + ": not JSON");
-  }
+step read_step(const nlohmann::json& j, const std::string& where) {
   try {
     return {j.at("prompt").get<std::size_t>(),   j.at("step").get<std::size_t>(),
             j.at("asked").get<std::size_t>(),    j.at("proposed").get<std::size_t>(),
@@ -78,43 +70,31 @@ step read_step(const std::string& line, const std::string& where) {
 }
 
 int replay(const options& o) {
-  std::ifstream in(o.trace);
-  if (!in) throw std::runtime_error(o.trace + ": cannot read");
   uag::generation_config cfg;
   cfg.draft_policy = uag::draft_length_policy::adaptive;
   cfg.num_draft_tokens = o.start;
   cfg.max_draft_tokens = o.max;
   uag::draft_length_controller c(cfg);
   std::optional<std::size_t> prompt;
-  std::size_t steps = 0, differ = 0, lineno = 0, first_differ = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++lineno;
-    if (line.empty()) continue;
-    const std::string where = o.trace + ":" + std::to_string(lineno);
-    {  // the run's name first: other runs' lines are skipped unparsed beyond it
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {
-        throw std::runtime_error(where + ": not JSON");
-      }
-      if (!j.is_object() || !j.contains("run") || !j["run"].is_string())
-        throw std::runtime_error(where + ": not a `uag bench --trace` step (no run name)");
-      if (j["run"] != o.run) continue;
-    }
-    const step s = read_step(line, where);
+  std::size_t steps = 0, differ = 0;
+  std::string first_differ;
+  uag_tools::read_json_lines(o.trace, "", [&](const nlohmann::json& j, const std::string& where) {
+    if (!j.is_object() || !j.contains("run") || !j["run"].is_string())
+      throw std::runtime_error(where + ": not a `uag bench --trace` step (no run name)");
+    if (j["run"] != o.run) return;
+    const step s = read_step(j, where);
     if (s.prompt != prompt) {  // a new generation: begin() calls restart(), the first one's too
       c.restart();
       prompt = s.prompt;
     }
-    if (s.index == 0) continue;  // the first step of a generation is the prefill's: never fed back
+    if (s.index == 0) return;  // the first step of a generation is the prefill's: never fed back
     c.update(s.proposed, s.accepted, s.rejected, s.proposed ? s.draft_s / static_cast<double>(s.proposed) : 0.0,
              s.target_s, s.step_s, s.asked);
     // The generator hints repetition while drafting is off; the trace does not record the hint, but it
     // changes the state only where it starts a probe, which the trace's next length shows.
     if (c.next() == 0 && s.next > 0) c.note_repetition();
     ++steps;
-    if (c.next() != s.next && differ++ == 0) first_differ = lineno;
+    if (c.next() != s.next && differ++ == 0) first_differ = where;
     if (o.steps && (!o.prompt || *o.prompt == s.prompt)) {
       std::printf("p%zu s%zu asked %zu got %zu/%zu%s next %zu%s choice %zu step %.3f ms | alpha %.3f |", s.prompt,
                   s.index, s.asked, s.accepted, s.proposed, s.rejected ? "x" : "", c.next(),
@@ -122,15 +102,15 @@ int replay(const options& o) {
       for (std::size_t g = 0; g < o.lengths; ++g) {
         const double t = c.predicted_step_seconds(g);
         if (t > 0) std::printf(" g%zu %.2f tok %.0f/s", g, c.expected_tokens_per_step(g), c.expected_tokens_per_step(g) / t);
-      else std::printf(" g%zu %.2f tok, untimed", g, c.expected_tokens_per_step(g));
+        else std::printf(" g%zu %.2f tok, untimed", g, c.expected_tokens_per_step(g));
       }
       std::printf("\n");
     }
-  }
+  });
   if (steps == 0) throw std::runtime_error(o.trace + ": no steps of run '" + o.run + "'");
   std::printf("%s: %zu steps of run '%s' replayed, %zu decisions differ from the trace", o.trace.c_str(), steps,
               o.run.c_str(), differ);
-  if (differ) std::printf(" (first at line %zu)", first_differ);
+  if (differ) std::printf(" (first at %s)", first_differ.c_str());
   std::printf("\n");
   return differ ? 1 : 0;
 }
@@ -138,10 +118,5 @@ int replay(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return replay(parse(argc, argv));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "replay_controller: %s\n", e.what());
-    return 2;
-  }
+  return uag_tools::run_tool("replay_controller", [&] { return replay(parse(argc, argv)); });
 }

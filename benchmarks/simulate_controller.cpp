@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -26,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tool_args.hpp"
+#include "tool_support.hpp"
 #include "uag/generation/draft_length.hpp"
 
 namespace {
@@ -66,20 +65,8 @@ struct prompt_table {
 };
 
 std::vector<prompt_table> read_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
   std::vector<prompt_table> out;
-  std::size_t lineno = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++lineno;
-    if (line.empty()) continue;
-    const std::string where = path + ":" + std::to_string(lineno);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(where + ": not JSON");
-    }
+  uag_tools::read_json_lines(path, "", [&](const nlohmann::json& j, const std::string& where) {
     prompt_table t;
     try {
       t.new_tokens = j.at("new_tokens").get<std::size_t>();
@@ -89,16 +76,15 @@ std::vector<prompt_table> read_table(const std::string& path) {
     } catch (const nlohmann::json::exception&) {
       throw std::runtime_error(where + ": not a `uag bench --acceptance-table` line (needs new_tokens, lengths, accepted, proposed)");
     }
-    const bool shaped = t.lengths >= 1 && t.new_tokens >= 1 && t.accepted.size() + 1 == t.new_tokens &&
-                        t.proposed.size() == t.accepted.size();
-    bool rows = shaped;
+    bool rows = t.lengths >= 1 && t.new_tokens >= 1 && t.accepted.size() + 1 == t.new_tokens &&
+                t.proposed.size() == t.accepted.size();
     for (std::size_t k = 0; rows && k < t.accepted.size(); ++k) {
       rows = t.accepted[k].size() == t.lengths && t.proposed[k].size() == t.lengths;
       for (std::size_t g = 0; rows && g < t.lengths; ++g) rows = t.accepted[k][g] <= t.proposed[k][g] && t.proposed[k][g] <= g + 1;
     }
     if (!rows) throw std::runtime_error(where + ": rows do not match new_tokens and lengths (or accept more than they propose)");
     out.push_back(std::move(t));
-  }
+  });
   if (out.empty()) throw std::runtime_error(path + ": no prompts");
   return out;
 }
@@ -124,63 +110,63 @@ struct costs {
 };
 
 costs read_costs(const std::string& path, std::size_t lengths) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
+  const std::string what = "a `uag bench --trace` step";
   std::map<std::size_t, std::vector<double>> by_length;
   std::vector<double> draft;
-  std::vector<std::pair<std::size_t, double>> catch_ups;  // (steps off before, step time) of the adaptive run
-  std::map<std::string, std::size_t> off_streak;          // per run: steps without a draft so far
-  std::size_t lineno = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++lineno;
-    if (line.empty()) continue;
-    nlohmann::json j;
+  struct catch_up_step {
+    std::size_t off, asked;  // steps without a draft before it; its length
+    double s;
+  };
+  std::vector<catch_up_step> catch_ups;           // the adaptive run's, after two or more steps off
+  std::map<std::string, std::size_t> off_streak;  // per run: steps without a draft so far
+  uag_tools::read_json_lines(path, what, [&](const nlohmann::json& j, const std::string& where) {
     try {
-      j = nlohmann::json::parse(line);
       const std::string run = j.at("run").get<std::string>();
       const std::size_t asked = j.at("asked").get<std::size_t>(), step = j.at("step").get<std::size_t>();
       const bool catch_up = j.at("catch_up").get<bool>();
       const double s = j.at("step_s").get<double>();
       std::size_t& off = off_streak[run];
       if (step == 0) off = 0;
-      else if (catch_up && asked > 0 && run == "adaptive") catch_ups.emplace_back(off, s);
+      // (A generation's first drafting step catches up on the whole prompt: not a catch-up after steps off.)
+      else if (catch_up && asked > 0 && off >= 2 && run == "adaptive") catch_ups.push_back({off, asked, s});
       off = step > 0 && asked == 0 ? off + 1 : 0;
-      if (step == 0 || catch_up) continue;  // the prefill's step; a catch-up is priced apart
+      if (step == 0 || catch_up) return;  // the prefill's step; a catch-up is priced apart
       if (run == "baseline") by_length[0].push_back(s);
       else if (run.size() > 1 && run[0] == 'g' && run.find(':') == std::string::npos && run.substr(1) == std::to_string(asked)) {
         by_length[asked].push_back(s);
         if (j.at("proposed").get<std::size_t>() > 0) draft.push_back(j.at("draft_s").get<double>() / j.at("proposed").get<double>());
       }
     } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": not a `uag bench --trace` step");
+      throw std::runtime_error(where + ": not " + what);
     }
-  }
+  });
   if (!by_length.count(0) || by_length.size() < 3)
     throw std::runtime_error(path + ": needs the baseline's steps and at least two static lengths (--configs g1,g2,...)");
   costs c;
   c.step.assign(lengths + 1, 0.0);
-  std::vector<std::size_t> have;
-  for (const auto& [g, v] : by_length)
-    if (g <= lengths) c.step[g] = median(v), have.push_back(g);
-  for (std::size_t g = 1; g <= lengths; ++g) {  // missing lengths: linear through the nearest measured two
+  std::vector<std::size_t> have;  // measured lengths > 0, ascending
+  for (const auto& [g, v] : by_length) {
+    if (g > lengths) continue;
+    c.step[g] = median(v);
+    if (g > 0) have.push_back(g);
+  }
+  if (have.size() < 2) throw std::runtime_error(path + ": needs at least two static lengths up to g" + std::to_string(lengths));
+  // A length the trace lacks: on the line through the two measured lengths nearest to it (around it
+  // where it lies between two).
+  for (std::size_t g = 1; g <= lengths; ++g) {
     if (c.step[g] > 0.0) continue;
-    std::size_t a = 0, b = 0;
-    for (std::size_t h : have)
-      if (h > 0) a = b, b = h;
-    for (std::size_t i = 1; i + 1 < have.size(); ++i)
-      if (have[i] < g && have[i + 1] > g) a = have[i], b = have[i + 1];
-    if (a == 0) a = have[1], b = have[2];
+    const auto above = std::upper_bound(have.begin(), have.end(), g);
+    const auto hi = above == have.begin() ? above + 1 : above == have.end() ? above - 1 : above;
+    const std::size_t a = *(hi - 1), b = *hi;
     const double slope = (c.step[b] - c.step[a]) / static_cast<double>(b - a);
     c.step[g] = c.step[a] + slope * (static_cast<double>(g) - static_cast<double>(a));
   }
   c.draft_per_token = median(draft);
-  // Catch-ups: the adaptive run's catch-up steps less their length's cost (drafts of one or two tokens).
+  // Catch-ups: the adaptive run's catch-up steps less their length's cost.
   std::vector<double> short_extra, long_extra;
-  for (const auto& [n, s] : catch_ups) {
-    (n < 4 ? short_extra : long_extra).push_back(s);
-  }
-  c.catch_short = short_extra.empty() ? c.draft_per_token : std::max(0.0, median(short_extra) - c.step[1]);
-  c.catch_long = long_extra.empty() ? 5.0 * c.draft_per_token : std::max(c.catch_short, median(long_extra) - c.step[1]);
+  for (const auto& u : catch_ups) (u.off < 4 ? short_extra : long_extra).push_back(u.s - c.at(u.asked));
+  c.catch_short = short_extra.empty() ? c.draft_per_token : std::max(0.0, median(short_extra));
+  c.catch_long = long_extra.empty() ? 5.0 * c.draft_per_token : std::max(c.catch_short, median(long_extra));
   return c;
 }
 
@@ -270,10 +256,5 @@ int simulate(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return simulate(parse(argc, argv));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "simulate_controller: %s\n", e.what());
-    return 2;
-  }
+  return uag_tools::run_tool("simulate_controller", [&] { return simulate(parse(argc, argv)); });
 }

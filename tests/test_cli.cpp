@@ -609,6 +609,16 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
   }
+  // benchmarks/simulate.sh, its driver: a usage text, an unknown command, a folder without recordings.
+  const std::string script = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/simulate.sh";
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"", "benchmarks/simulate.sh run DIR"},
+           {"frob " + dir.string(), "unknown command 'frob' (tables or run)"},
+           {"run " + (dir / "empty").string(), "missing " + (dir / "empty").string() + "/qwen_c_500.table.jsonl.xz"}}) {
+    r = run_command("SIM=" + sim.string() + " " + script + " " + args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+  }
 }
 
 // The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their

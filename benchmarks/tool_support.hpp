@@ -1,10 +1,16 @@
 #pragma once
-// The command-line reading the controller tools share (replay_controller, simulate_controller): flags
-// with or without a value, positional arguments, and one usage message for every mistake.
+// What the controller tools share (replay_controller, simulate_controller): reading flags and
+// positional arguments with one usage message for every mistake, reading JSON-lines files with the file
+// and line named in every error, and main()'s error handling.
 #include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace uag_tools {
 
@@ -53,5 +59,38 @@ struct tool_usage {
     return positional;
   }
 };
+
+/// Calls fn(line, where) for every non-empty line of a JSON-lines file, where = "PATH:LINE" for messages.
+/// throws: std::runtime_error naming the file it cannot read, or the line that is not JSON (as `what`,
+/// e.g. "a `uag bench --trace` step", when given).
+template <class Fn>
+void read_json_lines(const std::string& path, const std::string& what, Fn fn) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::size_t lineno = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lineno;
+    if (line.empty()) continue;
+    const std::string where = path + ":" + std::to_string(lineno);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(where + ": " + (what.empty() ? "" : "not " + what + ": ") + "not JSON");
+    }
+    fn(j, where);
+  }
+}
+
+/// main() of a tool: its exit status, or 2 and one line on stderr for any error.
+template <class Fn>
+int run_tool(const char* name, Fn fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 2;
+  }
+}
 
 }  // namespace uag_tools
