@@ -3,16 +3,18 @@
 # every position for every γ (`uag bench --acceptance-table`) and its step costs (the same run's trace)
 # are recorded once; bin/simulate_controller then runs the controller and every static length through
 # them in seconds, the same for every version of the controller.
-#   benchmarks/simulate.sh tables DIR          record seven matrix cells (greedy, N prompts x TOKENS)
+#   benchmarks/simulate.sh tables DIR          record the cells (greedy, N prompts x TOKENS): table and costs
+#   benchmarks/simulate.sh costs DIR           record the costs alone (static g1..g12 and adaptive, one run)
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
-#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset).
+#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset),
+#      TABLES (run: the folder of the tables, default DIR: costs recorded later may sit apart from them).
 # A cell's files: DIR/<cell>.table.jsonl.xz and DIR/<cell>.costs.jsonl.xz (the trace's fields the
 # simulation reads); `run` decompresses them next to themselves.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,13p' "$0" >&2; exit 2; }
 uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
@@ -25,17 +27,15 @@ pair_args() {
     bundled) ;;
   esac
 }
-case "$cmd" in
-  tables)
-    mkdir -p "$dir"
-    for cell in $cells; do
-      IFS=_ read -r pair dom len <<< "$cell"
-      echo "== $cell" >&2
-      # shellcheck disable=SC2046
-      "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-        --configs g1,g2,g3,g4,g5,g6,adaptive --trace "$dir/$cell.trace.jsonl" \
-        --acceptance-table "$dir/$cell.table.jsonl" 2>/dev/null | grep -E "^(g[0-9]|adaptive) "
-      python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
+# A cell's trace (the given configurations, baseline interleaved) cut to the fields the simulation reads.
+record_costs() {  # cell configs [extra bench arguments...]
+  local cell=$1 configs=$2 pair dom len; shift 2
+  IFS=_ read -r pair dom len <<< "$cell"
+  echo "== $cell" >&2
+  # shellcheck disable=SC2046
+  "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
+    --configs "$configs" --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]|adaptive) "
+  python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
 import json, sys
 keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")
 with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
@@ -43,17 +43,29 @@ with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
         s = json.loads(line)
         out.write(json.dumps({k: s[k] for k in keep}, separators=(",", ":")) + "\n")
 EOF
-      rm "$dir/$cell.trace.jsonl"
-      xz -9 -f "$dir/$cell.table.jsonl" "$dir/$cell.costs.jsonl"
+  rm "$dir/$cell.trace.jsonl"
+  xz -9 -f "$dir/$cell.costs.jsonl"
+}
+case "$cmd" in
+  tables)
+    mkdir -p "$dir"
+    for cell in $cells; do
+      record_costs "$cell" g1,g2,g3,g4,g5,g6,g7,g8,g9,g10,g11,g12,adaptive --acceptance-table "$dir/$cell.table.jsonl"
+      xz -9 -f "$dir/$cell.table.jsonl"
     done ;;
+  costs)
+    # Every length the tables hold, timed: lengths a trace lacks are extrapolated, and the 151k pair's
+    # best static lengths lie past g6 on some cells.
+    mkdir -p "$dir"
+    for cell in $cells; do record_costs "$cell" g1,g2,g3,g4,g5,g6,g7,g8,g9,g10,g11,g12,adaptive; done ;;
   run)
     noise=${3:-0.1}; seeds=${4:-40}
     for cell in $cells; do
-      for f in table costs; do
-        [ -f "$dir/$cell.$f.jsonl.xz" ] || { echo "missing $dir/$cell.$f.jsonl.xz (benchmarks/simulate.sh tables $dir)" >&2; exit 2; }
-        [ -f "$dir/$cell.$f.jsonl" ] || xz -dk "$dir/$cell.$f.jsonl.xz"
+      for f in "${TABLES:-$dir}/$cell.table" "$dir/$cell.costs"; do
+        [ -f "$f.jsonl.xz" ] || { echo "missing $f.jsonl.xz (benchmarks/simulate.sh tables $dir)" >&2; exit 2; }
+        [ -f "$f.jsonl" ] || xz -dk "$f.jsonl.xz"
       done
-      printf "%-20s %s\n" "$cell" "$("$sim" "$dir/$cell.table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" | tail -1)"
+      printf "%-20s %s\n" "$cell" "$("$sim" "${TABLES:-$dir}/$cell.table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" | tail -1)"
     done ;;
-  *) echo "unknown command '$cmd' (tables or run)" >&2; exit 2 ;;
+  *) echo "unknown command '$cmd' (tables, costs or run)" >&2; exit 2 ;;
 esac

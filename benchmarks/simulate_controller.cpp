@@ -9,9 +9,11 @@
 //   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt]
 //
 // Costs: a step asking for γ takes the median step time of the trace's static run gγ (the baseline's
-// for γ = 0; lengths the trace lacks extend the last two measured linearly); a drafting step after two
-// or more steps without a draft adds the draft's catch-up (its median time per drafted token, per id
-// committed meanwhile, at most 64). With --noise SD each step's time is multiplied by exp(SD x N(0,1)).
+// for γ = 0; lengths the trace lacks lie on the line through the two measured nearest, and are marked
+// "~": the best static length judged is the best measured one); a drafting step after two or more steps
+// without a draft adds a catch-up (the median extra time of the trace's adaptive catch-ups: short after
+// 2-3 steps off, rising linearly to the long one at 16). With --noise SD each step's time is multiplied
+// by exp(SD x N(0,1)).
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
 #include <cmath>
@@ -97,6 +99,7 @@ double median(std::vector<double> v) {
 // Step costs by γ (seconds), and the draft's time per drafted token, from a trace's baseline and gγ runs.
 struct costs {
   std::vector<double> step;  // [γ]
+  std::vector<bool> measured;  // [γ]: timed in the trace (else extrapolated)
   double draft_per_token = 0.0;
   // A catch-up's extra time after n steps without a draft: short at n = 2-3, growing to long at n = 16
   // (the draft catches up on a bounded window of recent ids, in one batch).
@@ -144,10 +147,12 @@ costs read_costs(const std::string& path, std::size_t lengths) {
     throw std::runtime_error(path + ": needs the baseline's steps and at least two static lengths (--configs g1,g2,...)");
   costs c;
   c.step.assign(lengths + 1, 0.0);
+  c.measured.assign(lengths + 1, false);
   std::vector<std::size_t> have;  // measured lengths > 0, ascending
   for (const auto& [g, v] : by_length) {
     if (g > lengths) continue;
     c.step[g] = median(v);
+    c.measured[g] = true;
     if (g > 0) have.push_back(g);
   }
   if (have.size() < 2) throw std::runtime_error(path + ": needs at least two static lengths up to g" + std::to_string(lengths));
@@ -235,19 +240,27 @@ int simulate(const options& o) {
     }
   }
   const double n = static_cast<double>(table.size() * o.seeds);
-  std::size_t best = 1;
-  for (std::size_t g = 1; g <= lengths; ++g)
-    if (log_sum[g] > log_sum[best]) best = g;
+  // The best static length judged is the best timed one: an extrapolated length's cost is a guess (the
+  // 151k target's step time jumps past 8 verified rows), and a best static g11 on a line through g5 and
+  // g6 read adaptive 0.910 of it on a cell where the timed lengths put it at 1.046.
+  std::size_t best = 0, best_any = 1;
+  for (std::size_t g = 1; g <= lengths; ++g) {
+    if (cost.measured[g] && (best == 0 || log_sum[g] > log_sum[best])) best = g;
+    if (log_sum[g] > log_sum[best_any]) best_any = g;
+  }
+  const auto rate = [&](std::size_t g) { return std::exp(log_sum[g] / n); };
   std::printf("static:");
-  for (std::size_t g = 1; g <= lengths; ++g) std::printf(" g%zu %.3fx", g, std::exp(log_sum[g] / n));
-  const double adaptive = std::exp(log_sum[lengths + 1] / n);
+  for (std::size_t g = 1; g <= lengths; ++g) std::printf(" g%zu %.3fx%s", g, rate(g), cost.measured[g] ? "" : "~");
+  const double adaptive = rate(lengths + 1);
+  std::printf("\n(~: cost extrapolated)");
+  if (best_any != best) std::printf(" best with extrapolated costs: g%zu %.3fx, adaptive %.3f of it", best_any, rate(best_any), adaptive / rate(best_any));
   std::printf("\nadaptive %.3fx = %.3f of best static (g%zu %.3fx); off on %.1f%% of steps, mean γ %.2f\n", adaptive,
-              adaptive / std::exp(log_sum[best] / n), best, std::exp(log_sum[best] / n), 100.0 * off / steps, asked / steps);
+              adaptive / rate(best), best, rate(best), 100.0 * off / steps, asked / steps);
   if (o.per_prompt)
     for (std::size_t p = 0; p < table.size(); ++p) {
-      std::size_t b = 1;
+      std::size_t b = best;
       for (std::size_t g = 1; g <= lengths; ++g)
-        if (per_prompt[p][g] > per_prompt[p][b]) b = g;
+        if (cost.measured[g] && per_prompt[p][g] > per_prompt[p][b]) b = g;
       std::printf("prompt %zu: adaptive %.3fx, best static g%zu %.3fx\n", p, per_prompt[p][lengths + 1], b, per_prompt[p][b]);
     }
   return 0;

@@ -588,9 +588,37 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("0:1.000 1:1.200 2:1.400 3:1.600"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("g1 1.623x"), std::string::npos) << r.out;
-  const auto at = r.out.find("adaptive ");
+  const auto at = r.out.find("\nadaptive ");
   ASSERT_NE(at, std::string::npos) << r.out;
-  EXPECT_GE(std::stod(r.out.substr(at + 9)), 2.0) << r.out;
+  EXPECT_GE(std::stod(r.out.substr(at + 10)), 2.0) << r.out;
+  // Judged against the best measured length (g2), not one whose cost is extrapolated (g3..g12, "~").
+  EXPECT_NE(r.out.find("of best static (g2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("g3 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("x~ g4 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("best with extrapolated costs: g"), std::string::npos) << r.out;
+  // last_candidate.py on the same kind of table: one row whose lone candidate (γ = 1) is rejected where
+  // the same candidate with another after it (γ = 2) is accepted, one row accepting everything.
+  {
+    json rejected_alone = json::array({0}), all = json::array();
+    for (int g = 2; g <= 12; ++g) rejected_alone.push_back(g);
+    for (int g = 1; g <= 12; ++g) all.push_back(g);
+    json two = line;
+    two["accepted"] = json::array({rejected_alone, all});
+    two["proposed"] = json::array({all, all});
+    std::ofstream(dir / "two.jsonl") << two.dump() << "\n";
+    std::ofstream(dir / "not_a_table.jsonl") << json{{"prompt", 0}}.dump() << "\n";
+    const std::string script = "python3 " + std::string(UAG_SOURCE_DIR) + "/benchmarks/last_candidate.py ";
+    auto lc = run_command(script + (dir / "two.jsonl").string());
+    ASSERT_EQ(lc.code, 0) << lc.out;
+    EXPECT_NE(lc.out.find("k1 0.50 / 1.00  k2 1.00 / 1.00"), std::string::npos) << lc.out;
+    for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+             {"missing.jsonl", "cannot read"}, {"not_a_table.jsonl", ":1: not an acceptance-table line"}}) {
+      lc = run_command(script + (dir / file).string());
+      EXPECT_EQ(lc.code, 2) << file;
+      EXPECT_NE(lc.out.find(message), std::string::npos) << lc.out;
+      EXPECT_EQ(lc.out.find("Traceback"), std::string::npos) << lc.out;
+    }
+  }
   json bad_row = line;
   bad_row["accepted"][3][0] = 2;  // accepts 2 of the 1 candidate proposed
   std::ofstream(dir / "bad_row.jsonl") << bad_row.dump() << "\n";
@@ -613,7 +641,7 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   const std::string script = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/simulate.sh";
   for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
            {"", "benchmarks/simulate.sh run DIR"},
-           {"frob " + dir.string(), "unknown command 'frob' (tables or run)"},
+           {"frob " + dir.string(), "unknown command 'frob' (tables, costs or run)"},
            {"run " + (dir / "empty").string(), "missing " + (dir / "empty").string() + "/qwen_c_500.table.jsonl.xz"}}) {
     r = run_command("SIM=" + sim.string() + " " + script + " " + args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
