@@ -8,7 +8,7 @@
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
 #      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset),
-#      TABLES (run: the folder of the tables, default DIR: costs recorded later may sit apart from them).
+#      TABLES (run: where a cell's table is when DIR has none: costs recorded later sit apart from it).
 # A cell's files: DIR/<cell>.table.jsonl.xz and DIR/<cell>.costs.jsonl.xz (the trace's fields the
 # simulation reads); `run` decompresses them next to themselves.
 set -euo pipefail
@@ -19,7 +19,7 @@ uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
 n=${N:-16}; tokens=${TOKENS:-256}
-cells=${CELLS:-"qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500 qwen_python_100 qwen_c_100 bundled_python_500 weak_prose_500 weak_python_1500"}
+cells=${CELLS:-"qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500 qwen_python_100 qwen_c_100 bundled_python_500 weak_prose_500 weak_python_1500 weak_c_100 qwen_prose_100 bundled_c_1500 qwen_python_1500"}
 pair_args() {
   case "$1" in
     qwen) echo "--target $mdir/qwen_target" ;;
@@ -34,7 +34,7 @@ record_costs() {  # cell configs [extra bench arguments...]
   echo "== $cell" >&2
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --configs "$configs" --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]|adaptive) "
+    --configs "$configs" --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
   python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
 import json, sys
 keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")
@@ -61,11 +61,13 @@ case "$cmd" in
   run)
     noise=${3:-0.1}; seeds=${4:-40}
     for cell in $cells; do
-      for f in "${TABLES:-$dir}/$cell.table" "$dir/$cell.costs"; do
+      table="$dir/$cell.table"
+      [ -f "$table.jsonl.xz" ] || table="${TABLES:-$dir}/$cell.table"
+      for f in "$table" "$dir/$cell.costs"; do
         [ -f "$f.jsonl.xz" ] || { echo "missing $f.jsonl.xz (benchmarks/simulate.sh tables $dir)" >&2; exit 2; }
         [ -f "$f.jsonl" ] || xz -dk "$f.jsonl.xz"
       done
-      printf "%-20s %s\n" "$cell" "$("$sim" "${TABLES:-$dir}/$cell.table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" | tail -1)"
+      printf "%-20s %s\n" "$cell" "$("$sim" "$table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" | tail -1)"
     done ;;
   *) echo "unknown command '$cmd' (tables, costs or run)" >&2; exit 2 ;;
 esac
