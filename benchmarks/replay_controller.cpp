@@ -41,8 +41,7 @@ options parse(int argc, char** argv) {
     else return false;
     return true;
   });
-  if (args.size() < 2) usage.fail("needs a trace file and a run name");
-  if (args.size() > 2) usage.fail("unexpected argument '" + args[2] + "'");
+  usage.exactly(args, 2, "needs a trace file and a run name");
   o.trace = args[0], o.run = args[1];
   if (o.start < 1 || o.max < o.start) usage.fail("needs 1 <= --start <= --max");
   if (o.lengths < 1 || o.lengths > 17) usage.fail("--lengths must be 1..17");

@@ -53,8 +53,7 @@ options parse(int argc, char** argv) {
     else return false;
     return true;
   });
-  if (args.size() < 2) usage.fail("needs an acceptance table and a trace");
-  if (args.size() > 2) usage.fail("unexpected argument '" + args[2] + "'");
+  usage.exactly(args, 2, "needs an acceptance table and a trace");
   o.table = args[0], o.trace = args[1];
   if (o.seeds < 1 || o.seeds > 1000) usage.fail("--seeds must be 1..1000");
   return o;
@@ -159,7 +158,7 @@ costs read_costs(const std::string& path, std::size_t lengths) {
   // A length the trace lacks: on the line through the two measured lengths nearest to it (around it
   // where it lies between two).
   for (std::size_t g = 1; g <= lengths; ++g) {
-    if (c.step[g] > 0.0) continue;
+    if (c.measured[g]) continue;
     const auto above = std::upper_bound(have.begin(), have.end(), g);
     const auto hi = above == have.begin() ? above + 1 : above == have.end() ? above - 1 : above;
     const std::size_t a = *(hi - 1), b = *hi;
@@ -177,7 +176,7 @@ costs read_costs(const std::string& path, std::size_t lengths) {
 
 // One generation under a policy: γ = 0 constant means the adaptive controller `c`.
 struct outcome {
-  double time = 0.0, tokens = 0.0, steps = 0.0, off = 0.0, asked = 0.0;
+  double time = 0.0, steps = 0.0, off = 0.0, asked = 0.0;
 };
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
@@ -204,7 +203,6 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     committed += acc + 1;
     o.time += s, o.steps += 1, o.off += g == 0, o.asked += static_cast<double>(g);
   }
-  o.tokens = static_cast<double>(t.new_tokens);
   return o;
 }
 
@@ -252,8 +250,11 @@ int simulate(const options& o) {
   std::printf("static:");
   for (std::size_t g = 1; g <= lengths; ++g) std::printf(" g%zu %.3fx%s", g, rate(g), cost.measured[g] ? "" : "~");
   const double adaptive = rate(lengths + 1);
-  std::printf("\n(~: cost extrapolated)");
-  if (best_any != best) std::printf(" best with extrapolated costs: g%zu %.3fx, adaptive %.3f of it", best_any, rate(best_any), adaptive / rate(best_any));
+  if (std::find(cost.measured.begin() + 1, cost.measured.end(), false) != cost.measured.end()) {
+    std::printf("\n(~: cost extrapolated)");
+    if (best_any != best)
+      std::printf(" best with extrapolated costs: g%zu %.3fx, adaptive %.3f of it", best_any, rate(best_any), adaptive / rate(best_any));
+  }
   std::printf("\nadaptive %.3fx = %.3f of best static (g%zu %.3fx); off on %.1f%% of steps, mean γ %.2f\n", adaptive,
               adaptive / rate(best), best, rate(best), 100.0 * off / steps, asked / steps);
   if (o.per_prompt)

@@ -39,6 +39,14 @@ struct tool_usage {
     fail(flag + ": '" + text + "' is not a non-negative number");
   }
 
+  /// The positional arguments, which must be exactly n (`missing` says what the first n are).
+  const std::vector<std::string>& exactly(const std::vector<std::string>& args, std::size_t n,
+                                          const std::string& missing) const {
+    if (args.size() < n) fail(missing);
+    if (args.size() > n) fail("unexpected argument '" + args[n] + "'");
+    return args;
+  }
+
   /// Walks argv: each "--flag" goes to on_flag(flag, value), where value() takes the next argument and
   /// on_flag returns false for a flag it does not know; the rest are returned, in order.
   template <class OnFlag>
