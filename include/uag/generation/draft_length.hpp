@@ -28,7 +28,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// The adaptive policy maximises expected committed tokens per second of step time, E(γ) / S(γ).
 /// E(γ) = 1 + Σ_{k=1..m} Π_{i<k} a_i, where a_i is the measured chance that candidate i is accepted
 /// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
-/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields.
+/// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields. The
+/// curve follows the recent text (~100 steps); its prior at each position is the pair's record (~500
+/// steps, every prompt), towards which it fades while drafting is off (hard stretches end).
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
 /// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
@@ -147,6 +149,9 @@ class draft_length_controller {
   static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
   static constexpr double kSurvivalDecay = 0.99;  // per step: the survival curve remembers ~100 steps
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
+  static constexpr double kPairDecay = 0.998;     // per drafting step: the pair's record remembers ~500 steps
+  static constexpr double kPairPrior = 4.0;       // prior weight of the pair's record at a position
+  static constexpr double kStaleDecay = 0.97;     // per step off: the curve's weight halves in ~23 steps
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
@@ -248,6 +253,16 @@ class draft_length_controller {
       const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
       for (std::size_t i = 0; i < seen; ++i) reached_[i] += 1.0;
       for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) survived_[i] += 1.0;
+      // The pair's record: the same counts with a long memory, kept across prompts and probes.
+      for (std::size_t i = 0; i <= max_; ++i) pair_reached_[i] *= kPairDecay, pair_survived_[i] *= kPairDecay;
+      for (std::size_t i = 0; i < seen; ++i) pair_reached_[i] += 1.0;
+      for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) pair_survived_[i] += 1.0;
+    } else if (requested == 0 && best_ == 0) {
+      // While drafting is off the curve is the hard stretch that switched it off, frozen: it goes stale,
+      // and fades towards the pair's record (the prior in expected_tokens). Frozen, it held a good pair
+      // off for whole prompts (151k target, C ~500, simulated: off on 60% of the steps where every
+      // prompt's best static length paid 1.05-1.8x; a probe every ~100 steps, each one judged against it).
+      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kStaleDecay, survived_[i] *= kStaleDecay;
     }
     if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
@@ -374,9 +389,12 @@ class draft_length_controller {
     if (g == 0) return 1.0;
     const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
     const double m = yield * static_cast<double>(g);
-    double e = 1.0, survive = 1.0, prev = alpha();
+    double e = 1.0, survive = 1.0, prev = alpha(), pair_prev = alpha();
     for (std::size_t i = 0; static_cast<double>(i) < m && i < kMaxGamma; ++i) {
-      const double a_i = (survived_[i] + kPseudoCount * prev) / (reached_[i] + kPseudoCount);
+      const double pair_a = (pair_survived_[i] + kPseudoCount * pair_prev) / (pair_reached_[i] + kPseudoCount);
+      pair_prev = pair_a;
+      const double a_i = (survived_[i] + kPseudoCount * prev + kPairPrior * pair_a) /
+                         (reached_[i] + kPseudoCount + kPairPrior);
       survive *= a_i;
       e += survive * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
       prev = a_i;
@@ -509,6 +527,8 @@ class draft_length_controller {
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
+  double pair_reached_[kMaxGamma] = {};   // [i] = reached_ with a long memory (survives restart())
+  double pair_survived_[kMaxGamma] = {};  // [i] = survived_ likewise
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
   std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates
