@@ -82,6 +82,9 @@ int replay(const options& o) {
       throw std::runtime_error(where + ": not a `uag bench --trace` step (no run name)");
     if (j["run"] != o.run) return;
     const step s = read_step(j, where);
+    // A text-bridged run's controller took last candidates as possibly open (traces before session 20
+    // lack the field: false, as their controller had no such notion).
+    if (!prompt) c.set_last_candidate_open(j.value("last_open", false));
     if (s.prompt != prompt) {  // a new generation: begin() calls restart(), the first one's too
       c.restart();
       prompt = s.prompt;

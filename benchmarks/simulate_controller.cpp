@@ -6,7 +6,7 @@
 // a change to the controller is judged on the real pair's acceptance structure (last candidates, easy
 // and hard stretches, prompt-to-prompt changes) in seconds, where a matrix cell moves ±5% run to run.
 //
-//   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt]
+//   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--open-last]
 //
 // Costs: a step asking for γ takes the median step time of the trace's static run gγ (the baseline's
 // for γ = 0; lengths the trace lacks lie on the line through the two measured nearest, and are marked
@@ -37,11 +37,13 @@ struct options {
   double noise = 0.0;
   std::size_t seeds = 1;
   bool per_prompt = false;
+  bool open_last = false;  // the pair's drafts come through a text bridge (set_last_candidate_open)
   std::optional<std::size_t> show;  // print the adaptive steps of this prompt (first seed)
 };
 
 const uag_tools::tool_usage usage{
-    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]"};
+    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]\n"
+    "  [--open-last]  (a text-bridged pair: its last candidates may be open pieces of longer target tokens)"};
 
 options parse(int argc, char** argv) {
   options o;
@@ -49,6 +51,7 @@ options parse(int argc, char** argv) {
     if (a == "--noise") o.noise = usage.amount(a, value());
     else if (a == "--seeds") o.seeds = usage.count(a, value());
     else if (a == "--per-prompt") o.per_prompt = true;
+    else if (a == "--open-last") o.open_last = true;
     else if (a == "--show") o.show = usage.count(a, value());
     else return false;
     return true;
@@ -222,6 +225,7 @@ int simulate(const options& o) {
     uag::generation_config cfg;
     cfg.draft_policy = uag::draft_length_policy::adaptive;
     uag::draft_length_controller c(cfg);
+    c.set_last_candidate_open(o.open_last);
     for (std::size_t p = 0; p < table.size(); ++p) {
       const auto run = [&](std::size_t fixed, uag::draft_length_controller* ctl) {
         std::mt19937_64 r(seed * 1000003 + p);

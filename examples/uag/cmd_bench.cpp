@@ -285,10 +285,10 @@ int bench_main(std::vector<std::string> argv) {
           line, sizeof line,
           "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
           "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.17g,"
-          "\"target_s\":%.17g,\"step_s\":%.17g}\n",
+          "\"target_s\":%.17g,\"step_s\":%.17g,\"last_open\":%s}\n",
           quoted.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed,
           r.next_gamma, r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds,
-          r.target_seconds, r.step_seconds);
+          r.target_seconds, r.step_seconds, r.last_open ? "true" : "false");
       trace_buf.append(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
     };
   };

@@ -80,6 +80,12 @@ class bridged_draft {
 
   /// @brief True when the pair takes the fast path (identical tokenizers).
   bool same_tokenizer() const noexcept { return bridge_.same_tokenizer(); }
+  /// @brief True when a proposal's last candidate may be open: text mode re-encodes the drafted text,
+  /// which ends where the draft stopped, so the last target token may be the first piece of a longer one
+  /// (the draft-length controller models it apart; see draft_length_controller).
+  bool last_candidate_may_be_open() const noexcept {
+    return cfg_.mode == bridge_mode::text && !same_tokenizer() && cfg_.bridge.hold_back == hold_back_policy::none;
+  }
   const bridge_type& bridge() const noexcept { return bridge_; }
   /// @brief The TLI map (tli mode with different tokenizers only).
   const vocabulary_intersection* intersection() const noexcept { return tli_ ? &*tli_ : nullptr; }

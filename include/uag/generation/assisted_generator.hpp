@@ -49,6 +49,8 @@ class AssistedGenerator {
       : target_(&target), draft_(&draft), cfg_(std::move(cfg)), text_(target.tokenizer(), cfg_.stop_strings) {
     cfg_.validate();
     controller_ = draft_length_controller(cfg_);
+    if constexpr (requires(const Draft& d) { { d.last_candidate_may_be_open() } -> std::convertible_to<bool>; })
+      controller_.set_last_candidate_open(draft.last_candidate_may_be_open());
     vocab_ = target.vocab_size();
     processor_ = logits_processor(vocab_, cfg_.sampling);
     presence_.resize(vocab_);
@@ -254,6 +256,7 @@ class AssistedGenerator {
                 .next_gamma = controller_.next(),
                 .rejected = v.rejected,
                 .draft_caught_up = catch_up,
+                .last_open = controller_.last_candidate_open(),
                 .draft_seconds = draft_s,
                 .target_seconds = target_s,
                 .step_seconds = step_s});

@@ -30,7 +30,13 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// once the ones before it were (a survival curve: real acceptance is correlated, so a_i grows with i
 /// and a single geometric α undervalues long drafts) and m the candidates a request for γ yields. The
 /// curve follows the recent text (~100 steps); its prior at each position is the pair's record (~500
-/// steps, every prompt), towards which it fades while drafting is off (hard stretches end).
+/// steps, every prompt), towards which it fades while drafting is off (hard stretches end). Over a text
+/// bridge a step's last candidate is often the first piece of a longer target token (its acceptance
+/// 0.6-0.8 where the same candidate with another after it was 0.8-0.95, on the 151k pair): there the
+/// curve is the inner candidates' rate, each last candidate counts on it as 1/f of a success, and the
+/// last candidate of E(γ) is scaled by f, their pooled acceptance over the curve's (prior 1, at most 1).
+/// Pooled, the one-token steps that hard stretches and probes produce priced every longer draft at the
+/// last-candidate rate, and the choice stayed short or off where γ = 3-5 paid 1.3-2x.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
 /// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
@@ -92,7 +98,8 @@ class draft_length_controller {
     // The survival curve too: its shape is a prior for the next text, not evidence about it. At full
     // weight (~100 steps of memory) a prompt the draft could not predict at all (151k target, T = 0.7:
     // 70 steps in a row with no candidate accepted) kept drafting for 70 steps on the last prompt's record.
-    for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kCarryOver, survived_[i] *= kCarryOver;
+    scale_survival(kCarryOver);
+    last_factor_ = last_factor();
     steps_ = 0;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
   }
@@ -128,6 +135,14 @@ class draft_length_controller {
         since_probe_ >= std::max(kMinProbeGap, probe_gap_ / 2) && timed_ >= 2 && probe_affordable())
       start_probe();
   }
+  /// @brief Whether a step's last candidate may be open: the first piece of a longer target token that
+  /// more draft text would have formed (a draft behind a text bridge; see bridged_draft). The controller
+  /// then keeps the last candidates' record apart from the others' and probes with two tokens.
+  void set_last_candidate_open(bool open) noexcept {
+    open_last_ = open;
+    last_factor_ = last_factor();
+  }
+  bool last_candidate_open() const noexcept { return open_last_; }
   /// @brief Steps between probes while drafting is off (adaptive policy; for diagnostics and tests).
   std::size_t probe_gap() const noexcept { return probe_gap_; }
 
@@ -151,6 +166,8 @@ class draft_length_controller {
   static constexpr double kPseudoCount = 2.0;     // prior weight of a position's neighbour
   static constexpr double kPairDecay = 0.998;     // per drafting step: the pair's record remembers ~500 steps
   static constexpr double kPairPrior = 4.0;       // prior weight of the pair's record at a position
+  static constexpr double kLastPrior = 8.0;       // expected last-candidate successes of the factor's prior (1)
+  static constexpr double kMinLastFactor = 0.25;
   static constexpr double kStaleDecay = 0.97;     // per step off: the curve's weight halves in ~23 steps
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
@@ -184,9 +201,14 @@ class draft_length_controller {
   void start_probe() noexcept {
     if (!probe_affordable()) return;
     since_probe_ = 0;
-    burst_ = step_time_[1] > 0.0 ? 1 : 2;  // a second step, timed, where γ = 1 has no timing
-    gamma_ = 1;
+    const std::size_t g = probe_length();
+    burst_ = step_time_[g] > 0.0 ? 1 : 2;  // a second step, timed, where γ = 1 has no timing
+    gamma_ = g;
   }
+  // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
+  // candidate with another after it was 0.71-0.85 on the 151k pair's C and Python tables, and 0 of 9 on
+  // one prompt whose γ = 5 made 2.06x): two tokens put an inner candidate first, which decides the hit.
+  std::size_t probe_length() const noexcept { return open_last_ ? 2 : 1; }
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
@@ -235,9 +257,10 @@ class draft_length_controller {
     if (catch_up || after_probe || cold) step_s = 0.0;  // counted in the elapsed time (and probe budget) above
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
-      probe_hits_ = proposed > 0 && accepted == proposed ? probe_hits_ + 1 : 0;
+      // (over a text bridge the last candidate may be open, so a probe right on all but it is a hit)
+      probe_hits_ = proposed > 0 && accepted + (open_last_ && proposed >= 2 ? 1 : 0) >= proposed ? probe_hits_ + 1 : 0;
     if (burst_ > 0 && proposed > 0) {  // a probe while off: its evidence outweighs what drafting saw long ago
-      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kProbeDecay, survived_[i] *= kProbeDecay;
+      scale_survival(kProbeDecay);
       accepted_ *= kProbeDecay, rejections_ *= kProbeDecay;
     }
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
@@ -249,20 +272,23 @@ class draft_length_controller {
       rejections_ = decay * rejections_ + (rejected ? 1.0 : 0.0);
       // Survival curve: candidates 0..accepted-1 were reached and accepted; candidate `accepted` was
       // reached and rejected (if the step ended on a rejection); later ones were never verified.
-      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kSurvivalDecay, survived_[i] *= kSurvivalDecay;
-      const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
-      for (std::size_t i = 0; i < seen; ++i) reached_[i] += 1.0;
-      for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) survived_[i] += 1.0;
-      // The pair's record: the same counts with a long memory, kept across prompts and probes.
+      scale_survival(kSurvivalDecay);
       for (std::size_t i = 0; i <= max_; ++i) pair_reached_[i] *= kPairDecay, pair_survived_[i] *= kPairDecay;
-      for (std::size_t i = 0; i < seen; ++i) pair_reached_[i] += 1.0;
-      for (std::size_t i = 0; i < std::min(accepted, max_ + 1); ++i) pair_survived_[i] += 1.0;
+      const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
+      const std::size_t last = proposed - 1;
+      for (std::size_t i = 0; i < seen; ++i) {
+        const double ok = i < accepted ? 1.0 : 0.0;
+        if (i == last) last_reached_[i] += 1.0, last_survived_[i] += ok;
+        else reached_[i] += 1.0, survived_[i] += ok;
+        pair_reached_[i] += 1.0, pair_survived_[i] += i == last ? ok / last_factor_ : ok;
+      }
+      last_factor_ = last_factor();
     } else if (requested == 0 && best_ == 0) {
       // While drafting is off the curve is the hard stretch that switched it off, frozen: it goes stale,
       // and fades towards the pair's record (the prior in expected_tokens). Frozen, it held a good pair
       // off for whole prompts (151k target, C ~500, simulated: off on 60% of the steps where every
       // prompt's best static length paid 1.05-1.8x; a probe every ~100 steps, each one judged against it).
-      for (std::size_t i = 0; i <= max_; ++i) reached_[i] *= kStaleDecay, survived_[i] *= kStaleDecay;
+      scale_survival(kStaleDecay);
     }
     if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
@@ -327,7 +353,7 @@ class draft_length_controller {
     // An unknown pair's first drafts say little: two outright rejections switched good pairs off for
     // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
     // verified candidates, "off" means drafting one token, the cheapest step that still gathers evidence.
-    if (best == 0 && drafted_evidence_ < kMinEvidence) best = 1;
+    if (best == 0 && drafted_evidence_ < kMinEvidence) best = probe_length();
     // Hysteresis on the way off too: settled drafting stops only where target-only is ahead by a margin.
     // At a near-tie (151k target, T = 0.7: 6 of 7 switches off came at margins of 0.1-2%) stopping gains
     // nothing, and coming back costs probes, a back-off and the resume gain; the acceptance the tie was
@@ -384,22 +410,50 @@ class draft_length_controller {
 
   /// Expected committed tokens of a step that asks for γ candidates, from the survival curve. A position
   /// with little data leans on the one before it (pseudo-counts at that position's rate), so the curve
-  /// extends flat past the longest drafts measured.
+  /// extends flat past the longest drafts measured. The last candidate a request yields is scaled by the
+  /// last-candidate factor (1 unless set_last_candidate_open()).
   double expected_tokens(std::size_t g) const noexcept {
     if (g == 0) return 1.0;
     const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
     const double m = yield * static_cast<double>(g);
     double e = 1.0, survive = 1.0, prev = alpha(), pair_prev = alpha();
     for (std::size_t i = 0; static_cast<double>(i) < m && i < kMaxGamma; ++i) {
-      const double pair_a = (pair_survived_[i] + kPseudoCount * pair_prev) / (pair_reached_[i] + kPseudoCount);
-      pair_prev = pair_a;
-      const double a_i = (survived_[i] + kPseudoCount * prev + kPairPrior * pair_a) /
-                         (reached_[i] + kPseudoCount + kPairPrior);
-      survive *= a_i;
+      const double a_i = inner_rate(i, prev, pair_prev);
+      const bool last = static_cast<double>(i + 1) >= m;  // the last candidate the request yields
+      survive *= last ? a_i * last_factor_ : a_i;
       e += survive * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
-      prev = a_i;
     }
     return e;
+  }
+
+  /// Position i's rate as an inner candidate (one follows it): its inner record, its last record with
+  /// each success counted 1/f, and the pair's record as a prior. Advances prev and pair_prev.
+  double inner_rate(std::size_t i, double& prev, double& pair_prev) const noexcept {
+    const double f = std::max(last_factor_, kMinLastFactor);
+    pair_prev = std::min(1.0, (pair_survived_[i] + kPseudoCount * pair_prev) / (pair_reached_[i] + kPseudoCount));
+    prev = std::min(1.0, (survived_[i] + last_survived_[i] / f + kPseudoCount * prev + kPairPrior * pair_prev) /
+                             (reached_[i] + last_reached_[i] + kPseudoCount + kPairPrior));
+    return prev;
+  }
+
+  /// How the steps' last candidates fared against their positions' inner rates (pooled over positions: a
+  /// per-position record is sparse past the choice, and its prior would be the position before, lower
+  /// than the rising curve it stands for; tried, the choice settled shorter on the bundled pair).
+  double last_factor() const noexcept {
+    if (!open_last_) return 1.0;
+    double prev = alpha(), pair_prev = alpha(), ok = 0.0, expected = 0.0;
+    for (std::size_t i = 0; i <= max_; ++i) {
+      const double a = inner_rate(i, prev, pair_prev);
+      ok += last_survived_[i], expected += last_reached_[i] * a;
+    }
+    return std::clamp((ok + kLastPrior) / (expected + kLastPrior), kMinLastFactor, 1.0);
+  }
+
+  void scale_survival(double f) noexcept {
+    for (std::size_t i = 0; i <= max_; ++i) {
+      reached_[i] *= f, survived_[i] *= f;
+      last_reached_[i] *= f, last_survived_[i] *= f;
+    }
   }
 
   /// The γ in [from, max γ] with the largest rate(γ), the shorter one on near-ties.
@@ -527,6 +581,10 @@ class draft_length_controller {
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
   double survived_[kMaxGamma] = {};   // [i] = ... in which candidate i was accepted
+  double last_reached_[kMaxGamma] = {};   // [i] = decayed count of steps whose last candidate, i, was verified
+  double last_survived_[kMaxGamma] = {};  // [i] = ... and accepted
+  double last_factor_ = 1.0;              // last_factor() as of the last update
+  bool open_last_ = false;                // set_last_candidate_open()
   double pair_reached_[kMaxGamma] = {};   // [i] = reached_ with a long memory (survives restart())
   double pair_survived_[kMaxGamma] = {};  // [i] = survived_ likewise
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed

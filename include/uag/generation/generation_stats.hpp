@@ -31,6 +31,8 @@ struct step_record {
   bool rejected = false;       // the step ended on a rejected candidate
   bool draft_caught_up = false;  // the draft first ingested what was committed while it did not run (the
                                  // prompt, or the tokens of the target-only steps just before)
+  bool last_open = false;        // the controller takes a step's last candidate as possibly open (a text
+                                 // bridge: draft_length_controller::set_last_candidate_open)
   double draft_seconds = 0, target_seconds = 0, step_seconds = 0;  // draft includes its bridge; target
                                                                    // includes a recheck pass
 };
