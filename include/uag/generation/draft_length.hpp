@@ -55,7 +55,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// envelope of its samples, which is sharp where a mean is not. Step times are kept at a common load: each is
 /// divided by the machine's load (a factor that every step's time shares, tracked from each length's
 /// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly.
-/// While drafting is off, a probe is a step drafting one token, with an exponential back-off
+/// While drafting is off, a probe is a step drafting one token (two over a text bridge), with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
 /// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
 /// timing yet). Each probe
@@ -167,7 +167,7 @@ class draft_length_controller {
   static constexpr double kPairDecay = 0.998;     // per drafting step: the pair's record remembers ~500 steps
   static constexpr double kPairPrior = 4.0;       // prior weight of the pair's record at a position
   static constexpr double kLastPrior = 8.0;       // expected last-candidate successes of the factor's prior (1)
-  static constexpr double kMinLastFactor = 0.25;
+  static constexpr double kMinLastFactor = 0.25;   // floor of f: a last success counts at most 4x
   static constexpr double kStaleDecay = 0.97;     // per step off: the curve's weight halves in ~23 steps
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
   static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
@@ -202,7 +202,7 @@ class draft_length_controller {
     if (!probe_affordable()) return;
     since_probe_ = 0;
     const std::size_t g = probe_length();
-    burst_ = step_time_[g] > 0.0 ? 1 : 2;  // a second step, timed, where γ = 1 has no timing
+    burst_ = step_time_[g] > 0.0 ? 1 : 2;  // a second step, timed, where the probe length has no timing
     gamma_ = g;
   }
   // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
@@ -352,7 +352,7 @@ class draft_length_controller {
     std::size_t best = argmax_length(0, tokens_per_second);
     // An unknown pair's first drafts say little: two outright rejections switched good pairs off for
     // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
-    // verified candidates, "off" means drafting one token, the cheapest step that still gathers evidence.
+    // verified candidates, "off" means a probe's length, the cheapest step that still gathers evidence.
     if (best == 0 && drafted_evidence_ < kMinEvidence) best = probe_length();
     // Hysteresis on the way off too: settled drafting stops only where target-only is ahead by a margin.
     // At a near-tie (151k target, T = 0.7: 6 of 7 switches off came at margins of 0.1-2%) stopping gains
