@@ -53,6 +53,7 @@ struct step {
   std::size_t prompt, index, asked, proposed, accepted, next;
   bool rejected;
   double draft_s, target_s, step_s;
+  bool last_open;  // the run's controller took last candidates as possibly open (absent before session 20)
 };
 
 step read_step(const nlohmann::json& j, const std::string& where) {
@@ -61,10 +62,11 @@ step read_step(const nlohmann::json& j, const std::string& where) {
             j.at("asked").get<std::size_t>(),    j.at("proposed").get<std::size_t>(),
             j.at("accepted").get<std::size_t>(), j.at("next").get<std::size_t>(),
             j.at("rejected").get<bool>(),        j.at("draft_s").get<double>(),
-            j.at("target_s").get<double>(),      j.at("step_s").get<double>()};
+            j.at("target_s").get<double>(),      j.at("step_s").get<double>(),
+            j.value("last_open", false)};
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(where + ": not a `uag bench --trace` step (needs prompt, step, asked, proposed, "
-                                     "accepted, next, rejected, draft_s, target_s, step_s)");
+                                     "accepted, next, rejected, draft_s, target_s, step_s; last_open a bool)");
   }
 }
 
@@ -82,9 +84,7 @@ int replay(const options& o) {
       throw std::runtime_error(where + ": not a `uag bench --trace` step (no run name)");
     if (j["run"] != o.run) return;
     const step s = read_step(j, where);
-    // A text-bridged run's controller took last candidates as possibly open (traces before session 20
-    // lack the field: false, as their controller had no such notion).
-    if (!prompt) c.set_last_candidate_open(j.value("last_open", false));
+    if (!prompt) c.set_last_candidate_open(s.last_open);  // a text-bridged run's controller
     if (s.prompt != prompt) {  // a new generation: begin() calls restart(), the first one's too
       c.restart();
       prompt = s.prompt;

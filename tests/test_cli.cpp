@@ -483,11 +483,20 @@ TEST_F(cli_test, replay_controller_takes_a_bench_runs_decisions_again) {
   EXPECT_NE(r.out.find(" 1 decisions differ"), std::string::npos) << r.out;
   std::ofstream(root_ / "replay_garbage.jsonl") << "garbage\n";
   std::ofstream(root_ / "replay_other.jsonl") << "{\"run\": \"adaptive\", \"a\": 1}\n";
+  {  // a step whose last_open is not a bool
+    std::ifstream in(trace);
+    std::string line;
+    while (std::getline(in, line) && json::parse(line)["run"] != "adaptive") {}
+    json s = json::parse(line);
+    s["last_open"] = "yes";
+    std::ofstream(root_ / "replay_open.jsonl") << s.dump() << "\n";
+  }
   for (const auto& [args, message] :
        std::vector<std::pair<std::string, std::string>>{
            {(root_ / "missing.jsonl").string() + " adaptive", "cannot read"},
            {(root_ / "replay_garbage.jsonl").string() + " adaptive", ":1: not JSON"},
            {(root_ / "replay_other.jsonl").string() + " adaptive", ":1: not a `uag bench --trace` step"},
+           {(root_ / "replay_open.jsonl").string() + " adaptive", ":1: not a `uag bench --trace` step"},
            {trace + " g7", "no steps of run 'g7'"},
            {trace, "needs a trace file and a run name"},
            {trace + " adaptive --start 0", "needs 1 <= --start <= --max"},
