@@ -688,6 +688,18 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   r = script("matrix/held_out.py", (root_ / "scripts" / "a").string() + " " + (root_ / "scripts" / "b").string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
+  // Pooled over both runs: g1 sqrt(1.2 x 1.3) = 1.249, g2 sqrt(1.5 x 1.1) = 1.285, adaptive sqrt(1.4 x 1.2)
+  // = 1.296: 1.009 of the best pooled static length, g2.
+  EXPECT_NE(r.out.find("| 2 | bundled, T 0 | 1 | 1.009 | 1 / 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("- pooled, below 3% of the best static length: none"), std::string::npos) << r.out;
+  // ... and a pooled cell below 3% is named (adaptive 1.1 in both runs against g2 pooled at 1.285: 0.856).
+  write(root_ / "scripts" / "c" / "json" / "bundled_c_100_t0.json", cell(1.2, 1.5, 1.1));
+  write(root_ / "scripts" / "d" / "json" / "bundled_c_100_t0.json", cell(1.3, 1.1, 1.1));
+  r = script("matrix/held_out.py", (root_ / "scripts" / "c").string() + " " + (root_ / "scripts" / "d").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("- pooled, below 3% of the best static length: bundled c 100 T 0 0.856 (of g2)"),
+            std::string::npos)
+      << r.out;
 
   // summarize.py on a T = 0.7 cell with SLEM twins: the controller on the SLEM side (adaptive:slem 1.52
   // against g2:slem 1.6: 0.950), the best static lengths side by side (g1 1.2 against g2:slem 1.6:
@@ -695,16 +707,22 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   {
     auto c = [](const char* name, double speedup, bool expected) {
       return json{{"name", name}, {"speedup", speedup}, {"speedup_end_to_end", speedup}, {"tokens_per_step", 2.0},
-                  {"cost_ratio", 0.1}, {"identical_expected", expected}};
+                  {"cost_ratio", 0.1}, {"identical_expected", expected}, {"bound", 1.3}, {"verify_pass_cost", 1.25}};
     };
     write(root_ / "scripts" / "m" / "bundled_c_500_t0.7.json",
           {{"baseline", {{"tokens_per_s", 500.0}}}, {"identical_outputs", true}, {"temperature", 0.7},
            {"forward_time_ratio", 0.12},
-           {"configs", json::array({c("g1", 1.2, false), c("adaptive", 1.1, false), c("g1:slem", 1.5, true),
+           {"configs", json::array({c("g1", 1.2, false), c("adaptive", 1.02, false), c("g1:slem", 1.5, true),
                                     c("g2:slem", 1.6, true), c("adaptive:slem", 1.52, true)})}});
     r = script("matrix/summarize.py", (root_ / "scripts" / "m").string());
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_NE(r.out.find("| 0.12 | yes |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| 0.12 | 1.30× / 1.04× | yes |"), std::string::npos) << r.out;
+    // Leviathan's bound from α and c is above 1.2x and adaptive is below 1.05x: named, with the bound at
+    // the measured pass cost (1.3 / 1.25).
+    EXPECT_NE(r.out.find("- bound (α, c) above 1.2x on 1 cells; adaptive >= 1.05x on 0; below: bundled c ~0 T=0.7 "
+                         "1.02x (bound 1.30x, at pass cost 1.04x)"),
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("- best static over best static:slem: geomean 0.750"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("- adaptive:slem over best static:slem: geomean 0.950, 0 of 1 cells >= 0.97 (bundled c "
                          "0.950); adaptive:slem over target-only: worst 1.52x"),

@@ -3,7 +3,9 @@
 
 The best of several static lengths measured in one run is biased upward: it is the maximum of noisy
 figures. This script also picks each cell's best static γ on the *other* runs given (mean log speedup)
-and reads its speedup in the evaluated run, which is free of that bias.
+and reads its speedup in the evaluated run, which is free of that bias. A last table pools the runs: each
+configuration's speedup is its geometric mean over the runs that hold the cell, and adaptive is read
+against the best pooled static length (one run's cell moves by +-5-7%; the pooled figure by less).
 
 usage: benchmarks/matrix/held_out.py RUN_DIR RUN_DIR [...]   (each a matrix.sh output with json/)
 """
@@ -71,6 +73,37 @@ def main(runs):
             print(f"| {os.path.basename(os.path.normpath(runs[k]))} | {key} | {n} | {geomean(g['in']):.3f} | "
                   f"{sum(x >= 0.97 for x in g['in'])} / {n} | {geomean(g['out']):.3f} | "
                   f"{sum(x >= 0.97 for x in g['out'])} / {n} | {geomean(g['bias']):.3f} |")
+    pooled(runs, data)
+
+
+def pooled(runs, data):
+    groups, below = {}, []
+    for name in sorted(set().union(*data)):
+        m = CELL.match(name[:-len(".json")])
+        have = [cells[name] for cells in data if name in cells]
+        if not m or len(have) < 2 or any("adaptive" not in cfg for cfg in have):
+            continue
+        names = set.intersection(*({n for n in cfg if n.startswith("g") and ":" not in n} for cfg in have))
+        if not names:
+            continue
+        pool = {n: geomean([cfg[n]["speedup"] for cfg in have]) for n in names | {"adaptive"}}
+        best = max(names, key=lambda n: pool[n])
+        ratio = pool["adaptive"] / pool[best]
+        key = f"{m.group(1)}, T {m.group(4)}"
+        groups.setdefault(key, []).append((ratio, len(have)))
+        if ratio < 0.97:
+            below.append(f"{m.group(1)} {m.group(2)} {m.group(3)} T {m.group(4)} {ratio:.3f} (of {best})")
+    if not groups:
+        return
+    print()
+    print("| runs per cell | pair, T | cells | pooled adaptive / best pooled static | within 3% |")
+    print("| --- | --- | --- | --- | --- |")
+    for key in sorted(groups):
+        r = [x for x, _ in groups[key]]
+        lo, hi = min(k for _, k in groups[key]), max(k for _, k in groups[key])
+        print(f"| {lo if lo == hi else f'{lo}-{hi}'} | {key} | {len(r)} | {geomean(r):.3f} | "
+              f"{sum(x >= 0.97 for x in r)} / {len(r)} |")
+    print("- pooled, below 3% of the best static length: " + (", ".join(below) if below else "none"))
 
 
 if __name__ == "__main__":
