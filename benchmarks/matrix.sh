@@ -13,6 +13,8 @@
 #        SAMPLED_CONFIGS (for the T = 0.7 cells; default CONFIGS; NAME:slem twins run SLEM beside TLI),
 #        MODE (T = 0.7 verification: tli, the default, or slem: every configuration then samples the
 #        baseline's own text, same seed and same text, so the cells compare configurations pairwise);
+#        SEED (uag bench --seed, default 0: at T = 0.7 each configuration samples its own text, the same
+#        one in every run with the same seed, so pool runs with different seeds: held_out.py);
 #        the table needs a static gN and adaptive among the configurations
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +29,7 @@ sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
 configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
 sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mode=${MODE:-tli}
+seed=${SEED:-0}
 case "$mode" in tli|slem) ;; *) echo "MODE must be tli or slem, got '$mode'" >&2; exit 2 ;; esac
 mkdir -p "$out/json"
 # Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
@@ -49,7 +52,7 @@ run_cell() {  # pair domain length temperature configs
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --threads "$threads" --json "$out/json/$tag.json" \
+    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$seed" --threads "$threads" --json "$out/json/$tag.json" \
     2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
   # A good run writes only its progress bar to stderr: keep the file when anything else is in it.
