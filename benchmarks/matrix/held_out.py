@@ -73,10 +73,10 @@ def main(runs):
             print(f"| {os.path.basename(os.path.normpath(runs[k]))} | {key} | {n} | {geomean(g['in']):.3f} | "
                   f"{sum(x >= 0.97 for x in g['in'])} / {n} | {geomean(g['out']):.3f} | "
                   f"{sum(x >= 0.97 for x in g['out'])} / {n} | {geomean(g['bias']):.3f} |")
-    pooled(runs, data)
+    pooled(data)
 
 
-def pooled(runs, data):
+def pooled(data):
     groups, below = {}, []
     for name in sorted(set().union(*data)):
         m = CELL.match(name[:-len(".json")])

@@ -53,7 +53,7 @@ def main():
         rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
                          base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
                          best=best, ad=ad, fwd=j.get("forward_time_ratio", 0),
-                         same=j["identical_outputs"], load=load, cfg=cfg,
+                         same=j["identical_outputs"], load=load, cfg=cfg, bounds=bounds(cfg),
                          # greedy cells, and SLEM twins of sampled ones (same seed, same text)
                          checked=any(c.get("identical_expected", j["temperature"] == 0) for c in j["configs"])))
     order = {"bundled": 0, "weak_draft": 1, "qwen_target": 2}
@@ -65,7 +65,7 @@ def main():
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         b, a = r["best"], r["ad"]
-        lev, at_cost = bounds(r["cfg"])
+        lev, at_cost = r["bounds"]
         print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | {r['base']:.0f} | "
               f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
               f"{a['speedup']:.2f}× / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
@@ -87,12 +87,12 @@ def main():
     # Issue 14: adaptive >= 1.05x wherever the measured alpha and c allow a bound above 1.2x. Leviathan's
     # bound prices a pass over 1 + gamma rows like a one-token pass; on a CPU it costs 1.1-1.5x that
     # (verify_pass_cost), so the bound at that cost is shown beside each cell that misses.
-    high = [r for r in rows if bounds(r["cfg"])[0] > 1.2]
+    high = [r for r in rows if r["bounds"][0] > 1.2]
     miss = [r for r in high if r["ad"]["speedup"] < 1.05]
     print(f"- bound (α, c) above 1.2x on {len(high)} cells; adaptive >= 1.05x on {len(high) - len(miss)}"
           + ("" if not miss else "; below: " + ", ".join(
               f"{r['pair']} {r['dom']} ~{r['ptok']:.0f} T={r['t']:g} {r['ad']['speedup']:.2f}x "
-              f"(bound {bounds(r['cfg'])[0]:.2f}x, at pass cost {bounds(r['cfg'])[1]:.2f}x)" for r in miss)))
+              f"(bound {r['bounds'][0]:.2f}x, at pass cost {r['bounds'][1]:.2f}x)" for r in miss)))
     # Configurations run with and without a suffix (":hold": the text bridge holding back the last word;
     # ":slem": SLEM over the text bridge where the run samples with TLI): the plain configuration's decode
     # speedup over its twin's, per cell, from the same interleaved run.
