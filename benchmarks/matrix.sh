@@ -31,6 +31,8 @@ sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mode=${MODE:-tli}
 seed=${SEED:-0}
 case "$mode" in tli|slem) ;; *) echo "MODE must be tli or slem, got '$mode'" >&2; exit 2 ;; esac
+# Checked here: a seed uag bench refused would only leave each cell's .err file behind.
+case "$seed" in ''|*[!0-9]*) echo "SEED must be a non-negative integer, got '$seed'" >&2; exit 2 ;; esac
 mkdir -p "$out/json"
 # Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
 UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \

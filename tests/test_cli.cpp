@@ -734,6 +734,17 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("MODE must be tli or slem, got 'gumbel'"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
+  // ... and a seed that is not a non-negative integer, likewise (uag bench would refuse it per cell).
+  for (const char* bad : {"abc", "-1", "1.5"}) {
+    r = run_command(std::string("SEED=") + bad + " bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string("SEED must be a non-negative integer, got '") + bad + "'"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
+  }
+  // The seed matrix.sh passes on: uag bench names a bad one itself.
+  r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--seed must be an integer in [0, 2147483648], got 'abc'"), std::string::npos) << r.out;
 
   // trace_summary.py: a baseline of five 1 ms steps; run "a" takes 4.5 ms for the same 5 tokens (0.900):
   // a 1.5 ms target-only step (+0.5 ms: +11.1% of its time) and a 2 ms catch-up step committing 3 tokens
