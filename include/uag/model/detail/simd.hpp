@@ -43,6 +43,18 @@
 #endif
 #endif
 
+// Loops over a tile's registers (rows × vectors, bounds known at compile time) are unrolled at any -O
+// level: the library is header-only and builds with its consumer's flags. At -O2, GCC 12 left the row
+// loop of a 3-row tile rolled and kept its accumulators on the stack (a load and a store around every
+// FMA pair): a 3-row verification pass of the bundled target cost 1.39x one row, against 1.16x at -O3.
+#if defined(__clang__)
+#define UAG_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define UAG_UNROLL _Pragma("GCC unroll 64")
+#else
+#define UAG_UNROLL
+#endif
+
 // Each ops struct: vec (a float vector), mask (a lane mask for tails), lanes, and the tile shapes its
 // register file suits (how many accumulators fit, see kernels.inc).
 
