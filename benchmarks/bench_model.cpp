@@ -329,7 +329,7 @@ void BM_bundled_isa(benchmark::State& state) {
       state.counters[name + "_vs_" + std::string(uag::instruction_set_name(isas[0]))] = t1[0] / t1[i];
   }
 }
-BENCHMARK(BM_bundled_isa)->ArgsProduct({{8}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_bundled_isa)->ArgsProduct({{2, 3, 4, 8}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 
 /// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,
 /// GFLOP/s by the thread's CPU time. Shows where k rows stop being free: the FMA throughput of the ISA.

@@ -6,7 +6,7 @@
 /// W is repacked once, at load time, into blocks of 32 output rows: inside a block the 32 weights of one
 /// input index are contiguous (whole vectors on every instruction set), so each input value x[r][i] is one
 /// broadcast and every vector lane is one output (no horizontal sums). A tile keeps one block × up to 8 rows
-/// (AVX2 and NEON: half a block × up to 4 rows) of accumulators in registers and reads its block once for all rows as one contiguous stream, prefetched a
+/// (AVX2: one block × up to 3 rows; NEON: half a block × up to 4 rows) of accumulators in registers and reads its block once for all rows as one contiguous stream, prefetched a
 /// few blocks ahead so that memory keeps flowing while the tile computes: verifying k draft tokens reads W
 /// once, like decoding one token.
 ///

@@ -72,6 +72,7 @@ struct ops {
   static constexpr float exp_floor = -104.0f;  // below this e^x is 0 in float32 (scalef handles subnormals)
   // matmul: vectors per tile for one row from memory / from cache, vectors and rows for several rows.
   static constexpr int single_memory_vectors = 2, single_cache_vectors = 8, multi_vectors = 2, multi_rows = 8;
+  static constexpr int registers = 32;  // vector registers: how much of a tile stays in them (kernels.inc)
   // attention: rows sharing a key load, key tiles per pass, value vectors per row.
   static constexpr int score_rows = 8;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
@@ -172,7 +173,11 @@ struct ops {
   static constexpr std::size_t lanes = 8;
   // 2^n is built in the exponent field, so n must stay >= −126: e^x is clamped at e^−87 ≈ 1.6e−38.
   static constexpr float exp_floor = -87.0f;
-  static constexpr int single_memory_vectors = 4, single_cache_vectors = 8, multi_vectors = 2, multi_rows = 4;
+  // Several rows: a whole block × up to 3 rows (8-12 accumulators), one vector widened at a time. Half a
+  // block × 4 rows (session 21's tile) had 4 FMA chains of 2 dependent FMAs per input pair at 2 rows and 6
+  // at 3, too few to keep both FMA pipes busy: a 2-row pass of the bundled target cost 1.7x a 1-row pass.
+  static constexpr int single_memory_vectors = 4, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 3;
+  static constexpr int registers = 16;
   static constexpr int score_rows = 4;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 4 : g <= 4 ? 2 : 1; }
@@ -266,6 +271,7 @@ struct ops {
   static constexpr std::size_t lanes = 4;
   static constexpr float exp_floor = -87.0f;  // as AVX2: 2^n built in the exponent field
   static constexpr int single_memory_vectors = 8, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 4;
+  static constexpr int registers = 32;
   static constexpr int score_rows = 4;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 8 : g <= 4 ? 4 : 2; }
