@@ -5,12 +5,9 @@ uag_add_benchmark(model)
 target_compile_definitions(bench_model PRIVATE UAG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 # bench_model again at -O2 (RelWithDebInfo's level, and Debian's): the kernels are headers and build with
 # their consumer's flags, so their speed must not hang on -O3 (a later -O wins over the build type's).
-add_executable(bench_model_o2 bench_model.cpp)
-target_link_libraries(bench_model_o2 PRIVATE uag::uag uag_build_flags benchmark::benchmark_main)
-target_include_directories(bench_model_o2 PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+uag_add_benchmark(model_o2 model)
 target_compile_definitions(bench_model_o2 PRIVATE UAG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_compile_options(bench_model_o2 PRIVATE -O2)
-set_target_properties(bench_model_o2 PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
 uag_add_benchmark(tokenizer)
 target_compile_definitions(bench_tokenizer PRIVATE UAG_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 uag_add_benchmark(bridge)

@@ -46,7 +46,7 @@
 // Loops over a tile's registers (rows × vectors, bounds known at compile time) are unrolled at any -O
 // level: the library is header-only and builds with its consumer's flags. At -O2, GCC 12 left the row
 // loop of a 3-row tile rolled and kept its accumulators on the stack (a load and a store around every
-// FMA pair): a 3-row verification pass of the bundled target cost 1.39x one row, against 1.16x at -O3.
+// FMA pair): a 3-row verification pass of the bundled target cost 1.41-1.48x one row, 1.13-1.17x at -O3.
 #if defined(__clang__)
 #define UAG_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
@@ -175,7 +175,7 @@ struct ops {
   static constexpr float exp_floor = -87.0f;
   // Several rows: a whole block × up to 3 rows (8-12 accumulators), one vector widened at a time. Half a
   // block × 4 rows (session 21's tile) had 4 FMA chains of 2 dependent FMAs per input pair at 2 rows and 6
-  // at 3, too few to keep both FMA pipes busy: a 2-row pass of the bundled target cost 1.7x a 1-row pass.
+  // at 3, too few to keep both FMA pipes busy: a 2-row pass of the bundled target cost 1.5-1.9x a 1-row one.
   static constexpr int single_memory_vectors = 4, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 3;
   static constexpr int registers = 16;
   static constexpr int score_rows = 4;
