@@ -331,6 +331,60 @@ void BM_bundled_isa(benchmark::State& state) {
 }
 BENCHMARK(BM_bundled_isa)->ArgsProduct({{2, 3, 4, 8}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 
+/// The bundled pair with its packed weights in huge pages (transformer_options::huge_pages, the default)
+/// against 4 KiB pages, both placements interleaved per iteration: the target's k-row pass by the thread's
+/// CPU time, one thread, optionally right after one bundled-draft token (as in assisted decoding; the draft
+/// with the same placement). Time = huge pages; counters: small_vs_huge (4 KiB pages' time / huge pages'
+/// time: above 1 = huge pages faster) for the target pass and for the draft token.
+/// Args: k; 1 = a draft token before each target pass; tokens in the target's cache before each pass.
+void BM_huge_pages(benchmark::State& state) {
+  const auto k = static_cast<std::size_t>(state.range(0));
+  const bool with_draft = state.range(1) != 0;
+  const auto ctx = static_cast<std::size_t>(state.range(2));
+  const auto dir = std::filesystem::path(UAG_BUNDLED_MODELS_DIR);
+  static std::vector<uag::transformer> targets, drafts;  // [0] huge pages, [1] 4 KiB pages
+  if (targets.empty())
+    for (bool huge : {true, false}) {
+      targets.push_back(uag::transformer::from_folder(dir / "target", {.max_context = 1024, .n_threads = 1, .huge_pages = huge}));
+      drafts.push_back(uag::transformer::from_folder(dir / "draft", {.max_context = 1024, .n_threads = 1, .huge_pages = huge}));
+    }
+  auto in_vocab = [](std::vector<uag::token_id> v, const uag::transformer& m) {
+    for (auto& t : v) t %= static_cast<uag::token_id>(m.vocab_size());
+    return v;
+  };
+  for (auto& m : targets) m.truncate(0), m.forward(some_ids(ctx), 0);
+  for (auto& m : drafts) m.truncate(0), m.forward(in_vocab(some_ids(context), m), 0);
+  const auto ids = some_ids(k, 11);
+  const auto one = in_vocab(some_ids(1, 5), drafts[0]);
+  double target_s[2] = {}, draft_s[2] = {};
+  for (auto _ : state) {
+    double huge_s = 0.0;
+    for (int i = 0; i < 2; ++i) {
+      if (with_draft) {
+        auto& d = drafts[i];
+        const double a = thread_cpu_seconds();
+        benchmark::DoNotOptimize(d.forward(one).data);
+        draft_s[i] += thread_cpu_seconds() - a;
+        if (d.n_cached() >= 4 * context) d.truncate(context);  // the draft advances, as in decoding
+      }
+      const double b = thread_cpu_seconds();
+      benchmark::DoNotOptimize(targets[i].forward(ids).data);
+      const double t = thread_cpu_seconds() - b;
+      targets[i].truncate(ctx);
+      target_s[i] += t;
+      if (i == 0) huge_s = t;
+    }
+    state.SetIterationTime(huge_s);
+  }
+  state.counters["small_vs_huge"] = target_s[1] / target_s[0];
+  if (with_draft) state.counters["draft_small_vs_huge"] = draft_s[1] / draft_s[0];
+}
+BENCHMARK(BM_huge_pages)
+    ->ArgsProduct({{1, 2, 4}, {0, 1}, {context}})
+    ->ArgsProduct({{1, 2, 4}, {1}, {1000}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
 /// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,
 /// GFLOP/s by the thread's CPU time. Shows where k rows stop being free: the FMA throughput of the ISA.
 /// Args: k; the ISA's index in vector_isas().

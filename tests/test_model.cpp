@@ -6,16 +6,20 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "uag/core/memory.hpp"
 #include "uag/model/model_config.hpp"
 #include "uag/model/safetensors.hpp"
 #include "uag/model/transformer.hpp"
@@ -505,6 +509,64 @@ TEST(model_test, weights_or_config_built_in_code_are_checked) {
   uag::transformer ok(c, uag::random_weights(c, 1), {.max_context = 8});
   EXPECT_FALSE(ok.bf16_weights());  // random weights are float32
   EXPECT_EQ(ok.forward(std::vector<uag::token_id>{1, 2}).rows, 2u);
+}
+
+/// The VmFlags of the mapping holding p (Linux /proc/self/smaps), or nullopt where that is not readable.
+std::optional<std::string> vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2 && line.find(':') > line.find('-'))
+      inside = lo <= a && a < hi;
+    else if (inside && line.rfind("VmFlags:", 0) == 0)
+      return line.substr(8) + " ";
+  }
+  return std::nullopt;
+}
+
+TEST(model_test, huge_page_buffers_are_aligned_advised_and_bounded) {
+  using uag::detail::huge_page_bytes;
+  const uag::detail::page_buffer huge(5 * huge_page_bytes + 1, true), small(5 * huge_page_bytes + 1, false),
+      tiny(100, true);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(huge.data()) % huge_page_bytes, 0u);
+  EXPECT_EQ(huge.size(), 6 * huge_page_bytes);  // whole huge pages
+  EXPECT_TRUE(huge.advised_huge());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small.data()) % 64, 0u);
+  EXPECT_EQ(small.size(), 5 * huge_page_bytes + 64);
+  EXPECT_FALSE(small.advised_huge());
+  EXPECT_FALSE(tiny.advised_huge());  // under one huge page: not worth a 2 MiB allocation
+  EXPECT_EQ(tiny.size(), 128u);
+  // The kernel records the advice on the mapping ("hg"), whether or not it could give huge pages yet.
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage")) GTEST_SKIP() << "no transparent huge pages";
+  const auto flags = vm_flags_of(huge.data() + huge_page_bytes);
+  if (!flags) GTEST_SKIP() << "no VmFlags in /proc/self/smaps";
+  EXPECT_NE(flags->find(" hg "), std::string::npos) << *flags;
+  const auto small_flags = vm_flags_of(small.data() + huge_page_bytes);
+  ASSERT_TRUE(small_flags);
+  EXPECT_EQ(small_flags->find(" hg "), std::string::npos) << *small_flags;
+
+  uag::detail::bump_arena arena(uag::detail::bump_arena::piece_bytes(100) + uag::detail::bump_arena::piece_bytes(64), false);
+  auto* a = static_cast<std::byte*>(arena.take(100));
+  auto* b = static_cast<std::byte*>(arena.take(64));
+  EXPECT_EQ(b - a, 128);  // consecutive, each piece 64-byte aligned
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % 64, 0u);
+  EXPECT_THROW(arena.take(1), std::bad_alloc);  // full: never past the end
+}
+
+TEST(model_test, huge_pages_do_not_change_logits) {
+  auto c = uag::model_config::from_file(models_dir / "llama" / "config.json");
+  c.vocab_size = 16384;  // a 4 MiB output layer: the weight arena spans whole huge pages
+  const std::vector<uag::token_id> ids{1, 200, 3000, 16383, 5};
+  for (auto format : {uag::weight_format::f32, uag::weight_format::bf16}) {
+    uag::transformer huge(c, uag::random_weights(c, 4), {.max_context = 64, .weights = format, .huge_pages = true});
+    uag::transformer small(c, uag::random_weights(c, 4), {.max_context = 64, .weights = format, .huge_pages = false});
+    const auto a = huge.forward(ids), b = small.forward(ids);
+    ASSERT_EQ(a.rows, ids.size());
+    ASSERT_EQ(b.rows, ids.size());
+    EXPECT_EQ(std::memcmp(a.data, b.data, a.rows * a.cols * sizeof(float)), 0);
+  }
 }
 
 TEST(model_test, config_is_read_per_architecture) {

@@ -30,6 +30,7 @@
 
 #include "uag/core/error.hpp"
 #include "uag/core/logits.hpp"
+#include "uag/core/memory.hpp"
 #include "uag/core/types.hpp"
 #include "uag/model/concepts.hpp"
 #include "uag/core/instruction_set.hpp"
@@ -53,6 +54,7 @@ struct transformer_options {
   std::size_t chunk_rows = 32;  // tokens processed together; scratch buffers are sized for this many rows
   weight_format weights = weight_format::automatic;  // storage of the projection matrices and lm_head
   instruction_set isa = instruction_set::automatic;  // kernels; automatic = UAG_ISA if set, else the CPU's best
+  bool huge_pages = true;  // packed weights and KV cache advised for huge pages (core/memory.hpp); false = 4 KiB pages
 };
 
 /// @brief Row-major float matrix, the layout of every weight (out_features, in_features) as in PyTorch.
@@ -92,8 +94,11 @@ namespace detail {
 class zeroed_floats {
  public:
   zeroed_floats() = default;
-  explicit zeroed_floats(std::size_t n) : p_(static_cast<float*>(std::calloc(std::max<std::size_t>(n, 1), sizeof(float)))) {
+  /// huge: advise the untouched pages for huge pages (core/memory.hpp) before any is written.
+  explicit zeroed_floats(std::size_t n, bool huge = false)
+      : p_(static_cast<float*>(std::calloc(std::max<std::size_t>(n, 1), sizeof(float)))) {
     if (!p_) throw std::bad_alloc();
+    if (huge) advise_huge_pages(p_.get(), n * sizeof(float));
   }
   float& operator[](std::size_t i) noexcept { return p_.get()[i]; }
 
@@ -268,7 +273,7 @@ class transformer {
       : config_(std::move(c)), w_(std::move(w)) {
     kernels_ = &detail::kernels_for(options.isa);
     check_shapes();
-    pack_weights(options.weights);
+    pack_weights(options.weights, options.huge_pages);
     max_context_ = options.max_context ? options.max_context : std::min<std::size_t>(config_.max_position_embeddings, 4096);
     if (max_context_ > (std::size_t{1} << 22))
       throw config_error("model.max_context", "max_context " + std::to_string(max_context_) + " exceeds 4194304");
@@ -280,8 +285,8 @@ class transformer {
     chunk_ = std::clamp<std::size_t>(options.chunk_rows, 1, 4096);
     const std::size_t kv = config_.kv_dim();
     k_cache_ = detail::zeroed_floats(config_.n_layers * config_.n_kv_heads *
-                                     detail::key_cache_floats(max_context_, config_.head_dim));
-    v_cache_ = detail::zeroed_floats(config_.n_layers * max_context_ * kv);
+                                     detail::key_cache_floats(max_context_, config_.head_dim), options.huge_pages);
+    v_cache_ = detail::zeroed_floats(config_.n_layers * max_context_ * kv, options.huge_pages);
     build_rope_tables();
     const std::size_t h = config_.hidden_size;
     qkv_dim_ = config_.q_dim() + 2 * kv;
@@ -398,18 +403,31 @@ class transformer {
   /// Packs the projections into the kernel's block layout, as float32 or as bfloat16 (round to nearest
   /// even, exact for BF16 checkpoints), and releases the row-major copies (the embedding table stays: it
   /// is also indexed by token).
-  void pack_weights(weight_format format) {
+  void pack_weights(weight_format format, bool huge_pages) {
     bf16_ = format == weight_format::bf16 || (format == weight_format::automatic && w_.source_bf16);
     std::size_t vec_floats = static_cast<std::size_t>(w_.final_norm.size());
     std::size_t mat_bytes = 0;
+    const auto arena_piece = [&](const row_matrix& m) {
+      const auto out = static_cast<std::size_t>(m.rows()), in = static_cast<std::size_t>(m.cols());
+      return detail::bump_arena::piece_bytes(bf16_ ? detail::packed_matrix<std::uint16_t>::storage_bytes(out, in)
+                                                   : detail::packed_matrix<float>::storage_bytes(out, in));
+    };
+    const row_matrix& lm = config_.tie_word_embeddings ? w_.embed : w_.lm_head;
+    std::size_t arena_bytes = arena_piece(lm);
+    for (const auto& L : w_.layers)
+      arena_bytes += arena_piece(L.w_qkv) + arena_piece(L.w_o) + arena_piece(L.w_gate_up) + arena_piece(L.w_down);
+    // Every matrix in one allocation: whole huge pages, and consecutive matrices in consecutive memory.
+    weight_arena_ = detail::bump_arena(arena_bytes, huge_pages);
     auto pack = [&](row_matrix& m, bool release) -> matrix_ref {
       const auto out = static_cast<std::size_t>(m.rows()), in = static_cast<std::size_t>(m.cols());
       matrix_ref r;
       if (bf16_) {
-        r.bf16 = &bf16_store_.emplace_back(m.data(), out, in);
+        r.bf16 = &bf16_store_.emplace_back(m.data(), out, in,
+                                           weight_arena_.take(detail::packed_matrix<std::uint16_t>::storage_bytes(out, in)));
         mat_bytes += r.bf16->bytes();
       } else {
-        r.f32 = &f32_store_.emplace_back(m.data(), out, in);
+        r.f32 = &f32_store_.emplace_back(m.data(), out, in,
+                                         weight_arena_.take(detail::packed_matrix<float>::storage_bytes(out, in)));
         mat_bytes += r.f32->bytes();
       }
       if (release) m.resize(0, 0);
@@ -658,6 +676,7 @@ class transformer {
   std::vector<float> scores_;   // (n_threads, attention_group, attention_scratch(max_context))
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
+  detail::bump_arena weight_arena_;                                // storage of every packed matrix
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
   std::deque<detail::packed_matrix<std::uint16_t>> bf16_store_;   // packed matrices (bfloat16 storage)
   std::vector<layer_refs> refs_;                     // per layer: the matrices the kernel reads

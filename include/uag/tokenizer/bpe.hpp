@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "uag/core/memory.hpp"
 #include "uag/core/types.hpp"
 #include "uag/tokenizer/detail/config.hpp"
 #include "uag/tokenizer/detail/unicode.hpp"

@@ -30,6 +30,8 @@
 #include <new>
 #include <type_traits>
 
+#include "uag/core/memory.hpp"
+
 namespace uag::detail {
 
 /// @brief float32 → bfloat16 bits, round to nearest even (NaN stays NaN).
@@ -54,18 +56,23 @@ class packed_matrix {
 
  public:
   packed_matrix() = default;
-  /// @brief Packs row-major w (out, in). cost: one pass over w; allocates blocks() × block_size() elements.
-  packed_matrix(const float* w, std::size_t out, std::size_t in)
+  /// @brief Packs row-major w (out, in) into `storage` (64-byte aligned, storage_bytes(out, in) long,
+  /// outliving this matrix: a model's arena of huge pages, core/memory.hpp), or, without it, into an
+  /// allocation of its own. cost: one pass over w.
+  packed_matrix(const float* w, std::size_t out, std::size_t in, void* storage = nullptr)
       : out_(out),
         in_(in),
         blocks_((out + block_rows - 1) / block_rows),
         block_size_(block_rows * (std::is_same_v<W, float> ? in : in + (in & 1))) {
     const std::size_t n = blocks_ * block_size_;
-    data_.reset(
-        static_cast<W*>(::operator new (std::max<std::size_t>(n, 1) * sizeof(W), std::align_val_t{64})));
-    std::fill_n(data_.get(), n, W{});
+    if (!storage) {
+      owned_ = page_buffer(std::max<std::size_t>(n, 1) * sizeof(W), false);
+      storage = owned_.data();
+    }
+    data_ = static_cast<W*>(storage);
+    std::fill_n(data_, n, W{});
     for (std::size_t o = 0; o < out; ++o) {
-      W* block = data_.get() + (o / block_rows) * block_size_;
+      W* block = data_ + (o / block_rows) * block_size_;
       const std::size_t lane = o % block_rows;
       for (std::size_t i = 0; i < in; ++i) {
         const float v = w[o * in + i];
@@ -81,16 +88,18 @@ class packed_matrix {
   std::size_t blocks() const noexcept { return blocks_; }
   /// @brief Elements of W per block (including padding).
   std::size_t block_size() const noexcept { return block_size_; }
-  const W* block(std::size_t b) const noexcept { return data_.get() + b * block_size_; }
+  const W* block(std::size_t b) const noexcept { return data_ + b * block_size_; }
   /// @brief Bytes one product streams.
   std::size_t bytes() const noexcept { return blocks_ * block_size_ * sizeof(W); }
+  /// @brief Bytes the packed form of an (out, in) matrix takes (bytes() of the packed matrix).
+  static constexpr std::size_t storage_bytes(std::size_t out, std::size_t in) noexcept {
+    return (out + block_rows - 1) / block_rows * block_rows * (std::is_same_v<W, float> ? in : in + (in & 1)) * sizeof(W);
+  }
 
  private:
-  struct aligned_delete {
-    void operator()(W* p) const noexcept { ::operator delete (p, std::align_val_t{64}); }
-  };
   std::size_t out_ = 0, in_ = 0, blocks_ = 0, block_size_ = 0;
-  std::unique_ptr<W[], aligned_delete> data_;
+  page_buffer owned_;  // empty when packed into storage from outside
+  W* data_ = nullptr;
 };
 
 /// Where one tile writes: rows r of Y at y + r·ldy, `cols` valid outputs (≤ 32), optional bias.

@@ -17,31 +17,8 @@
 #include <vector>
 
 #include "uag/core/error.hpp"
+#include "uag/core/memory.hpp"
 #include "uag/core/utf8.hpp"
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
-namespace uag::detail {
-
-/// @brief Asks the kernel to back a large, not yet touched buffer with huge pages (Linux THP in
-/// "madvise" mode). Loading a tokenizer touches ~100 MB of fresh memory; 4 KiB page faults were a
-/// quarter of the load time. A hint only: does nothing elsewhere or when refused.
-inline void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge = 2u << 20;
-  if (bytes < 2 * huge) return;
-  const auto b = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
-  const auto e = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
-  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
-}  // namespace uag::detail
 
 namespace uag::detail::json {
 
