@@ -48,6 +48,25 @@ struct ops : avx2::ops {
 #include "uag/model/detail/kernels.inc"
 }  // namespace uag::detail::avx2_interleaved_tiles
 UAG_TARGET_END
+// The weight prefetch as it was before session 23 (two blocks ahead, into L1), for BM_weight_prefetch.
+UAG_TARGET_AVX512_BEGIN
+namespace uag::detail::avx512_l1_prefetch {
+struct ops : avx512::ops {
+  static constexpr std::size_t weight_prefetch_blocks = 2;
+  static void prefetch_weights(const void* p) noexcept { prefetch_l1(p); }
+};
+#include "uag/model/detail/kernels.inc"
+}  // namespace uag::detail::avx512_l1_prefetch
+UAG_TARGET_END
+UAG_TARGET_AVX2_BEGIN
+namespace uag::detail::avx2_l1_prefetch {
+struct ops : avx2::ops {
+  static constexpr std::size_t weight_prefetch_blocks = 2;
+  static void prefetch_weights(const void* p) noexcept { prefetch_l1(p); }
+};
+#include "uag/model/detail/kernels.inc"
+}  // namespace uag::detail::avx2_l1_prefetch
+UAG_TARGET_END
 #endif
 
 namespace {
@@ -384,6 +403,52 @@ BENCHMARK(BM_huge_pages)
     ->ArgsProduct({{1, 2, 4}, {1}, {1000}})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+#if defined(UAG_SIMD_X86)
+/// The weight prefetch, side by side: the library's (one block ahead, into L2) against session 22's (two
+/// blocks ahead, into L1), each iteration timing both on a 48 MiB bfloat16 matrix (32768 x 768: larger than
+/// the 32 MiB L3, so it streams from memory as a model's weights do), one thread by its CPU time, in huge
+/// pages. Time = the library's; counter l1_vs_l2 = session 22's time / the library's (above 1: faster now).
+/// Args: k rows; 0 = AVX-512, 1 = AVX2.
+void BM_weight_prefetch(benchmark::State& state) {
+  using namespace uag::detail;
+  const auto k = static_cast<std::size_t>(state.range(0));
+  const auto isa = state.range(1) == 0 ? uag::instruction_set::avx512 : uag::instruction_set::avx2;
+  const auto isas = uag::supported_instruction_sets();
+  if (std::find(isas.begin(), isas.end(), isa) == isas.end()) return state.SkipWithError("instruction set not supported here");
+  constexpr std::size_t out = 32768, in = 768;
+  static const auto* w = [] {
+    std::vector<float> wf(out * in);
+    for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
+    static bump_arena arena(packed_matrix<std::uint16_t>::storage_bytes(out, in), true);
+    return new packed_matrix<std::uint16_t>(wf.data(), out, in, arena.take(packed_matrix<std::uint16_t>::storage_bytes(out, in)));
+  }();
+  const kernel_table& now_table = kernels_for(isa);
+  kernel_table before = now_table;
+  if (isa == uag::instruction_set::avx512)
+    before.matmul_f32 = &avx512_l1_prefetch::matmul_f32, before.matmul_bf16 = &avx512_l1_prefetch::matmul_bf16;
+  else
+    before.matmul_f32 = &avx2_l1_prefetch::matmul_f32, before.matmul_bf16 = &avx2_l1_prefetch::matmul_bf16;
+  std::vector<float> x(k * in, 0.01f), y(k * out);
+  double t_now = 0.0, t_before = 0.0;
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    matmul(now_table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1);
+    benchmark::DoNotOptimize(y.data());
+    const double b = thread_cpu_seconds();
+    matmul(before, x.data(), in, k, *w, nullptr, y.data(), out, false, 1);
+    benchmark::DoNotOptimize(y.data());
+    const double c = thread_cpu_seconds();
+    t_now += b - a;
+    t_before += c - b;
+    state.SetIterationTime(b - a);
+  }
+  state.SetLabel(std::string(uag::instruction_set_name(isa)));
+  state.counters["l1_vs_l2"] = t_before / t_now;
+  state.counters["GBs"] = benchmark::Counter(static_cast<double>(w->bytes()) * static_cast<double>(state.iterations()) / 1e9 / t_now);
+}
+BENCHMARK(BM_weight_prefetch)->ArgsProduct({{1, 2, 5}, {0, 1}})->UseManualTime()->Unit(benchmark::kMillisecond);
+#endif
 
 /// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,
 /// GFLOP/s by the thread's CPU time. Shows where k rows stop being free: the FMA throughput of the ISA.

@@ -111,9 +111,6 @@ struct tile_out {
   bool accumulate;
 };
 
-/// How far ahead the kernel prefetches, in blocks: measured best on the target machine.
-inline constexpr std::size_t prefetch_blocks = 2;
-
 /// @brief Where a matrix's weights come from during a product: it selects the single-row tile.
 enum class weight_residence {
   memory,  // streamed from DRAM (the model is larger than the last-level cache)

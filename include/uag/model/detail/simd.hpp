@@ -58,6 +58,17 @@
 // Each ops struct: vec (a float vector), mask (a lane mask for tails), lanes, and the tile shapes its
 // register file suits (how many accumulators fit, see kernels.inc).
 
+namespace uag::detail {
+
+/// How far ahead the kernel prefetches the weights, in blocks (ops::weight_prefetch_blocks), into L2
+/// (ops::prefetch_weights). Into L1, two blocks ahead (the choice before session 23), a block of the
+/// bundled target (32 × 384 bfloat16, 24 KiB) put 48 KiB in flight for a 32 KiB L1: lines were evicted
+/// before use, and the x rows and accumulators' spills with them. One block ahead into L2, bundled target,
+/// one thread: one row 1.3-1.5x faster, five rows 1.04-1.25x (bench_model BM_weight_prefetch).
+inline constexpr std::size_t default_weight_prefetch_blocks = 1;
+
+}  // namespace uag::detail
+
 #if defined(UAG_SIMD_X86)
 UAG_TARGET_AVX512_BEGIN
 namespace uag::detail::avx512 {
@@ -73,6 +84,7 @@ struct ops {
   // matmul: vectors per tile for one row from memory / from cache, vectors and rows for several rows.
   static constexpr int single_memory_vectors = 2, single_cache_vectors = 8, multi_vectors = 2, multi_rows = 8;
   static constexpr int registers = 32;  // vector registers: how much of a tile stays in them (kernels.inc)
+  static constexpr std::size_t weight_prefetch_blocks = default_weight_prefetch_blocks;
   // attention: rows sharing a key load, key tiles per pass, value vectors per row.
   static constexpr int score_rows = 8;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
@@ -141,6 +153,7 @@ struct ops {
   }
   static void prefetch_l1(const void* p) noexcept { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
   static void prefetch_l2(const void* p) noexcept { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1); }
+  static void prefetch_weights(const void* p) noexcept { prefetch_l2(p); }  // see weight_prefetch_blocks
   /// Σ x[i]² in double (two accumulators of 8 lanes, then a fixed reduction).
   static double sum_squares(const float* x, std::size_t n) noexcept {
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
@@ -178,6 +191,7 @@ struct ops {
   // at 3, too few to keep both FMA pipes busy: a 2-row pass of the bundled target cost 1.5-1.9x a 1-row one.
   static constexpr int single_memory_vectors = 4, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 3;
   static constexpr int registers = 16;
+  static constexpr std::size_t weight_prefetch_blocks = default_weight_prefetch_blocks;
   static constexpr int score_rows = 4;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 4 : g <= 4 ? 2 : 1; }
@@ -237,6 +251,7 @@ struct ops {
   }
   static void prefetch_l1(const void* p) noexcept { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
   static void prefetch_l2(const void* p) noexcept { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1); }
+  static void prefetch_weights(const void* p) noexcept { prefetch_l2(p); }  // see weight_prefetch_blocks
   static double sum_squares(const float* x, std::size_t n) noexcept {
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
     std::size_t i = 0;
@@ -272,6 +287,7 @@ struct ops {
   static constexpr float exp_floor = -87.0f;  // as AVX2: 2^n built in the exponent field
   static constexpr int single_memory_vectors = 8, single_cache_vectors = 8, multi_vectors = 4, multi_rows = 4;
   static constexpr int registers = 32;
+  static constexpr std::size_t weight_prefetch_blocks = default_weight_prefetch_blocks;
   static constexpr int score_rows = 4;
   static constexpr int score_tiles(int) { return 1; }  // see score_tiles in kernels.inc
   static constexpr int value_vectors(int g) { return g <= 2 ? 8 : g <= 4 ? 4 : 2; }
@@ -335,6 +351,7 @@ struct ops {
   }
   static void prefetch_l1(const void* p) noexcept { __builtin_prefetch(p, 0, 3); }
   static void prefetch_l2(const void* p) noexcept { __builtin_prefetch(p, 0, 2); }
+  static void prefetch_weights(const void* p) noexcept { prefetch_l2(p); }  // see weight_prefetch_blocks
   static double sum_squares(const float* x, std::size_t n) noexcept {
     float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
     std::size_t i = 0;
