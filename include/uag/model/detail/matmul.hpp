@@ -19,8 +19,10 @@
 /// (high half); a shift and a mask widen both exactly to float32. Half the memory traffic, float32
 /// arithmetic.
 ///
-/// Measured on the target machine (Zen 5, one thread, bf16, 53 MB of weights): 8 rows cost 1.3-1.4x one
-/// row, 4 rows 1.0x; the kernel reaches ~215 GFLOP/s in cache and ~32 GB/s from memory.
+/// Measured on an earlier machine (Zen 5, one thread, bf16, 53 MB of weights): 8 rows cost 1.3-1.4x one
+/// row, 4 rows 1.0x; the kernel reaches ~215 GFLOP/s in cache and ~32 GB/s from memory. Since session 23
+/// (weights in huge pages, prefetched into L2) one thread streams 46-51 GB/s here (bench_model
+/// BM_weight_prefetch), and a few rows are bound by arithmetic as much as by memory.
 #include <algorithm>
 #include <bit>
 #include <cmath>
