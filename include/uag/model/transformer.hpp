@@ -406,27 +406,28 @@ class transformer {
     bf16_ = format == weight_format::bf16 || (format == weight_format::automatic && w_.source_bf16);
     std::size_t vec_floats = static_cast<std::size_t>(w_.final_norm.size());
     std::size_t mat_bytes = 0;
-    const auto arena_piece = [&](const row_matrix& m) {
+    // Bytes m takes packed: sizes the arena first, then each matrix's piece of it.
+    const auto packed_bytes = [&](const row_matrix& m) {
       const auto out = static_cast<std::size_t>(m.rows()), in = static_cast<std::size_t>(m.cols());
-      return detail::bump_arena::piece_bytes(bf16_ ? detail::packed_matrix<std::uint16_t>::storage_bytes(out, in)
-                                                   : detail::packed_matrix<float>::storage_bytes(out, in));
+      return bf16_ ? detail::packed_matrix<std::uint16_t>::storage_bytes(out, in)
+                   : detail::packed_matrix<float>::storage_bytes(out, in);
     };
     const row_matrix& lm = config_.tie_word_embeddings ? w_.embed : w_.lm_head;
-    std::size_t arena_bytes = arena_piece(lm);
+    std::size_t arena_bytes = detail::bump_arena::piece_bytes(packed_bytes(lm));
     for (const auto& L : w_.layers)
-      arena_bytes += arena_piece(L.w_qkv) + arena_piece(L.w_o) + arena_piece(L.w_gate_up) + arena_piece(L.w_down);
+      for (const row_matrix* m : {&L.w_qkv, &L.w_o, &L.w_gate_up, &L.w_down})
+        arena_bytes += detail::bump_arena::piece_bytes(packed_bytes(*m));
     // Every matrix in one allocation: whole huge pages, and consecutive matrices in consecutive memory.
     weight_arena_ = detail::bump_arena(arena_bytes, huge_pages);
     auto pack = [&](row_matrix& m, bool release) -> matrix_ref {
       const auto out = static_cast<std::size_t>(m.rows()), in = static_cast<std::size_t>(m.cols());
+      void* storage = weight_arena_.take(packed_bytes(m));
       matrix_ref r;
       if (bf16_) {
-        r.bf16 = &bf16_store_.emplace_back(m.data(), out, in,
-                                           weight_arena_.take(detail::packed_matrix<std::uint16_t>::storage_bytes(out, in)));
+        r.bf16 = &bf16_store_.emplace_back(m.data(), out, in, storage);
         mat_bytes += r.bf16->bytes();
       } else {
-        r.f32 = &f32_store_.emplace_back(m.data(), out, in,
-                                         weight_arena_.take(detail::packed_matrix<float>::storage_bytes(out, in)));
+        r.f32 = &f32_store_.emplace_back(m.data(), out, in, storage);
         mat_bytes += r.f32->bytes();
       }
       if (release) m.resize(0, 0);
