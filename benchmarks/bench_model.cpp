@@ -450,6 +450,76 @@ void BM_weight_prefetch(benchmark::State& state) {
 BENCHMARK(BM_weight_prefetch)->ArgsProduct({{1, 2, 5}, {0, 1}})->UseManualTime()->Unit(benchmark::kMillisecond);
 #endif
 
+/// bfloat16 products against float32 products of the same bfloat16 weights, side by side: the bundled
+/// target's k-row pass after `ctx` cached tokens, weight_format::bf16 and ::bf16_products interleaved per
+/// iteration, one thread by its CPU time. Time = bf16_products; counter bf16_vs_products = bf16's time /
+/// bf16_products' (above 1: products faster). Args: k; tokens in the cache before each pass.
+void BM_bf16_products(benchmark::State& state) {
+  const auto k = static_cast<std::size_t>(state.range(0));
+  const auto ctx = static_cast<std::size_t>(state.range(1));
+  const auto dir = std::filesystem::path(UAG_BUNDLED_MODELS_DIR);
+  static std::vector<uag::transformer> targets;  // [0] bf16_products, [1] bf16
+  if (targets.empty())
+    for (auto f : {uag::weight_format::bf16_products, uag::weight_format::bf16})
+      targets.push_back(uag::transformer::from_folder(dir / "target", {.max_context = 2048, .n_threads = 1, .weights = f}));
+  for (auto& m : targets) m.truncate(0), m.forward(some_ids(ctx), 0);
+  const auto ids = some_ids(k, 11);
+  double t[2] = {};
+  for (auto _ : state) {
+    for (int i = 0; i < 2; ++i) {
+      const double a = thread_cpu_seconds();
+      benchmark::DoNotOptimize(targets[i].forward(ids).data);
+      const double s = thread_cpu_seconds() - a;
+      targets[i].truncate(ctx);
+      t[i] += s;
+      if (i == 0) state.SetIterationTime(s);
+    }
+  }
+  state.counters["bf16_vs_products"] = t[1] / t[0];
+}
+BENCHMARK(BM_bf16_products)->ArgsProduct({{1, 2, 3, 4, 5, 6, 8}, {100, 1000}})->UseManualTime()->Unit(benchmark::kMillisecond);
+
+#if defined(UAG_SIMD_X86)
+/// The matmul alone: a 48 MiB bfloat16 matrix (32768 x 768, streamed from memory) times k rows, one thread,
+/// float32 products (AVX-512), bfloat16 products in two FMAs (AVX-512) and with vdpbf16ps where the CPU
+/// has AVX512_BF16, interleaved. Time = vdpbf16ps; counters: f32_vs_dot, fma_vs_dot (their time / its).
+void BM_bf16_products_matmul(benchmark::State& state) {
+  using namespace uag::detail;
+  const auto k = static_cast<std::size_t>(state.range(0));
+  if (!cpu_has_avx512_bf16()) return state.SkipWithError("no AVX512_BF16 here");
+  constexpr std::size_t out = 32768, in = 768;
+  static const auto* w = [] {
+    std::vector<float> wf(out * in);
+    for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
+    static bump_arena arena(packed_matrix<std::uint16_t>::storage_bytes(out, in), true);
+    return new packed_matrix<std::uint16_t>(wf.data(), out, in, arena.take(packed_matrix<std::uint16_t>::storage_bytes(out, in)));
+  }();
+  std::vector<float> x(k * in, 0.01f), y(k * out);
+  std::vector<std::uint32_t> pairs(k * in / 2);
+  double t[3] = {};
+  for (auto _ : state) {
+    double s[4];
+    s[0] = thread_cpu_seconds();
+    matmul_products(kernels_for(uag::instruction_set::avx512), x.data(), in, k, *w, nullptr, y.data(), out, false, 1,
+                    weight_residence::memory, pairs.data());
+    benchmark::DoNotOptimize(y.data());
+    s[1] = thread_cpu_seconds();
+    matmul(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1);
+    benchmark::DoNotOptimize(y.data());
+    s[2] = thread_cpu_seconds();
+    matmul_products(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1, weight_residence::memory,
+                    pairs.data());
+    benchmark::DoNotOptimize(y.data());
+    s[3] = thread_cpu_seconds();
+    for (int i = 0; i < 3; ++i) t[i] += s[i + 1] - s[i];
+    state.SetIterationTime(s[1] - s[0]);
+  }
+  state.counters["f32_vs_dot"] = t[1] / t[0];
+  state.counters["fma_vs_dot"] = t[2] / t[0];
+}
+BENCHMARK(BM_bf16_products_matmul)->DenseRange(1, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
+#endif
+
 /// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,
 /// GFLOP/s by the thread's CPU time. Shows where k rows stop being free: the FMA throughput of the ISA.
 /// Args: k; the ISA's index in vector_isas().

@@ -183,6 +183,22 @@ TEST_F(cli_test, generate_json_shape_and_greedy_equals_no_draft) {
   EXPECT_EQ(ja["text"], jb["text"]);
 }
 
+// --weights bf16-products: bfloat16 inputs to every product, in both models; assisted greedy output is
+// still the target's own (the same model settings, with and without the draft).
+TEST_F(cli_test, weights_flag_keeps_greedy_lossless_and_names_bad_values) {
+  const std::string gen = "generate --target " + target() + " --prompt 'the cat sat' --max-new-tokens 24 --json --weights bf16-products";
+  const auto a = run(gen + " --draft " + draft() + " --draft-tokens 5");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto b = run(gen + " --no-draft");
+  ASSERT_EQ(b.code, 0) << b.out;
+  const json ja = json::parse(a.out.substr(0, a.out.find('\n'))), jb = json::parse(b.out.substr(0, b.out.find('\n')));
+  EXPECT_EQ(ja["target_ids"], jb["target_ids"]);
+  EXPECT_GT(ja["stats"]["accepted"].get<int>(), 0);
+  const auto bad = run("generate --target " + target() + " --no-draft --prompt hi --weights fp8");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--weights must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << bad.out;
+}
+
 TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
   const auto g = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 8");
   ASSERT_EQ(g.code, 0) << g.out;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -247,6 +248,42 @@ TEST_P(model_parity_test, every_instruction_set_matches_transformers_and_is_batc
   }
 }
 
+// bfloat16 products (weight_format::bf16_products): close to transformers (inputs rounded to bfloat16 move
+// logits by ~1% of the largest on these models, against 1e-5 for float32 products), and each row
+// bit-identical alone or in a verification batch (3 rows and more take vdpbf16ps where the CPU has it,
+// fewer take two FMAs). Across instruction sets the kernels agree bit for bit (the kernel test below);
+// whole models do not, as with float32 products (norms and softmax reduce in lane-count order).
+TEST_P(model_parity_test, bf16_products_are_close_and_batch_invariant) {
+  const reference ref = load_reference(GetParam());
+  std::vector<uag::token_id> all = ref.input;
+  all.insert(all.end(), ref.greedy.begin(), ref.greedy.end());
+  const std::size_t start = ref.input.size();
+  float largest = 0.0f;
+  for (float v : ref.logits) largest = std::max(largest, std::abs(v));
+  for (auto isa : uag::supported_instruction_sets()) {
+    const std::string name(uag::instruction_set_name(isa));
+    auto m = uag::transformer::from_folder(models_dir / GetParam(),
+                                           {.n_threads = 2, .weights = uag::weight_format::bf16_products, .isa = isa});
+    EXPECT_TRUE(m.bf16_products());
+    EXPECT_TRUE(m.bf16_weights());
+    const float d = max_abs_diff(m.forward(ref.input), ref, 0);
+    EXPECT_LE(d, 0.02f * largest) << name;
+    EXPECT_GT(d, 1e-4f) << name << ": the inputs were not rounded";
+    std::vector<std::vector<float>> single;
+    for (std::size_t i = start; i < all.size(); ++i) {
+      const auto row = m.forward(std::span<const uag::token_id>(&all[i], 1));
+      single.emplace_back(row.data, row.data + row.cols);
+    }
+    for (std::size_t k : {2u, 3u, 5u, 9u}) {
+      m.truncate(start);
+      const auto rows = m.forward(std::span<const uag::token_id>(&all[start], k));
+      for (std::size_t r = 0; r < k; ++r)
+        ASSERT_EQ(0, std::memcmp(rows.data + r * rows.cols, single[r].data(), rows.cols * sizeof(float)))
+            << name << ": row " << r << " of a " << k << "-token pass";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(model_test, model_parity_test,
                          ::testing::Values("llama", "llama3_rope", "mistral", "qwen2", "qwen3", "llama_tied",
                                            "llama_legacy_keys"));
@@ -316,6 +353,71 @@ TEST(model_test, matmul_kernel_matches_naive_product) {
   EXPECT_EQ(uag::detail::float_to_bf16(1.0f), 0x3f80);
   EXPECT_EQ(uag::detail::float_to_bf16(std::bit_cast<float>(0x3f808000u)), 0x3f80);  // tie to even
   EXPECT_EQ(uag::detail::float_to_bf16(std::bit_cast<float>(0x3f818000u)), 0x3f82);  // tie to even (up)
+}
+
+// bfloat16 products against their definition, written out here on the unpacked matrix: inputs rounded to
+// bfloat16 (subnormals to zero), then per pair acc += x[2q+1]·w[2q+1], acc += x[2q]·w[2q], each rounded
+// once. Every instruction set (with vdpbf16ps where the CPU has it), every row count, both residences.
+TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instruction_set) {
+  std::vector<const uag::detail::kernel_table*> tables;
+  for (auto isa : uag::supported_instruction_sets()) tables.push_back(&uag::detail::kernels_for(isa));
+#if defined(UAG_SIMD_X86)
+  if (uag::detail::cpu_has_avx512_bf16()) {  // the AVX-512 table takes the instruction, and so is tested here
+    EXPECT_EQ(uag::detail::kernels_for(uag::instruction_set::avx512).matmul_bf16_products,
+              &uag::detail::avx512_bf16::matmul_bf16_products);
+    tables.push_back(&uag::detail::avx512::table);  // the two-FMA form on AVX-512 too
+  }
+#endif
+  const auto rounded = [](float f) {
+    if ((std::bit_cast<std::uint32_t>(f) & 0x7f800000u) == 0) return std::copysign(0.0f, f);
+    return uag::detail::bf16_to_float(uag::detail::float_to_bf16(f));
+  };
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  for (std::size_t in : {1u, 2u, 17u, 64u, 75u}) {
+    for (std::size_t out : {1u, 13u, 40u, 161u}) {
+      std::vector<float> w(out * in), bias(out);
+      for (auto& v : w) v = d(rng);
+      for (auto& v : bias) v = d(rng);
+      const uag::detail::packed_matrix<std::uint16_t> wb(w.data(), out, in);
+      for (std::size_t n = 1; n <= 11; ++n) {
+        const std::size_t ldx = in + 3, ldy = out + 2;
+        std::vector<float> x(n * ldx);
+        for (auto& v : x) v = d(rng);
+        x[0] = 1e-40f;  // subnormal: counts as zero
+        std::vector<float> want(n * ldy, 0.5f);
+        for (std::size_t r = 0; r < n; ++r)
+          for (std::size_t o = 0; o < out; ++o) {
+            float acc = 0.0f;
+            for (std::size_t q = 0; 2 * q < in; ++q) {
+              if (2 * q + 1 < in) acc = std::fma(rounded(x[r * ldx + 2 * q + 1]), rounded(w[o * in + 2 * q + 1]), acc);
+              else acc = std::fma(0.0f, 0.0f, acc);  // the padded high half
+              acc = std::fma(rounded(x[r * ldx + 2 * q]), rounded(w[o * in + 2 * q]), acc);
+            }
+            want[r * ldy + o] += acc + bias[o];  // accumulate = true
+          }
+        std::vector<std::uint32_t> pairs(n * ((in + 1) / 2));
+        for (const auto* k : tables) {
+          const std::string name(uag::instruction_set_name(k->isa));
+          for (auto residence : {uag::detail::weight_residence::memory, uag::detail::weight_residence::cache}) {
+            std::vector<float> y(n * ldy, 0.5f);
+            uag::detail::matmul_products(*k, x.data(), ldx, n, wb, bias.data(), y.data(), ldy, true, 2, residence,
+                                         pairs.data());
+            ASSERT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float)))
+                << name << " in=" << in << " out=" << out << " n=" << n;
+          }
+        }
+      }
+    }
+  }
+  // Rounding of the inputs: nearest even, subnormals to signed zero, NaN stays NaN.
+  const float in4[] = {std::bit_cast<float>(0x3f808000u), std::bit_cast<float>(0x3f818000u), -1e-40f,
+                       std::numeric_limits<float>::quiet_NaN()};
+  std::uint32_t p[2];
+  uag::detail::bf16_pairs(in4, 4, 1, 4, p);
+  EXPECT_EQ(p[0], 0x3f823f80u);
+  EXPECT_EQ(p[1] & 0xffffu, 0x8000u);
+  EXPECT_TRUE(std::isnan(std::bit_cast<float>(p[1] & 0xffff0000u)));
 }
 
 // ---------------------------------------------------------------------------------------------------

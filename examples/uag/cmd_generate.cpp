@@ -33,6 +33,8 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
   --json                 print one JSON object {"text", "target_ids", "stats"} instead of streaming
   --threads N            threads for the target (default 0 = all cores)
   --draft-threads N      threads for the draft (default 1; 0 = all cores)
+  --weights W            model folders: auto, f32, bf16 or bf16-products (bf16 inputs to every
+                         product: faster verification on AVX512_BF16 CPUs, other numerics)
   --gpu-layers N|all     GGUF target: layers llama.cpp offloads to a GPU or RPC servers (default 0)
   --rpc H:P[,H:P...]     GGUF target: rpc-server endpoints holding its offloaded layers
   --rpc-timeout MS       with --rpc: a decode waits at most MS per RPC send/receive (default: no bound))";

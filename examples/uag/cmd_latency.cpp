@@ -48,7 +48,9 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
   --svg OUT             draw the ITL distribution (CDF) per configuration and prompt length, and the
                         token arrivals of one request, baseline against each configuration
   --threads N           threads for the target (default 0 = all cores)
-  --draft-threads N     threads for the draft (default 1; 0 = all cores))";
+  --draft-threads N     threads for the draft (default 1; 0 = all cores)
+  --weights W           model folders: auto, f32, bf16 or bf16-products (bf16 inputs to every
+                        product: faster verification on AVX512_BF16 CPUs, other numerics))";
 
 // Latency samples of one configuration (or the baseline) at one prompt length.
 struct latency_samples {

@@ -215,18 +215,20 @@ struct model_pair {
   pretrained_draft draft;
 
   explicit model_pair(const harness_options& o)
-      : target(load_timed(o.target_dir, o.threads.target, setup.target_model, setup.target_tokenizer)),
-        draft_model(load_timed(o.draft_dir, o.threads.draft, setup.draft_model, setup.draft_tokenizer)),
+      : target(load_timed(o.target_dir, o.threads.target, o.threads.weights, setup.target_model, setup.target_tokenizer)),
+        draft_model(load_timed(o.draft_dir, o.threads.draft, o.threads.weights, setup.draft_model, setup.draft_tokenizer)),
         draft(make_draft(draft_model, target, o.mode, setup.bridge)) {}
   model_pair(const model_pair&) = delete;
   model_pair& operator=(const model_pair&) = delete;
 
  private:
-  static pretrained load_timed(const std::string& dir, int threads, double& model_s, double& tok_s) {
+  static pretrained load_timed(const std::string& dir, int threads, uag::weight_format weights, double& model_s,
+                               double& tok_s) {
     if (!std::filesystem::is_directory(dir))
       throw uag::io_error("cli.model_dir", "model folder '" + dir + "' does not exist");
     uag::transformer_options opt;
     opt.n_threads = threads;
+    opt.weights = weights;
     auto t0 = harness_clock::now();
     uag::transformer m = uag::transformer::from_folder(dir, opt);
     model_s = seconds_since(t0);

@@ -53,13 +53,25 @@ struct thread_flags {
   int gpu_layers = 0;            // target layers llama.cpp offloads (GPU or RPC servers); -1 = all
   std::vector<std::string> rpc;  // rpc-server endpoints holding the target's offloaded layers
   int rpc_timeout_ms = 0;        // bound on each RPC send/receive during decodes; 0 = none
+  uag::weight_format weights = uag::weight_format::automatic;  // --weights: model folders (both models)
 };
+
+/// --weights auto|f32|bf16|bf16-products.
+inline uag::weight_format parse_weight_format(const std::string& v) {
+  if (v == "auto") return uag::weight_format::automatic;
+  if (v == "f32") return uag::weight_format::f32;
+  if (v == "bf16") return uag::weight_format::bf16;
+  if (v == "bf16-products") return uag::weight_format::bf16_products;
+  throw usage_error("--weights must be auto, f32, bf16 or bf16-products, got '" + v + "'");
+}
 
 /// A model folder, or (built with UAG_WITH_LLAMA_CPP) a .gguf file loaded through llama.cpp. The GPU and RPC
 /// placement flags apply to the target only; the draft runs locally.
 inline pretrained load_model(const std::filesystem::path& path, const thread_flags& flags, bool is_target) {
   const int n_threads = is_target ? flags.target : flags.draft;
   if (path.extension() == ".gguf") {
+    if (flags.weights != uag::weight_format::automatic)
+      throw usage_error("--weights applies to model folders; '" + path.string() + "' is a GGUF file (its tensor types decide)");
 #if UAG_WITH_LLAMA_CPP
     uag::llama_cpp_options opt;
     opt.n_threads = n_threads;
@@ -78,6 +90,7 @@ inline pretrained load_model(const std::filesystem::path& path, const thread_fla
     throw uag::io_error("cli.model_dir", "model folder '" + path.string() + "' does not exist");
   uag::transformer_options opt;
   opt.n_threads = n_threads;
+  opt.weights = flags.weights;
   using folder_model = uag::model_with_tokenizer<uag::transformer, uag::hf_tokenizer>;
   return pretrained(folder_model(uag::transformer::from_folder(path, opt), uag::hf_tokenizer::from_file(path)));
 }
@@ -124,6 +137,7 @@ inline thread_flags take_thread_flags(args& a) {
   thread_flags t;
   if (auto v = a.take("threads")) t.target = static_cast<int>(parse_size("threads", *v, 0, 1024));
   if (auto v = a.take("draft-threads")) t.draft = static_cast<int>(parse_size("draft-threads", *v, 0, 1024));
+  if (auto v = a.take("weights")) t.weights = parse_weight_format(*v);
   if (auto v = a.take("gpu-layers")) t.gpu_layers = *v == "-1" || *v == "all" ? -1 : static_cast<int>(parse_size("gpu-layers", *v, 0, 100000));
   if (auto v = a.take("rpc")) {
     std::string item;

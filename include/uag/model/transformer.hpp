@@ -40,11 +40,15 @@
 
 namespace uag {
 
-/// @brief How projection weights are held in memory (compute is always float32).
+/// @brief How projection weights are held in memory, and what the products multiply.
 enum class weight_format {
-  automatic,  // bf16 when every matrix was stored as BF16 in the file (lossless), else f32
-  f32,        // float32: exact for any source, twice the memory traffic of bf16
-  bf16,       // bfloat16, widened to float32 in registers; rounds float32/float16 sources
+  automatic,      // bf16 when every matrix was stored as BF16 in the file (lossless), else f32
+  f32,            // float32: exact for any source, twice the memory traffic of bf16
+  bf16,           // bfloat16, widened to float32 in registers; rounds float32/float16 sources
+  bf16_products,  // bfloat16, and each product's inputs rounded to bfloat16 too (llama.cpp's BF16 CPU path
+                  // rounds them alike), summed in float32: one vdpbf16ps per input pair where the CPU has
+                  // AVX512_BF16, so verifying 3-8 rows costs about as much as decoding one. Batch-invariant
+                  // like the others; logits move by ~1% of the largest against bf16 (test models)
 };
 
 /// @brief Options of a transformer instance.
@@ -297,6 +301,9 @@ class transformer {
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
     scores_.assign(scores_floats(), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
+    // Every product's input rows rounded to bfloat16 pairs (hidden, q_dim or intermediate wide).
+    if (products_)
+      pairs_.assign(chunk_ * ((std::max({h, config_.q_dim(), config_.intermediate_size}) + 1) / 2), 0u);
   }
 
   transformer(const transformer&) = delete;  // holds pointers into its own weights
@@ -317,6 +324,8 @@ class transformer {
   const transformer_weights& weights() const noexcept { return w_; }
   /// @brief True when projections are held as bfloat16.
   bool bf16_weights() const noexcept { return bf16_; }
+  /// @brief True when products round their inputs to bfloat16 (weight_format::bf16_products).
+  bool bf16_products() const noexcept { return products_; }
   /// @brief OpenMP threads used.
   int n_threads() const noexcept { return n_threads_; }
   /// @brief The instruction set of the kernels this model runs (never automatic).
@@ -393,7 +402,10 @@ class transformer {
 
   void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, const float* bias, float* y,
           std::size_t ldy, bool accumulate) const noexcept {
-    if (m.bf16)
+    if (m.bf16 && products_)
+      detail::matmul_products(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_,
+                              pairs_.data());
+    else if (m.bf16)
       detail::matmul(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_);
     else
       detail::matmul(*kernels_, x, ldx, n, *m.f32, bias, y, ldy, accumulate, n_threads_, residence_);
@@ -403,7 +415,8 @@ class transformer {
   /// even, exact for BF16 checkpoints), and releases the row-major copies (the embedding table stays: it
   /// is also indexed by token).
   void pack_weights(weight_format format, bool huge_pages) {
-    bf16_ = format == weight_format::bf16 || (format == weight_format::automatic && w_.source_bf16);
+    products_ = format == weight_format::bf16_products;
+    bf16_ = format == weight_format::bf16 || products_ || (format == weight_format::automatic && w_.source_bf16);
     std::size_t vec_floats = static_cast<std::size_t>(w_.final_norm.size());
     std::size_t mat_bytes = 0;
     // Bytes m takes packed: sizes the arena first, then each matrix's piece of it.
@@ -676,6 +689,8 @@ class transformer {
   std::vector<float> scores_;   // (n_threads, attention_group, attention_scratch(max_context))
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
+  bool products_ = false;                                        // their products on bfloat16 inputs
+  mutable std::vector<std::uint32_t> pairs_;                     // (chunk, widest input / 2) product inputs
   detail::bump_arena weight_arena_;                                // storage of every packed matrix
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
   std::deque<detail::packed_matrix<std::uint16_t>> bf16_store_;   // packed matrices (bfloat16 storage)

@@ -8,6 +8,7 @@
 /// AArch64, and portable scalar code everywhere. All share one source (kernels.inc over simd.hpp); the
 /// scalar one is written out below (std::fma in the same order as the vector FMAs).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,8 @@ struct kernel_table {
   std::size_t cached_group_blocks;  // blocks one group of a single cache-resident row spans (for splitting)
   void (*matmul_f32)(const matmul_call<float>&, std::size_t part, std::size_t parts) noexcept;
   void (*matmul_bf16)(const matmul_call<std::uint16_t>&, std::size_t part, std::size_t parts) noexcept;
+  void (*matmul_bf16_products)(const matmul_call<std::uint16_t, std::uint32_t>&, std::size_t part,
+                               std::size_t parts) noexcept;
   void (*attend)(const attention_rows&, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
                  std::size_t hd, float scale) noexcept;
   void (*silu_mul)(const float* g, const float* u, float* out, std::size_t n) noexcept;
@@ -73,6 +76,30 @@ inline void matmul_f32(const matmul_call<float>& c, std::size_t part, std::size_
 inline void matmul_bf16(const matmul_call<std::uint16_t>& c, std::size_t part, std::size_t parts) noexcept {
   matmul_part(c, part, parts);
 }
+/// bfloat16 products: per pair, the high input's product and then the low one's (as vdpbf16ps).
+inline void matmul_bf16_products(const matmul_call<std::uint16_t, std::uint32_t>& c, std::size_t part,
+                                 std::size_t parts) noexcept {
+  const auto& w = *c.w;
+  const std::size_t n_blocks = w.blocks(), pairs = (w.in() + 1) / 2, out = w.out();
+  const auto half = [](std::uint32_t p, bool high) {
+    return std::bit_cast<float>(high ? p & 0xFFFF0000u : p << 16);
+  };
+  for (std::size_t b = part * n_blocks / parts; b < (part + 1) * n_blocks / parts; ++b) {
+    const auto* block = reinterpret_cast<const std::uint32_t*>(w.block(b));  // one word per (pair, lane)
+    for (std::size_t r = 0; r < c.n; ++r)
+      for (std::size_t o = b * block_rows; o < std::min(out, (b + 1) * block_rows); ++o) {
+        float acc = 0.0f;
+        for (std::size_t q = 0; q < pairs; ++q) {
+          const std::uint32_t xp = c.x[r * c.ldx + q], wp = block[q * block_rows + o % block_rows];
+          acc = std::fma(half(xp, true), half(wp, true), acc);
+          acc = std::fma(half(xp, false), half(wp, false), acc);
+        }
+        float& dst = c.y[r * c.ldy + o];
+        const float v = acc + (c.bias ? c.bias[o] : 0.0f);
+        dst = c.accumulate ? dst + v : v;
+      }
+  }
+}
 
 inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
                    std::size_t v_stride, std::size_t hd, float scale) noexcept {
@@ -111,8 +138,8 @@ inline double sum_squares(const float* x, std::size_t n) noexcept {
   return s;
 }
 
-inline constexpr kernel_table table{
-    instruction_set::scalar, 1, &matmul_f32, &matmul_bf16, &attend, &silu_mul, &sum_squares};
+inline constexpr kernel_table table{instruction_set::scalar, 1,         &matmul_f32, &matmul_bf16, &matmul_bf16_products,
+                                    &attend,                 &silu_mul, &sum_squares};
 
 }  // namespace scalar
 
@@ -130,6 +157,12 @@ namespace uag::detail::avx2 {
 #include "uag/model/detail/kernels.inc"
 }  // namespace uag::detail::avx2
 UAG_TARGET_END
+
+UAG_TARGET_AVX512_BF16_BEGIN
+namespace uag::detail::avx512_bf16 {
+#include "uag/model/detail/matmul_kernels.inc"
+}  // namespace uag::detail::avx512_bf16
+UAG_TARGET_END
 #endif
 
 #if defined(UAG_SIMD_NEON)
@@ -140,12 +173,26 @@ namespace uag::detail::neon {
 
 namespace uag::detail {
 
-/// @brief The kernels for isa (automatic: resolve_instruction_set()). throws: as resolve_instruction_set.
+#if defined(UAG_SIMD_X86)
+/// The AVX-512 kernels with vdpbf16ps for bfloat16 products (only for CPUs that have AVX512_BF16).
+inline const kernel_table& avx512_bf16_table() noexcept {
+  static const kernel_table t = [] {
+    kernel_table k = avx512::table;
+    k.matmul_bf16_products = &avx512_bf16::matmul_bf16_products;
+    return k;
+  }();
+  return t;
+}
+#endif
+
+/// @brief The kernels for isa (automatic: resolve_instruction_set()); AVX-512 takes vdpbf16ps for
+/// bfloat16 products where the CPU has it (same results as without, see matmul_kernels.inc). throws: as
+/// resolve_instruction_set.
 inline const kernel_table& kernels_for(instruction_set isa) {
   switch (resolve_instruction_set(isa)) {
 #if defined(UAG_SIMD_X86)
     case instruction_set::avx512:
-      return avx512::table;
+      return cpu_has_avx512_bf16() ? avx512_bf16_table() : avx512::table;
     case instruction_set::avx2:
       return avx2::table;
 #endif
@@ -164,26 +211,21 @@ inline const kernel_table& active_kernels() {
   return k;
 }
 
-/// @brief Y[r][o] (+)= Σ_i X[r][i]·W[o][i] + bias[o], for r < n, o < w.out(), with kernels k.
-/// X: (n, w.in()) with row stride ldx; Y: (n, w.out()) with row stride ldy; bias: (out) or nullptr.
-/// Parallel over blocks with n_threads OpenMP threads. cost: streams W once for n <= 8 rows; allocates
-/// nothing. Results are bit-identical for any n, row position, thread count, residence and instruction
-/// set (see matmul.hpp).
-template <class W>
-inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n,
-                   const packed_matrix<W>& w, const float* bias, float* y, std::size_t ldy, bool accumulate,
-                   int n_threads, weight_residence residence = weight_residence::memory) noexcept {
-  const matmul_call<W> c{x, ldx, n, &w, bias, y, ldy, accumulate, residence};
+/// Runs one product on kernels k: the kernel entry for W and X, parallel over blocks.
+template <class W, class X>
+inline void run_matmul(const kernel_table& k, const matmul_call<W, X>& c, int n_threads) noexcept {
   const auto part = [&](std::size_t p, std::size_t parts) {
-    if constexpr (std::is_same_v<W, float>)
+    if constexpr (std::is_same_v<X, std::uint32_t>)
+      k.matmul_bf16_products(c, p, parts);
+    else if constexpr (std::is_same_v<W, float>)
       k.matmul_f32(c, p, parts);
     else
       k.matmul_bf16(c, p, parts);
   };
   // Threads only when each has several groups of blocks to stream.
-  const std::size_t group = n == 1 && residence == weight_residence::cache ? k.cached_group_blocks : 1;
+  const std::size_t group = c.n == 1 && c.residence == weight_residence::cache ? k.cached_group_blocks : 1;
 #if defined(_OPENMP)
-  if (n_threads > 1 && w.blocks() / group >= 8) {
+  if (n_threads > 1 && c.w->blocks() / group >= 8) {
 #pragma omp parallel num_threads(n_threads)
     part(static_cast<std::size_t>(omp_get_thread_num()), static_cast<std::size_t>(omp_get_num_threads()));
     return;
@@ -193,6 +235,30 @@ inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::
   (void)group;
 #endif
   part(0, 1);
+}
+
+/// @brief Y[r][o] (+)= Σ_i X[r][i]·W[o][i] + bias[o], for r < n, o < w.out(), with kernels k.
+/// X: (n, w.in()) with row stride ldx; Y: (n, w.out()) with row stride ldy; bias: (out) or nullptr.
+/// Parallel over blocks with n_threads OpenMP threads. cost: streams W once for n <= 8 rows; allocates
+/// nothing. Results are bit-identical for any n, row position, thread count, residence and instruction
+/// set (see matmul.hpp).
+template <class W>
+inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n,
+                   const packed_matrix<W>& w, const float* bias, float* y, std::size_t ldy, bool accumulate,
+                   int n_threads, weight_residence residence = weight_residence::memory) noexcept {
+  run_matmul(k, matmul_call<W>{x, ldx, n, &w, bias, y, ldy, accumulate, residence}, n_threads);
+}
+
+/// @brief matmul() with bfloat16 products: x's rows rounded to bfloat16 first (bf16_pairs, into `pairs`:
+/// n·(w.in() + 1) / 2 words), then summed in float32 (matmul_kernels.inc). Bit-identical across n, row
+/// position, threads, residence and instruction sets, like matmul(); not equal to it.
+inline void matmul_products(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n,
+                            const packed_matrix<std::uint16_t>& w, const float* bias, float* y, std::size_t ldy,
+                            bool accumulate, int n_threads, weight_residence residence,
+                            std::uint32_t* pairs) noexcept {
+  bf16_pairs(x, ldx, n, w.in(), pairs);
+  const matmul_call<std::uint16_t, std::uint32_t> c{pairs, (w.in() + 1) / 2, n, &w, bias, y, ldy, accumulate, residence};
+  run_matmul(k, c, n_threads);
 }
 
 /// @brief matmul() with the process-wide kernels.

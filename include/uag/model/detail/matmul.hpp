@@ -44,6 +44,25 @@ inline std::uint16_t float_to_bf16(float f) noexcept {
   return static_cast<std::uint16_t>(u >> 16);
 }
 
+/// @brief Rows x (n, in; row stride ldx) rounded to bfloat16 (nearest even) for bfloat16 products, packed
+/// like the weights: word q of a row holds inputs 2q (low half) and 2q + 1 (high half; zero past in).
+/// Subnormal inputs become zero of the same sign, as vdpbf16ps treats them (so the emulated kernels agree
+/// with the instruction); NaN stays NaN. out: n rows of (in + 1) / 2 words. cost: one pass over x.
+inline void bf16_pairs(const float* x, std::size_t ldx, std::size_t n, std::size_t in, std::uint32_t* out) noexcept {
+  const std::size_t pairs = (in + 1) / 2;
+  const auto round = [](float f) -> std::uint32_t {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+    if ((u & 0x7f800000u) == 0) return (u >> 16) & 0x8000u;  // zero or subnormal: signed zero
+    return float_to_bf16(f);
+  };
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* xr = x + r * ldx;
+    std::uint32_t* o = out + r * pairs;
+    for (std::size_t q = 0; q < in / 2; ++q) o[q] = round(xr[2 * q]) | round(xr[2 * q + 1]) << 16;
+    if (in & 1) o[pairs - 1] = round(xr[in - 1]);
+  }
+}
+
 /// Output rows per block: two AVX-512 vectors, four AVX2 vectors, eight NEON vectors.
 inline constexpr std::size_t block_rows = 32;
 
@@ -121,9 +140,10 @@ enum class weight_residence {
 
 /// @brief One product Y[r][o] (+)= Σ_i X[r][i]·W[o][i] + bias[o] as the kernels see it (see matmul() in
 /// kernels.hpp): X (n, w.in()) with row stride ldx, Y (n, w.out()) with row stride ldy, bias (out) or null.
-template <class W>
+/// X = std::uint32_t: bfloat16 products, X holds bf16_pairs() of the rows ((in + 1) / 2 words each).
+template <class W, class X = float>
 struct matmul_call {
-  const float* x;
+  const X* x;
   std::size_t ldx;
   std::size_t n;
   const packed_matrix<W>* w;
