@@ -193,7 +193,7 @@ TEST_F(cli_test, weights_flag_keeps_greedy_lossless_and_names_bad_values) {
   ASSERT_EQ(b.code, 0) << b.out;
   const json ja = json::parse(a.out.substr(0, a.out.find('\n'))), jb = json::parse(b.out.substr(0, b.out.find('\n')));
   EXPECT_EQ(ja["target_ids"], jb["target_ids"]);
-  EXPECT_GT(ja["stats"]["accepted"].get<int>(), 0);
+  EXPECT_GT(ja["stats"]["drafted"].get<int>(), 0);  // verification passes of several rows ran
   const auto bad = run("generate --target " + target() + " --no-draft --prompt hi --weights fp8");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("--weights must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << bad.out;

@@ -410,6 +410,22 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
       }
     }
   }
+  // Every table's (vectorised) rounding gives bf16_pairs' words, tails and special values included.
+  std::vector<float> xs(3 * 45);
+  for (auto& v : xs) v = d(rng) * 100.0f;
+  for (std::size_t i = 0; i < xs.size(); i += 7) xs[i] = std::bit_cast<float>(0x3f808000u + (static_cast<std::uint32_t>(i) << 17));  // ties
+  xs[3] = 1e-40f, xs[4] = -1e-40f, xs[5] = -0.0f, xs[6] = std::numeric_limits<float>::quiet_NaN();
+  xs[8] = std::numeric_limits<float>::infinity(), xs[9] = std::numeric_limits<float>::max();
+  for (std::size_t in = 1; in <= 40; ++in) {
+    std::vector<std::uint32_t> want(3 * ((in + 1) / 2)), got(want.size() + 1, 0xdeadbeefu);
+    uag::detail::bf16_pairs(xs.data(), 45, 3, in, want.data());
+    for (const auto* k : tables) {
+      std::fill(got.begin(), got.end(), 0xdeadbeefu);
+      k->to_bf16_pairs(xs.data(), 45, 3, in, got.data());
+      EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << uag::instruction_set_name(k->isa) << " in=" << in;
+      EXPECT_EQ(got.back(), 0xdeadbeefu) << "wrote past the rows, in=" << in;
+    }
+  }
   // Rounding of the inputs: nearest even, subnormals to signed zero, NaN stays NaN.
   const float in4[] = {std::bit_cast<float>(0x3f808000u), std::bit_cast<float>(0x3f818000u), -1e-40f,
                        std::numeric_limits<float>::quiet_NaN()};

@@ -35,6 +35,7 @@ struct kernel_table {
   void (*matmul_bf16)(const matmul_call<std::uint16_t>&, std::size_t part, std::size_t parts) noexcept;
   void (*matmul_bf16_products)(const matmul_call<std::uint16_t, std::uint32_t>&, std::size_t part,
                                std::size_t parts) noexcept;
+  void (*to_bf16_pairs)(const float* x, std::size_t ldx, std::size_t n, std::size_t in, std::uint32_t* out) noexcept;
   void (*attend)(const attention_rows&, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
                  std::size_t hd, float scale) noexcept;
   void (*silu_mul)(const float* g, const float* u, float* out, std::size_t n) noexcept;
@@ -138,8 +139,8 @@ inline double sum_squares(const float* x, std::size_t n) noexcept {
   return s;
 }
 
-inline constexpr kernel_table table{instruction_set::scalar, 1,         &matmul_f32, &matmul_bf16, &matmul_bf16_products,
-                                    &attend,                 &silu_mul, &sum_squares};
+inline constexpr kernel_table table{instruction_set::scalar, 1,         &matmul_f32,  &matmul_bf16, &matmul_bf16_products,
+                                    &bf16_pairs,             &attend,   &silu_mul,    &sum_squares};
 
 }  // namespace scalar
 
@@ -256,7 +257,7 @@ inline void matmul_products(const kernel_table& k, const float* x, std::size_t l
                             const packed_matrix<std::uint16_t>& w, const float* bias, float* y, std::size_t ldy,
                             bool accumulate, int n_threads, weight_residence residence,
                             std::uint32_t* pairs) noexcept {
-  bf16_pairs(x, ldx, n, w.in(), pairs);
+  k.to_bf16_pairs(x, ldx, n, w.in(), pairs);
   const matmul_call<std::uint16_t, std::uint32_t> c{pairs, (w.in() + 1) / 2, n, &w, bias, y, ldy, accumulate, residence};
   run_matmul(k, c, n_threads);
 }

@@ -135,6 +135,24 @@ struct ops {
   static vec widen_bf16_lo(const std::uint16_t* p) noexcept {
     return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_loadu_si512(p), 16));
   }
+  /// 16 floats → 8 words of bfloat16 pairs, rounded as bf16_pairs (matmul.hpp) rounds them: nearest even,
+  /// subnormals to signed zero, NaN stays NaN.
+  static __m256i round_bf16_pairs(vec x) noexcept {
+    const __m512i u = _mm512_castps_si512(x);
+    const __m512i top = _mm512_maskz_srli_epi32(0xFFFF, u, 16);
+    const __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(top, _mm512_set1_epi32(1)));
+    __m512i r = _mm512_maskz_srli_epi32(0xFFFF, _mm512_add_epi32(u, bias), 16);
+    const __mmask16 tiny = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));  // exponent zero
+    r = _mm512_mask_mov_epi32(r, tiny, _mm512_and_si512(top, _mm512_set1_epi32(0x8000)));
+    const __mmask16 nan =
+        _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40)));
+    return _mm512_maskz_cvtepi32_epi16(0xFFFF, r);
+  }
+  /// Stores the first `words` (<= 8) words of v.
+  static void store_words(std::uint32_t* p, __m256i v, std::size_t words) noexcept {
+    _mm256_mask_storeu_epi32(p, static_cast<__mmask8>((1u << words) - 1u), v);
+  }
   // Fixed-order horizontal reductions. Masked extracts: GCC 12's _mm512_reduce_* read an "undefined"
   // register and trip -Werror=maybe-uninitialized.
   static __m128 quarter_max(vec v) noexcept {
