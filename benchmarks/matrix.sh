@@ -15,6 +15,7 @@
 #        baseline's own text, same seed and same text, so the cells compare configurations pairwise);
 #        SEED (uag bench --seed, default 0: at T = 0.7 each configuration samples its own text, the same
 #        one in every run with the same seed, so pool runs with different seeds: held_out.py);
+#        WEIGHTS (uag bench --weights for both models: auto, the default, f32, bf16 or bf16-products);
 #        the table needs a static gN and adaptive among the configurations
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,9 @@ configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
 sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mode=${MODE:-tli}
 seed=${SEED:-0}
+weights=${WEIGHTS:-auto}
 case "$mode" in tli|slem) ;; *) echo "MODE must be tli or slem, got '$mode'" >&2; exit 2 ;; esac
+case "$weights" in auto|f32|bf16|bf16-products) ;; *) echo "WEIGHTS must be auto, f32, bf16 or bf16-products, got '$weights'" >&2; exit 2 ;; esac
 # Checked here: a seed uag bench refused would only leave each cell's .err file behind.
 case "$seed" in ''|*[!0-9]*) echo "SEED must be a non-negative integer, got '$seed'" >&2; exit 2 ;; esac
 mkdir -p "$out/json"
@@ -54,7 +57,7 @@ run_cell() {  # pair domain length temperature configs
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$seed" --threads "$threads" --json "$out/json/$tag.json" \
+    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$seed" --threads "$threads" --weights "$weights" --json "$out/json/$tag.json" \
     2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
   # A good run writes only its progress bar to stderr: keep the file when anything else is in it.

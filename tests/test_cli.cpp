@@ -757,6 +757,11 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     EXPECT_NE(r.out.find(std::string("SEED must be a non-negative integer, got '") + bad + "'"), std::string::npos) << r.out;
     EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
   }
+  // ... and a weight format uag bench would refuse.
+  r = run_command("WEIGHTS=fp8 bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
   EXPECT_EQ(r.code, 2) << r.out;

@@ -207,9 +207,12 @@ UAG_TARGET_AVX512_BF16_BEGIN
 namespace uag::detail::avx512_bf16 {
 
 struct ops : avx512::ops {
-  // Tiles of fewer rows take the two-FMA form (same results): with one or two rows from memory the
-  // instruction ran 0.7-0.8x as fast (bench_model BM_bf16_products), from three rows on 1.2-2x faster.
-  static constexpr int native_min_rows = 3;
+  // Tiles of fewer rows take the two-FMA form (same results). One or two rows are bound by the
+  // instruction's 6-cycle latency (0.65-0.8x as fast as two FMAs on a 48 MiB matrix); three or four rows
+  // streaming from memory are bound by memory either way, and the bundled target's 3- and 4-row passes
+  // ran 0.90-0.97x as fast with it (bench_model BM_bf16_products), 0.97-0.99x without; from five rows
+  // the FMAs are the bound, and it halves them (5 rows 1.2-1.3x, 8 rows 1.5-1.75x).
+  static constexpr int native_min_rows = 5;
   using pairs = __m512bh;  // 16 lanes of (low, high) bfloat16 pairs
   static pairs load_pairs(const std::uint16_t* p) noexcept { return (__m512bh)_mm512_loadu_si512(p); }
   static pairs broadcast_pair(std::uint32_t p) noexcept { return (__m512bh)_mm512_set1_epi32(static_cast<int>(p)); }
