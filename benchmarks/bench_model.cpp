@@ -405,6 +405,20 @@ BENCHMARK(BM_huge_pages)
     ->Unit(benchmark::kMillisecond);
 
 #if defined(UAG_SIMD_X86)
+/// A 48 MiB bfloat16 matrix (32768 x 768: larger than the 32 MiB L3, so it streams from memory as a model's
+/// weights do), in huge pages; built once per process and kept (the benchmarks below share it).
+const uag::detail::packed_matrix<std::uint16_t>& streamed_bf16_matrix() {
+  using namespace uag::detail;
+  constexpr std::size_t out = 32768, in = 768;
+  static const auto* w = [] {
+    std::vector<float> wf(out * in);
+    for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
+    static bump_arena arena(packed_matrix<std::uint16_t>::storage_bytes(out, in), true);
+    return new packed_matrix<std::uint16_t>(wf.data(), out, in, arena.take(packed_matrix<std::uint16_t>::storage_bytes(out, in)));
+  }();
+  return *w;
+}
+
 /// The weight prefetch, side by side: the library's (one block ahead, into L2) against session 22's (two
 /// blocks ahead, into L1), each iteration timing both on a 48 MiB bfloat16 matrix (32768 x 768: larger than
 /// the 32 MiB L3, so it streams from memory as a model's weights do), one thread by its CPU time, in huge
@@ -416,13 +430,8 @@ void BM_weight_prefetch(benchmark::State& state) {
   const auto isa = state.range(1) == 0 ? uag::instruction_set::avx512 : uag::instruction_set::avx2;
   const auto isas = uag::supported_instruction_sets();
   if (std::find(isas.begin(), isas.end(), isa) == isas.end()) return state.SkipWithError("instruction set not supported here");
-  constexpr std::size_t out = 32768, in = 768;
-  static const auto* w = [] {
-    std::vector<float> wf(out * in);
-    for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
-    static bump_arena arena(packed_matrix<std::uint16_t>::storage_bytes(out, in), true);
-    return new packed_matrix<std::uint16_t>(wf.data(), out, in, arena.take(packed_matrix<std::uint16_t>::storage_bytes(out, in)));
-  }();
+  const auto* w = &streamed_bf16_matrix();
+  const std::size_t out = w->out(), in = w->in();
   const kernel_table& now_table = kernels_for(isa);
   kernel_table before = now_table;
   if (isa == uag::instruction_set::avx512)
@@ -487,13 +496,8 @@ void BM_bf16_products_matmul(benchmark::State& state) {
   using namespace uag::detail;
   const auto k = static_cast<std::size_t>(state.range(0));
   if (!cpu_has_avx512_bf16()) return state.SkipWithError("no AVX512_BF16 here");
-  constexpr std::size_t out = 32768, in = 768;
-  static const auto* w = [] {
-    std::vector<float> wf(out * in);
-    for (std::size_t i = 0; i < wf.size(); ++i) wf[i] = 0.001f * static_cast<float>(i % 97);
-    static bump_arena arena(packed_matrix<std::uint16_t>::storage_bytes(out, in), true);
-    return new packed_matrix<std::uint16_t>(wf.data(), out, in, arena.take(packed_matrix<std::uint16_t>::storage_bytes(out, in)));
-  }();
+  const auto* w = &streamed_bf16_matrix();
+  const std::size_t out = w->out(), in = w->in();
   std::vector<float> x(k * in, 0.01f), y(k * out);
   std::vector<std::uint32_t> pairs(k * in / 2);
   double t[3] = {};
