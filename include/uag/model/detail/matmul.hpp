@@ -19,6 +19,11 @@
 /// (high half); a shift and a mask widen both exactly to float32. Half the memory traffic, float32
 /// arithmetic.
 ///
+/// bfloat16 products (matmul_call<std::uint16_t, std::uint32_t>) round X to bfloat16 too, in the same
+/// pairs (bf16_pairs), and each output's chain per pair is x[2q+1]·w[2q+1], then x[2q]·w[2q], each
+/// rounded once: AVX512_BF16's vdpbf16ps computes a pair in one instruction, the other kernels in two
+/// FMAs, with the same bits (matmul_kernels.inc).
+///
 /// Measured on an earlier machine (Zen 5, one thread, bf16, 53 MB of weights): 8 rows cost 1.3-1.4x one
 /// row, 4 rows 1.0x; the kernel reaches ~215 GFLOP/s in cache and ~32 GB/s from memory. Since session 23
 /// (weights in huge pages, prefetched into L2) one thread streams 46-51 GB/s here (bench_model
