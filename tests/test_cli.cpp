@@ -197,6 +197,10 @@ TEST_F(cli_test, weights_flag_keeps_greedy_lossless_and_names_bad_values) {
   const auto bad = run("generate --target " + target() + " --no-draft --prompt hi --weights fp8");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_NE(bad.out.find("--weights must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << bad.out;
+  // A GGUF model's tensor types decide its weights: --weights there is refused, naming the file.
+  const auto gguf = run("generate --target " + (root_ / "m.gguf").string() + " --no-draft --prompt hi --weights bf16");
+  EXPECT_EQ(gguf.code, 2) << gguf.out;
+  EXPECT_NE(gguf.out.find("--weights applies to model folders"), std::string::npos) << gguf.out;
 }
 
 TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
