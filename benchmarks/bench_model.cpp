@@ -48,14 +48,15 @@ struct ops : avx2::ops {
 #include "uag/model/detail/kernels.inc"
 }  // namespace uag::detail::avx2_interleaved_tiles
 UAG_TARGET_END
-// The weight prefetch as it was before session 23 (two blocks ahead, into L1), for BM_weight_prefetch.
+// The weight prefetch as it was before session 23 (two blocks ahead, into L1), for BM_weight_prefetch: the
+// matmul kernels only (matmul_kernels.inc): it uses nothing else.
 UAG_TARGET_AVX512_BEGIN
 namespace uag::detail::avx512_l1_prefetch {
 struct ops : avx512::ops {
   static constexpr std::size_t weight_prefetch_blocks = 2;
   static void prefetch_weights(const void* p) noexcept { prefetch_l1(p); }
 };
-#include "uag/model/detail/kernels.inc"
+#include "uag/model/detail/matmul_kernels.inc"
 }  // namespace uag::detail::avx512_l1_prefetch
 UAG_TARGET_END
 UAG_TARGET_AVX2_BEGIN
@@ -64,7 +65,7 @@ struct ops : avx2::ops {
   static constexpr std::size_t weight_prefetch_blocks = 2;
   static void prefetch_weights(const void* p) noexcept { prefetch_l1(p); }
 };
-#include "uag/model/detail/kernels.inc"
+#include "uag/model/detail/matmul_kernels.inc"
 }  // namespace uag::detail::avx2_l1_prefetch
 UAG_TARGET_END
 #endif

@@ -90,9 +90,12 @@ inline instruction_set detect_instruction_set() noexcept {
 /// Whether the CPU has AVX512_BF16 (vdpbf16ps) on top of the AVX-512 set detect_instruction_set needs.
 inline bool cpu_has_avx512_bf16() noexcept {
 #if defined(UAG_ISA_X86)
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (detect_instruction_set() != instruction_set::avx512 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
-  return a & (1u << 5);
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (detect_instruction_set() != instruction_set::avx512 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+    return (a & (1u << 5)) != 0;
+  }();
+  return has;
 #else
   return false;
 #endif

@@ -401,7 +401,7 @@ class transformer {
   };
 
   void mm(const matrix_ref& m, const float* x, std::size_t ldx, std::size_t n, const float* bias, float* y,
-          std::size_t ldy, bool accumulate) const noexcept {
+          std::size_t ldy, bool accumulate) noexcept {
     if (m.bf16 && products_)
       detail::matmul_products(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_,
                               pairs_.data());
@@ -690,7 +690,7 @@ class transformer {
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
   bool products_ = false;                                        // their products on bfloat16 inputs
-  mutable std::vector<std::uint32_t> pairs_;                     // (chunk, widest input / 2) product inputs
+  std::vector<std::uint32_t> pairs_;                             // (chunk, widest input / 2) product inputs
   detail::bump_arena weight_arena_;                                // storage of every packed matrix
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
   std::deque<detail::packed_matrix<std::uint16_t>> bf16_store_;   // packed matrices (bfloat16 storage)

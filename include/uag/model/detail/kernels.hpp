@@ -54,17 +54,32 @@ inline float widen(const std::uint16_t* w, std::size_t i, std::size_t lane) noex
                               << 16);
 }
 
-template <class W>
-inline void matmul_part(const matmul_call<W>& c, std::size_t part, std::size_t parts) noexcept {
+/// The two halves of a bfloat16 pair word as floats: the high input's, then the low one's.
+inline float high_half(std::uint32_t p) noexcept { return std::bit_cast<float>(p & 0xFFFF0000u); }
+inline float low_half(std::uint32_t p) noexcept { return std::bit_cast<float>(p << 16); }
+
+/// Float32 x: one FMA per input. bfloat16 products (x as bf16 pairs): per pair the high input's product,
+/// then the low one's, as vdpbf16ps.
+template <class W, class X>
+inline void matmul_part(const matmul_call<W, X>& c, std::size_t part, std::size_t parts) noexcept {
   const auto& w = *c.w;
   const std::size_t n_blocks = w.blocks(), in = w.in(), out = w.out();
   for (std::size_t b = part * n_blocks / parts; b < (part + 1) * n_blocks / parts; ++b) {
     const W* block = w.block(b);
     for (std::size_t r = 0; r < c.n; ++r)
       for (std::size_t o = b * block_rows; o < std::min(out, (b + 1) * block_rows); ++o) {
+        const std::size_t lane = o % block_rows;
         float acc = 0.0f;
-        for (std::size_t i = 0; i < in; ++i)
-          acc = std::fma(c.x[r * c.ldx + i], widen(block, i, o % block_rows), acc);
+        if constexpr (std::is_same_v<X, std::uint32_t>) {
+          const auto* words = reinterpret_cast<const std::uint32_t*>(block);  // one word per (pair, lane)
+          for (std::size_t q = 0; q < (in + 1) / 2; ++q) {
+            const std::uint32_t xp = c.x[r * c.ldx + q], wp = words[q * block_rows + lane];
+            acc = std::fma(high_half(xp), high_half(wp), acc);
+            acc = std::fma(low_half(xp), low_half(wp), acc);
+          }
+        } else {
+          for (std::size_t i = 0; i < in; ++i) acc = std::fma(c.x[r * c.ldx + i], widen(block, i, lane), acc);
+        }
         float& dst = c.y[r * c.ldy + o];
         const float v = acc + (c.bias ? c.bias[o] : 0.0f);
         dst = c.accumulate ? dst + v : v;
@@ -77,29 +92,9 @@ inline void matmul_f32(const matmul_call<float>& c, std::size_t part, std::size_
 inline void matmul_bf16(const matmul_call<std::uint16_t>& c, std::size_t part, std::size_t parts) noexcept {
   matmul_part(c, part, parts);
 }
-/// bfloat16 products: per pair, the high input's product and then the low one's (as vdpbf16ps).
 inline void matmul_bf16_products(const matmul_call<std::uint16_t, std::uint32_t>& c, std::size_t part,
                                  std::size_t parts) noexcept {
-  const auto& w = *c.w;
-  const std::size_t n_blocks = w.blocks(), pairs = (w.in() + 1) / 2, out = w.out();
-  const auto half = [](std::uint32_t p, bool high) {
-    return std::bit_cast<float>(high ? p & 0xFFFF0000u : p << 16);
-  };
-  for (std::size_t b = part * n_blocks / parts; b < (part + 1) * n_blocks / parts; ++b) {
-    const auto* block = reinterpret_cast<const std::uint32_t*>(w.block(b));  // one word per (pair, lane)
-    for (std::size_t r = 0; r < c.n; ++r)
-      for (std::size_t o = b * block_rows; o < std::min(out, (b + 1) * block_rows); ++o) {
-        float acc = 0.0f;
-        for (std::size_t q = 0; q < pairs; ++q) {
-          const std::uint32_t xp = c.x[r * c.ldx + q], wp = block[q * block_rows + o % block_rows];
-          acc = std::fma(half(xp, true), half(wp, true), acc);
-          acc = std::fma(half(xp, false), half(wp, false), acc);
-        }
-        float& dst = c.y[r * c.ldy + o];
-        const float v = acc + (c.bias ? c.bias[o] : 0.0f);
-        dst = c.accumulate ? dst + v : v;
-      }
-  }
+  matmul_part(c, part, parts);
 }
 
 inline void attend(const attention_rows& a, std::size_t n, const float* kt, const float* v,
