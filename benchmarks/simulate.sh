@@ -8,17 +8,21 @@
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
 #      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset),
-#      TABLES (run: where a cell's table is when DIR has none: costs recorded later sit apart from it).
+#      TABLES (run: where a cell's table is when DIR has none: costs recorded later sit apart from it),
+#      WEIGHTS (tables/costs: `uag bench --weights`, default auto), THREADS (tables/costs: `--threads`; the
+#      matrix's 1, default uag's own).
 # A cell's files: DIR/<cell>.table.jsonl.xz and DIR/<cell>.costs.jsonl.xz (the trace's fields the
 # simulation reads); `run` decompresses them next to themselves.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
-n=${N:-16}; tokens=${TOKENS:-256}
+n=${N:-16}; tokens=${TOKENS:-256}; weights=${WEIGHTS:-auto}
+threads=${THREADS:+--threads $THREADS}
+case "$weights" in auto|f32|bf16|bf16-products) ;; *) echo "WEIGHTS must be auto, f32, bf16 or bf16-products, got '$weights'" >&2; exit 2 ;; esac
 cells=${CELLS:-"qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500 qwen_python_100 qwen_c_100 bundled_python_500 weak_prose_500 weak_python_1500 weak_c_100 qwen_prose_100 bundled_c_1500 qwen_python_1500"}
 pair_args() {
   case "$1" in
@@ -34,7 +38,7 @@ record_costs() {  # cell configs [extra bench arguments...]
   echo "== $cell" >&2
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --configs "$configs" --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
+     --configs "$configs" --weights "$weights" $threads --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
   python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
 import json, sys
 keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")
