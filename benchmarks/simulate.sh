@@ -21,6 +21,7 @@ uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
 n=${N:-16}; tokens=${TOKENS:-256}; weights=${WEIGHTS:-auto}
+case "${THREADS-1}" in ''|*[!0-9]*|0) echo "THREADS must be a positive integer, got '${THREADS-}'" >&2; exit 2 ;; esac
 threads=${THREADS:+--threads $THREADS}
 case "$weights" in auto|f32|bf16|bf16-products) ;; *) echo "WEIGHTS must be auto, f32, bf16 or bf16-products, got '$weights'" >&2; exit 2 ;; esac
 cells=${CELLS:-"qwen_c_500 qwen_python_500 qwen_prose_500 qwen_c_1500 bundled_c_500 bundled_prose_1500 weak_c_500 qwen_python_100 qwen_c_100 bundled_python_500 weak_prose_500 weak_python_1500 weak_c_100 qwen_prose_100 bundled_c_1500 qwen_python_1500"}

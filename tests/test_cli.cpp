@@ -766,6 +766,14 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
+  // simulate.sh checks the same before recording anything, and its thread count.
+  r = run_command("WEIGHTS=fp8 bash " + src + "/benchmarks/simulate.sh costs " + (root_ / "scripts" / "sim").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << r.out;
+  r = run_command("THREADS=0 bash " + src + "/benchmarks/simulate.sh costs " + (root_ / "scripts" / "sim").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("THREADS must be a positive integer, got '0'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root_ / "scripts" / "sim")) << r.out;
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
   EXPECT_EQ(r.code, 2) << r.out;
