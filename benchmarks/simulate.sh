@@ -39,7 +39,7 @@ record_costs() {  # cell configs [extra bench arguments...]
   echo "== $cell" >&2
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-     --configs "$configs" --weights "$weights" $threads --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
+    --configs "$configs" --weights "$weights" $threads --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
   python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
 import json, sys
 keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")

@@ -392,26 +392,20 @@ class draft_length_controller {
     } else if (best < max_ && samples_[best + 1] < kSettleSamples && steps_ % (kProbePeriod / 2) == 0) {
       gamma_ = best + 1;  // a longer draft with too few samples to judge: look at it twice as often
     } else if (steps_ % kProbePeriod == 0) {
-      // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time. The
-      // shorter neighbour, once settled, is probed at a quarter of the rate where it clearly loses: a
-      // probe costs its whole deficit, and what it would learn is its step time alone (every step of
-      // the choice verifies its positions too), which one sample more cannot move that far. The longer
-      // one keeps its rate: only its probes reach the position past the choice.
+      // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time. A settled
+      // neighbour that clearly loses is probed at a quarter of the rate: a probe costs its whole deficit.
+      // The shorter one clearly loses when it is kClearLoss below the choice (what a probe would learn is
+      // its step time alone: every step of the choice verifies its positions too, so one sample more cannot
+      // move it far). The longer one's probes are the only ones to reach the position past the choice, so it
+      // clearly loses only where it could not win even if that candidate were always accepted: a pass over
+      // one more row than a tile holds costs a second tile (bundled target with bfloat16 products: γ = 8
+      // steps 6.2 ms, γ = 7 4.4 ms), and probing it every 16 steps cost ~1.3% of the steps' time.
       const std::size_t turn = steps_ / kProbePeriod;
-      if (turn % 2 == 0) {
-        // The longer neighbour, once settled, is probed at a quarter of the rate where it could not win
-        // even if its extra candidate were always accepted: a pass over one more row than a tile holds
-        // costs a second tile (bundled target with bfloat16 products: γ = 8 steps 6.2 ms, γ = 7 4.4 ms),
-        // and probing it every 16 steps cost ~1.3% of the steps' time for nothing.
-        const std::size_t up = std::min(max_, best + 1);
-        const bool hopeless = samples_[up] >= kSettleSamples && up > best &&
-                              optimistic_tokens(best) / step_time(up) < tokens_per_second(best);
-        if (!hopeless || (turn / 2) % kClearLossSkip == 0) gamma_ = up;
-      } else {
-        const bool settled = samples_[best - 1] >= kSettleSamples;
-        const bool clear = tokens_per_second(best - 1) < kClearLoss * tokens_per_second(best);
-        if (!(settled && clear) || (turn / 2) % kClearLossSkip == 0) gamma_ = best - 1;
-      }
+      const std::size_t g = turn % 2 == 0 ? std::min(max_, best + 1) : best - 1;
+      const bool loses = g > best ? optimistic_tokens(best) / step_time(g) < tokens_per_second(best)
+                                  : tokens_per_second(g) < kClearLoss * tokens_per_second(best);
+      const bool rarely = samples_[g] >= kSettleSamples && loses;
+      if (g != best && (!rarely || (turn / 2) % kClearLossSkip == 0)) gamma_ = g;
     }
   }
 
