@@ -106,6 +106,8 @@ int replay(const options& o) {
         if (t > 0) std::printf(" g%zu %.2f tok %.0f/s", g, c.expected_tokens_per_step(g), c.expected_tokens_per_step(g) / t);
         else std::printf(" g%zu %.2f tok, untimed", g, c.expected_tokens_per_step(g));
       }
+      std::printf(" | f %.2f curve", c.last_candidate_factor());
+      for (std::size_t i = 0; i + 1 < o.lengths; ++i) std::printf(" %.2f", c.position_rate(i));
       std::printf("\n");
     }
   });

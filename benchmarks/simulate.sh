@@ -5,6 +5,7 @@
 # them in seconds, the same for every version of the controller.
 #   benchmarks/simulate.sh tables DIR          record the cells (greedy, N prompts x TOKENS): table and costs
 #   benchmarks/simulate.sh costs DIR           record the costs alone (static g1..g12 and adaptive, one run)
+#   benchmarks/simulate.sh sampled DIR         record sampled cells (T = TEMPERATURE, default 0.7): table and costs
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
 #      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset),
@@ -16,7 +17,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,16p' "$0" >&2; exit 2; }
 uag=${UAG:-build/bin/uag}; sim=${SIM:-build/bin/simulate_controller}
 mdir=${UAG_MATRIX_DIR:-$HOME/.cache/uag/matrix}
 prompts=${PROMPTS:-$here/results/matrix/s14_n16_t256/prompts}
@@ -46,8 +47,12 @@ keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "st
 with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
     for line in f:
         s = json.loads(line)
-        out.write(json.dumps({k: s[k] for k in keep}, separators=(",", ":")) + "\n")
+        row = {k: s[k] for k in keep}
+        row["draft_s"], row["step_s"] = round(row["draft_s"], 6), round(row["step_s"], 6)  # 1 us: ~40% smaller
+        out.write(json.dumps(row, separators=(",", ":")) + "\n")
 EOF
+  # A sampled cell's table: the g12 run's accepted runs (benchmarks/sampled_table.py says why that serves).
+  if [ -n "${SAMPLED_TABLE:-}" ]; then python3 "$here/sampled_table.py" "$dir/$cell.trace.jsonl" g12 "$SAMPLED_TABLE"; fi
   rm "$dir/$cell.trace.jsonl"
   xz -9 -f "$dir/$cell.costs.jsonl"
 }
@@ -63,6 +68,17 @@ case "$cmd" in
     # best static lengths lie past g6 on some cells.
     mkdir -p "$dir"
     for cell in $cells; do record_costs "$cell" g1,g2,g3,g4,g5,g6,g7,g8,g9,g10,g11,g12,adaptive; done ;;
+  sampled)
+    # The same at T = TEMPERATURE (default 0.7, TLI, seed 0): `--acceptance-table` needs greedy decoding,
+    # so the table is built from the trace's g12 run.
+    temp=${TEMPERATURE:-0.7}
+    case "$temp" in ''|*[!0-9.]*|.|*.*.*) echo "TEMPERATURE must be a positive number, got '$temp'" >&2; exit 2 ;; esac
+    mkdir -p "$dir"
+    for cell in $cells; do
+      SAMPLED_TABLE="$dir/$cell.table.jsonl" record_costs "$cell" g1,g2,g3,g4,g5,g6,g7,g8,g9,g10,g11,g12,adaptive \
+        --temperature "$temp" --mode tli --seed 0
+      xz -9 -f "$dir/$cell.table.jsonl"
+    done ;;
   run)
     noise=${3:-0.1}; seeds=${4:-40}
     for cell in $cells; do
@@ -76,5 +92,5 @@ case "$cmd" in
       # targets' 32k or 151k): its last candidates may be open (uag sets it from the draft source).
       printf "%-20s %s\n" "$cell" "$("$sim" "$table.jsonl" "$dir/$cell.costs.jsonl" --noise "$noise" --seeds "$seeds" --open-last | tail -1)"
     done ;;
-  *) echo "unknown command '$cmd' (tables, costs or run)" >&2; exit 2 ;;
+  *) echo "unknown command '$cmd' (tables, costs, sampled or run)" >&2; exit 2 ;;
 esac

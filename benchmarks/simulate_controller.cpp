@@ -200,9 +200,20 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
     if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
     off_streak = g == 0 ? off_streak + 1 : 0;
-    if (show)
-      std::printf("s%.0f at %zu asked %zu got %zu/%zu step %.3f ms next %zu\n", o.steps + 1, committed, g, acc, prop, s * 1e3,
+    if (show) {
+      std::printf("s%.0f at %zu asked %zu got %zu/%zu step %.3f ms next %zu", o.steps + 1, committed, g, acc, prop, s * 1e3,
                   c ? c->next() : fixed);
+      if (c) {  // what the controller believes: tokens/ms of each timed length, its curve and last factor
+        std::printf(" | tok/ms");
+        for (std::size_t l = 0; l <= std::min<std::size_t>(t.lengths, 8); ++l) {
+          const double p = c->predicted_step_seconds(l);
+          if (p > 0.0) std::printf(" %zu:%.2f", l, c->expected_tokens_per_step(l) / p * 1e-3);
+        }
+        std::printf(" | f %.2f curve", c->last_candidate_factor());
+        for (std::size_t i = 0; i < 8; ++i) std::printf(" %.2f", c->position_rate(i));
+      }
+      std::printf("\n");
+    }
     committed += acc + 1;
     o.time += s, o.steps += 1, o.off += g == 0, o.asked += static_cast<double>(g);
   }

@@ -774,6 +774,38 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("THREADS must be a positive integer, got '0'"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(root_ / "scripts" / "sim")) << r.out;
+  // ... and simulate.sh's temperature for sampled cells.
+  r = run_command("TEMPERATURE=warm bash " + src + "/benchmarks/simulate.sh sampled " + (root_ / "scripts" / "sim").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("TEMPERATURE must be a positive number, got 'warm'"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root_ / "scripts" / "sim")) << r.out;
+  // sampled_table.py: a g3 run whose steps accept 2 of 3, 3 of 3 and 0 of 3 after the prefill's token gives
+  // the runs of accepted candidates 2 1 0 | 3 2 1 0 | 0 at positions 1-8, and a step starting at each
+  // accepts min(run, γ) for γ = 1..3.
+  {
+    const fs::path trace = root_ / "scripts" / "sampled.jsonl", table = root_ / "scripts" / "sampled_table.jsonl";
+    std::ofstream t(trace);
+    int i = 0;
+    const std::array<std::array<int, 3>, 4> steps{{{0, 0, 1}, {3, 2, 3}, {3, 3, 4}, {3, 0, 1}}};
+    for (const auto& [asked, accepted, committed] : steps)
+      t << json{{"run", "g3"}, {"prompt", 0}, {"step", i++}, {"asked", asked}, {"proposed", asked},
+                {"accepted", accepted}, {"committed", committed}}.dump() << "\n";
+    t.close();
+    r = script("sampled_table.py", trace.string() + " g3 " + table.string() + " --lengths 3");
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::ifstream in(table);
+    const json row = json::parse(in);
+    EXPECT_EQ(row.at("new_tokens"), 9);
+    EXPECT_EQ(row.at("accepted").dump(), "[[1,2,2],[1,1,1],[0,0,0],[1,2,3],[1,2,2],[1,1,1],[0,0,0],[0,0,0]]");
+    r = script("sampled_table.py", trace.string() + " g5 " + table.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("no steps of run 'g5'"), std::string::npos) << r.out;
+    std::ofstream(trace, std::ios::app) << json{{"run", "g3"}, {"prompt", 0}, {"step", 4}, {"asked", 3}, {"proposed", 3},
+                                               {"accepted", 1}, {"committed", 4}}.dump() << "\n";
+    r = script("sampled_table.py", trace.string() + " g3 " + table.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("prompt 0: a step commits 4 tokens for 1 accepted"), std::string::npos) << r.out;
+  }
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
   EXPECT_EQ(r.code, 2) << r.out;

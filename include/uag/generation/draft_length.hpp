@@ -155,6 +155,15 @@ class draft_length_controller {
   }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
   double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)) * load_; }
+  /// @brief The survival curve (adaptive policy; for diagnostics): the chance that candidate `position`
+  /// (0-based) is accepted as an inner candidate once the ones before it were.
+  double position_rate(std::size_t position) const noexcept {
+    double prev = alpha(), pair_prev = alpha(), a = 0.0;
+    for (std::size_t i = 0; i <= std::min(position, max_); ++i) a = inner_rate(i, prev, pair_prev);
+    return a;
+  }
+  /// @brief The last-candidate factor f (1 unless set_last_candidate_open(); for diagnostics).
+  double last_candidate_factor() const noexcept { return last_factor_; }
 
  private:
   static constexpr std::size_t kMaxGamma = 64;
