@@ -9,7 +9,11 @@ starting at n inside a recorded step that accepted `a` candidates from position 
 min(L(n), γ) = min(a - (n - m), γ); a step that accepted all it proposed censors L at that length
 (rows past it are capped there). What this loses: the last candidate's bridge effect (a draft cut at γ
 may end on the first piece of a longer target token), which the greedy tables keep; at T = 0.7 the
-controller's last-candidate factor sat at 0.99-1.00 on the bundled pair (session 26's replays).
+controller's last-candidate factor sat at 0.99-1.00 on the bundled pair (session 26's replays). And the
+draw: where the recorded step's candidate was rejected, L = 0 for any step starting there, so a policy
+that keeps landing on such positions sees only rejections and one that keeps missing them (g1 on a weak
+pair, in step with the recorded run's accept-one-reject-one pattern) sees only acceptances. Judge weak
+pairs' sampled cells with that in mind.
 
   sampled_table.py TRACE.jsonl RUN OUT.jsonl [--lengths N]   (RUN: a static run of the trace, e.g. g12)
 """

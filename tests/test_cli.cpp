@@ -583,6 +583,30 @@ TEST_F(cli_test, bench_acceptance_table_predicts_the_static_runs) {
   EXPECT_NE(r.out.find("--acceptance-table needs greedy decoding"), std::string::npos) << r.out;
 }
 
+// The adaptive controller on a recorded cell (benchmarks/simulate.sh tables: bundled pair, bfloat16
+// products, Python ~100 greedy, 16 prompts x 256 tokens), where the first prompt opens with two
+// rejected drafts and the warm-up then times one-token drafts. A fresh pair's record that priced every
+// unreached position at position 0's rate kept the first prompt at one or two tokens for ~100 steps
+// (prompt 0: 1.81x where γ = 5 makes 3.13x) and the cell at 0.944 of the best static length; the
+// record's rising start (draft_length.hpp: kFreshPrior) brings it to 0.967.
+TEST_F(cli_test, simulate_controller_climbs_on_a_recorded_cold_first_prompt) {
+  const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
+  if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
+  const fs::path cell = fs::path(UAG_SOURCE_DIR) / "benchmarks" / "results" / "sim_s26" / "bundled_python_100";
+  const fs::path dir = root_ / "recorded";
+  fs::create_directories(dir);
+  for (const char* part : {"table", "costs"}) {
+    const auto x = run_command("xz -dc " + cell.string() + "." + part + ".jsonl.xz > " + (dir / part).string());
+    ASSERT_EQ(x.code, 0) << x.out;
+  }
+  auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() +
+                       " --noise 0.1 --seeds 20 --open-last");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto at = r.out.find("x = ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_GE(std::stod(r.out.substr(at + 4)), 0.96) << r.out;
+}
+
 // simulate_controller on a table whose answer is known: every candidate accepted, 25 new tokens, steps
 // of 1 ms target-only and 1 + 0.2 γ ms drafting (g1 and g2 in the trace; longer lengths extend that
 // line). g1: the prefill's step, then 12 steps of 2 tokens at 1.2 ms: 25 / 15.4 = 1.623x; g12 (clamped
