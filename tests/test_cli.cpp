@@ -694,7 +694,7 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   const std::string script = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/simulate.sh";
   for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
            {"", "benchmarks/simulate.sh run DIR"},
-           {"frob " + dir.string(), "unknown command 'frob' (tables, costs or run)"},
+           {"frob " + dir.string(), "unknown command 'frob' (tables, costs, sampled or run)"},
            {"run " + (dir / "empty").string(), "missing " + (dir / "empty").string() + "/qwen_c_500.table.jsonl.xz"}}) {
     r = run_command("SIM=" + sim.string() + " " + script + " " + args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
