@@ -27,17 +27,19 @@ def fail(msg):
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    lengths = 12
-    if "--lengths" in argv:
-        i = argv.index("--lengths")
-        try:
-            lengths = int(argv[i + 1])
-        except (IndexError, ValueError):
-            fail("--lengths needs a positive integer")
-        args = [a for a in args if a != argv[i + 1]]
-        if lengths < 1:
-            fail("--lengths needs a positive integer")
+    args, lengths, k = [], 12, 1
+    while k < len(argv):
+        if argv[k] == "--lengths":
+            try:
+                lengths = int(argv[k + 1])
+            except (IndexError, ValueError):
+                lengths = 0
+            if lengths < 1:
+                fail("--lengths needs a positive integer")
+            k += 2
+        else:
+            args.append(argv[k])
+            k += 1
     if len(args) != 3:
         fail("usage: sampled_table.py TRACE.jsonl RUN OUT.jsonl [--lengths N]")
     trace, run, out = args
