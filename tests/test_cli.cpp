@@ -774,36 +774,25 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
               std::string::npos)
         << r.out;
   }
-  // matrix.sh refuses an unknown sampling mode before it runs anything.
-  r = run_command("MODE=gumbel bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("MODE must be tli or slem, got 'gumbel'"), std::string::npos) << r.out;
-  EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
-  // ... and a seed that is not a non-negative integer, likewise (uag bench would refuse it per cell).
-  for (const char* bad : {"abc", "-1", "1.5"}) {
-    r = run_command(std::string("SEED=") + bad + " bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
-    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
-    EXPECT_NE(r.out.find(std::string("SEED must be a non-negative integer, got '") + bad + "'"), std::string::npos) << r.out;
-    EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
-  }
-  // ... and a weight format uag bench would refuse.
-  r = run_command("WEIGHTS=fp8 bash " + src + "/benchmarks/matrix.sh " + (root_ / "scripts" / "mx").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << r.out;
-  EXPECT_FALSE(fs::exists(root_ / "scripts" / "mx")) << r.out;
-  // simulate.sh checks the same before recording anything, and its thread count.
-  r = run_command("WEIGHTS=fp8 bash " + src + "/benchmarks/simulate.sh costs " + (root_ / "scripts" / "sim").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'"), std::string::npos) << r.out;
-  r = run_command("THREADS=0 bash " + src + "/benchmarks/simulate.sh costs " + (root_ / "scripts" / "sim").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("THREADS must be a positive integer, got '0'"), std::string::npos) << r.out;
-  EXPECT_FALSE(fs::exists(root_ / "scripts" / "sim")) << r.out;
-  // ... and simulate.sh's temperature for sampled cells.
-  r = run_command("TEMPERATURE=warm bash " + src + "/benchmarks/simulate.sh sampled " + (root_ / "scripts" / "sim").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("TEMPERATURE must be a positive number, got 'warm'"), std::string::npos) << r.out;
-  EXPECT_FALSE(fs::exists(root_ / "scripts" / "sim")) << r.out;
+  // The matrix and simulator drivers refuse a bad setting with exit 2 and one line naming it, before they
+  // create their output folder.
+  auto refuses = [&](const std::string& env, const std::string& driver, const std::string& message) {
+    const fs::path out = root_ / "scripts" / "driver_out";
+    const auto res = run_command(env + " bash " + src + "/benchmarks/" + driver + " " + out.string());
+    EXPECT_EQ(res.code, 2) << env << ": " << res.out;
+    EXPECT_NE(res.out.find(message), std::string::npos) << env << ": " << res.out;
+    EXPECT_FALSE(fs::exists(out)) << env << ": " << res.out;
+  };
+  // matrix.sh: an unknown sampling mode; a seed that is not a non-negative integer (uag bench would refuse
+  // it per cell); a weight format uag bench would refuse.
+  refuses("MODE=gumbel", "matrix.sh", "MODE must be tli or slem, got 'gumbel'");
+  for (const char* bad : {"abc", "-1", "1.5"})
+    refuses(std::string("SEED=") + bad, "matrix.sh", std::string("SEED must be a non-negative integer, got '") + bad + "'");
+  refuses("WEIGHTS=fp8", "matrix.sh", "WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'");
+  // simulate.sh checks the same, its thread count, and the temperature of sampled cells.
+  refuses("WEIGHTS=fp8", "simulate.sh costs", "WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'");
+  refuses("THREADS=0", "simulate.sh costs", "THREADS must be a positive integer, got '0'");
+  refuses("TEMPERATURE=warm", "simulate.sh sampled", "TEMPERATURE must be a positive number, got 'warm'");
   // sampled_table.py: a g3 run whose steps accept 2 of 3, 3 of 3 and 0 of 3 after the prefill's token gives
   // the runs of accepted candidates 2 1 0 | 3 2 1 0 | 0 at positions 1-8, and a step starting at each
   // accepts min(run, γ) for γ = 1..3.
@@ -830,6 +819,16 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     r = script("sampled_table.py", trace.string() + " g3 " + table.string());
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find("prompt 0: a step commits 4 tokens for 1 accepted"), std::string::npos) << r.out;
+    r = script("sampled_table.py", trace.string() + " g3 " + table.string() + " --lengths 0");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("--lengths needs a positive integer"), std::string::npos) << r.out;
+    r = script("sampled_table.py", (root_ / "scripts" / "absent.jsonl").string() + " g3 " + table.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("absent.jsonl: No such file or directory"), std::string::npos) << r.out;
+    std::ofstream(trace) << "{\"run\": \"g3\", \"prompt\": 0}\n";
+    r = script("sampled_table.py", trace.string() + " g3 " + table.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(":1: not a `uag bench --trace` step"), std::string::npos) << r.out;
   }
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
