@@ -41,16 +41,7 @@ record_costs() {  # cell configs [extra bench arguments...]
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$pair") --prompts "$prompts/${dom}_$len.jsonl" --limit "$n" --max-new-tokens "$tokens" \
     --configs "$configs" --weights "$weights" $threads --trace "$dir/$cell.trace.jsonl" "$@" 2>/dev/null | grep -E "^(g[0-9]+|adaptive) "
-  python3 - "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl" <<'EOF'
-import json, sys
-keep = ("run", "prompt", "step", "asked", "proposed", "catch_up", "draft_s", "step_s")
-with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    for line in f:
-        s = json.loads(line)
-        row = {k: s[k] for k in keep}
-        row["draft_s"], row["step_s"] = round(row["draft_s"], 6), round(row["step_s"], 6)  # 1 us: ~40% smaller
-        out.write(json.dumps(row, separators=(",", ":")) + "\n")
-EOF
+  python3 "$here/cut_costs.py" "$dir/$cell.trace.jsonl" "$dir/$cell.costs.jsonl"
   # A sampled cell's table: the g12 run's accepted runs (benchmarks/sampled_table.py says why that serves).
   if [ -n "${SAMPLED_TABLE:-}" ]; then python3 "$here/sampled_table.py" "$dir/$cell.trace.jsonl" g12 "$SAMPLED_TABLE"; fi
   rm "$dir/$cell.trace.jsonl"
