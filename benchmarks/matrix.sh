@@ -14,7 +14,9 @@
 #        MODE (T = 0.7 verification: tli, the default, or slem: every configuration then samples the
 #        baseline's own text, same seed and same text, so the cells compare configurations pairwise);
 #        SEED (uag bench --seed, default 0: at T = 0.7 each configuration samples its own text, the same
-#        one in every run with the same seed, so pool runs with different seeds: held_out.py);
+#        one in every run with the same seed, so one seed's best static length is a lucky draw);
+#        SEEDS (e.g. "0 1 2 3", default SEED: two or more run every T = 0.7 cell once per seed into
+#        OUT_DIR/seed<S>/json and add held_out.py's table, which pools them, to matrix.md);
 #        WEIGHTS (uag bench --weights for both models: auto, the default, f32, bf16 or bf16-products);
 #        the table needs a static gN and adaptive among the configurations
 set -euo pipefail
@@ -31,11 +33,20 @@ configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
 sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mode=${MODE:-tli}
 seed=${SEED:-0}
+seeds=${SEEDS:-$seed}
 weights=${WEIGHTS:-auto}
 case "$mode" in tli|slem) ;; *) echo "MODE must be tli or slem, got '$mode'" >&2; exit 2 ;; esac
 case "$weights" in auto|f32|bf16|bf16-products) ;; *) echo "WEIGHTS must be auto, f32, bf16 or bf16-products, got '$weights'" >&2; exit 2 ;; esac
 # Checked here: a seed uag bench refused would only leave each cell's .err file behind.
 case "$seed" in ''|*[!0-9]*) echo "SEED must be a non-negative integer, got '$seed'" >&2; exit 2 ;; esac
+for s in $seeds; do
+  case "$s" in *[!0-9]*) echo "SEEDS must be non-negative integers, got '$s' in '$seeds'" >&2; exit 2 ;; esac
+done
+[ -n "${seeds// /}" ] || { echo "SEEDS must hold at least one seed" >&2; exit 2; }
+dup=$(tr -s ' ' '\n' <<< "$seeds" | sed '/^$/d' | sort | uniq -d | head -1)
+[ -z "$dup" ] || { echo "SEEDS repeats seed $dup: a seed's run would be pooled twice" >&2; exit 2; }
+# shellcheck disable=SC2086
+set -- $seeds; pooled=$(( $# > 1 ))
 mkdir -p "$out/json"
 # Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
 UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \
@@ -51,23 +62,38 @@ pair_args() {
     qwen_target) echo "--target $mdir/qwen_target" ;;
   esac
 }
-run_cell() {  # pair domain length temperature configs
-  local tag="$1_$2_$3_t$4" log
-  log="$out/json/$tag.txt"
+run_cell() {  # pair domain length temperature configs seed json_dir
+  local tag="$1_$2_$3_t$4" json=$7 log
+  log="$json/$tag.txt"
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$seed" --threads "$threads" --weights "$weights" --json "$out/json/$tag.json" \
-    2>"$out/json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
+    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$6" --threads "$threads" --weights "$weights" --json "$json/$tag.json" \
+    2>"$json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
   # A good run writes only its progress bar to stderr: keep the file when anything else is in it.
   # (A process substitution, not a pipe: under pipefail grep's early exit would fail the pipe.)
-  grep -qvE '^(\[[= ]*\] [0-9]+/[0-9]+ runs)?$' < <(tr '\r' '\n' < "$out/json/$tag.err") || rm -f "$out/json/$tag.err"
+  grep -qvE '^(\[[= ]*\] [0-9]+/[0-9]+ runs)?$' < <(tr '\r' '\n' < "$json/$tag.err") || rm -f "$json/$tag.err"
 }
 for pair in $pairs; do
   for dom in $domains; do
-    for len in $lengths; do run_cell "$pair" "$dom" "$len" 0 "$configs"; done
-    for len in $sampled; do run_cell "$pair" "$dom" "$len" 0.7 "$sampled_configs"; done
+    for len in $lengths; do run_cell "$pair" "$dom" "$len" 0 "$configs" "$seed" "$out/json"; done
+    for len in $sampled; do
+      for s in $seeds; do
+        if [ "$pooled" = 1 ]; then mkdir -p "$out/seed$s/json"; dir="$out/seed$s/json"; else dir="$out/json"; fi
+        run_cell "$pair" "$dom" "$len" 0.7 "$sampled_configs" "$s" "$dir"
+      done
+    done
   done
 done
-python3 "$here/matrix/summarize.py" "$out/json" | tee "$out/matrix.md"
+if [ "$pooled" = 0 ] || [ -z "${sampled// /}" ]; then
+  python3 "$here/matrix/summarize.py" "$out/json" | tee "$out/matrix.md"
+  exit 0
+fi
+{
+  if [ -n "${lengths// /}" ]; then python3 "$here/matrix/summarize.py" "$out/json"; echo; fi
+  for s in $seeds; do echo "T = 0.7, seed $s:"; echo; python3 "$here/matrix/summarize.py" "$out/seed$s/json"; echo; done
+  echo "T = 0.7, pooled over seeds $seeds (benchmarks/matrix/held_out.py):"; echo
+  # shellcheck disable=SC2046
+  python3 "$here/matrix/held_out.py" $(for s in $seeds; do echo "$out/seed$s"; done)
+} | tee "$out/matrix.md"

@@ -703,6 +703,28 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   }
 }
 
+// matrix.sh with SEEDS: each seed's T = 0.7 cells in their own folder, and matrix.md pools them with
+// held_out.py (one bundled prose cell, one prompt, 8 tokens: a few seconds).
+TEST_F(cli_test, matrix_runs_and_pools_seeds) {
+  const fs::path out = root_ / "matrix_seeds";
+  const auto r = run_command("UAG=" + std::string(UAG_BINARY_DIR) + "/bin/uag PAIRS=bundled DOMAINS=prose LENGTHS= " +
+                             "SAMPLED_LENGTHS=100 N=1 TOKENS=8 CONFIGS=g1,g2,adaptive SEEDS='3 5' bash " +
+                             UAG_SOURCE_DIR + "/benchmarks/matrix.sh " + out.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* seed : {"3", "5"}) {
+    const fs::path cell = out / (std::string("seed") + seed) / "json" / "bundled_prose_100_t0.7.json";
+    ASSERT_TRUE(fs::exists(cell)) << r.out;
+    std::ifstream in(cell);
+    EXPECT_EQ(json::parse(in).at("seed"), std::stoi(seed));
+  }
+  EXPECT_TRUE(fs::is_empty(out / "json")) << "no greedy cells were asked for";
+  std::ifstream md(out / "matrix.md");
+  const std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(table.find("T = 0.7, seed 5:"), std::string::npos) << table;
+  EXPECT_NE(table.find("T = 0.7, pooled over seeds 3 5 (benchmarks/matrix/held_out.py):"), std::string::npos) << table;
+  EXPECT_NE(table.find("| 2 | bundled, T 0.7 | 1 |"), std::string::npos) << table;
+}
+
 // The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their
 // figures on files whose answers are known, and a one-line message naming the file, never a traceback,
 // on a missing file, a file that is not JSON, and JSON that is not a bench file.
@@ -789,6 +811,10 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   for (const char* bad : {"abc", "-1", "1.5"})
     refuses(std::string("SEED=") + bad, "matrix.sh", std::string("SEED must be a non-negative integer, got '") + bad + "'");
   refuses("WEIGHTS=fp8", "matrix.sh", "WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'");
+  // SEEDS: a seed that is not a non-negative integer, none at all, a seed given twice (pooled twice).
+  refuses("SEEDS='0 x'", "matrix.sh", "SEEDS must be non-negative integers, got 'x' in '0 x'");
+  refuses("SEEDS=' '", "matrix.sh", "SEEDS must hold at least one seed");
+  refuses("SEEDS='1 0 1'", "matrix.sh", "SEEDS repeats seed 1: a seed's run would be pooled twice");
   // simulate.sh checks the same, its thread count, and the temperature of sampled cells.
   refuses("WEIGHTS=fp8", "simulate.sh costs", "WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'");
   refuses("THREADS=0", "simulate.sh costs", "THREADS must be a positive integer, got '0'");
@@ -829,6 +855,29 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     r = script("sampled_table.py", trace.string() + " g3 " + table.string());
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_NE(r.out.find(":1: not a `uag bench --trace` step"), std::string::npos) << r.out;
+  }
+  // cut_costs.py: a trace step cut to the simulator's fields, times rounded to 1 us; a missing file and a
+  // line that is not a step named in one line.
+  {
+    const fs::path trace = root_ / "scripts" / "cut.jsonl", costs = root_ / "scripts" / "cut_costs.jsonl";
+    std::ofstream(trace) << json{{"run", "g2"}, {"prompt", 1}, {"step", 4}, {"asked", 2}, {"proposed", 2},
+                                 {"accepted", 1}, {"catch_up", false}, {"draft_s", 0.00012345678},
+                                 {"step_s", 0.0021234999}}.dump() << "\n";
+    r = script("cut_costs.py", trace.string() + " " + costs.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::ifstream in(costs);
+    const json row = json::parse(in);
+    EXPECT_EQ(row.size(), 8u) << row.dump();
+    EXPECT_FALSE(row.contains("accepted")) << row.dump();
+    EXPECT_DOUBLE_EQ(row.at("draft_s").get<double>(), 0.000123);
+    EXPECT_DOUBLE_EQ(row.at("step_s").get<double>(), 0.002123);
+    r = script("cut_costs.py", (root_ / "scripts" / "absent.jsonl").string() + " " + costs.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("absent.jsonl: No such file or directory"), std::string::npos) << r.out;
+    std::ofstream(trace) << "{\"run\": \"g2\"}\n";
+    r = script("cut_costs.py", trace.string() + " " + costs.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("cut.jsonl:1: not a `uag bench --trace` step"), std::string::npos) << r.out;
   }
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");

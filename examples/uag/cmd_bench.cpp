@@ -484,6 +484,7 @@ int bench_main(std::vector<std::string> argv) {
     j["prompt_tokens_mean"] = double(baseline.prompt_tokens) / double(prompts.size());
     j["max_new_tokens"] = base_cfg.max_new_tokens;
     j["temperature"] = base_cfg.sampling.temperature;
+    j["seed"] = o.seed;  // prompt i sampled with seed + i: a T > 0 run is reproduced from this
     write_output(*o.json_file, "json", *json_out, j.dump(2) + "\n");
   }
   if (svg_out) write_output(*o.svg_file, "svg", *svg_out, svg_chart(cfgs, res));
