@@ -219,7 +219,7 @@ TEST_F(cli_test, bench_json_shape) {
   const std::string out = (root_ / "bench.json").string(), svg = (root_ / "bench.svg").string();
   const std::string trace = (root_ / "bench_trace.jsonl").string();
   const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
-                     " --max-new-tokens 8 --configs g1,g1:hold,g3,heuristic,confidence,adaptive --json " + out + " --svg " + svg +
+                     " --max-new-tokens 8 --configs g1,g1:hold,g3,heuristic,confidence,adaptive,g2:close --json " + out + " --svg " + svg +
                      " --trace " + trace);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(out);
@@ -248,8 +248,9 @@ TEST_F(cli_test, bench_json_shape) {
     }
   }
   EXPECT_TRUE(j["baseline"]["tokens_per_s"].is_number());
-  ASSERT_EQ(j["configs"].size(), 6u);
+  ASSERT_EQ(j["configs"].size(), 7u);
   EXPECT_EQ(j["configs"][1]["name"], "g1:hold");  // the bridge holding back the last word, side by side
+  EXPECT_EQ(j["configs"][6]["name"], "g2:close");  // ... and the last token (greedy output still identical: exit 0)
   for (const auto& c : j["configs"])
     for (const char* k : {"name", "tokens_per_s", "speedup", "acceptance", "tokens_per_step", "bound_fraction"})
       EXPECT_TRUE(c.contains(k)) << k;
@@ -442,6 +443,11 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
                   " --temperature 0.7 --configs g1:hold"), 2, "not to TLI sampling");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                   " --temperature 0.7 --configs adaptive:hold"), 2, "not to TLI sampling");
+  expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --temperature 0.7 --configs g2:close"), 2, "':close' applies to the text bridge");
+  // ':hold' and ':close' are two hold-backs of one bridge: together they are refused.
+  expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                  " --configs g2:hold:close"), 2, "holds back twice");
   // ':slem' is a no-op outside TLI sampling (greedy and --mode slem verify over the text bridge already).
   for (const auto& [flags, cfg, needle] : {std::tuple{"", "g1:slem", "applies to sampling"},
                                           std::tuple{" --temperature 0.7 --mode slem", "adaptive:slem", "applies to sampling"},

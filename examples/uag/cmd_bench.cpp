@@ -47,7 +47,8 @@ overhead.
   --configs LIST       comma-separated among g1..g16 (static draft length), heuristic,
                        confidence, adaptive (default g1,g2,g3,g4,g5,g6,g7,g8,heuristic,confidence,adaptive);
                        NAME:hold (e.g. g4:hold): a text-bridged draft holds back the last word and
-                       drafts one token more per step (the default before session 10); NAME:slem
+                       drafts one token more per step (the default before session 10); NAME:close:
+                       it holds back the last token, so the last candidate is complete; NAME:slem
                        (T > 0, --mode tli): verifies with SLEM over the text bridge, side by side
   --json OUT           write the results as JSON
   --trace OUT          write every step of every generation as JSON lines: run (baseline or a
@@ -274,7 +275,7 @@ int bench_main(std::vector<std::string> argv) {
 
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
-  pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, false));
+  pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, held_back::nothing));
   draft_sources sources(cfgs, draft_model, target, mode, draft);
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) { return config_for(o, b, prompt_index); };

@@ -42,7 +42,8 @@ Greedy outputs must equal the baseline's (exit code 3 otherwise).
   --mode slem|tli       sampling verification when T > 0 (default tli)
   --seed S              base seed; prompt i uses S + i (default 0)
   --configs LIST        comma-separated among g1..g16, heuristic, confidence, adaptive (default adaptive);
-                        NAME:hold: a text-bridged draft holds back the last word; NAME:slem (T > 0,
+                        NAME:hold, NAME:close: a text-bridged draft holds back the last word or
+                        token; NAME:slem (T > 0,
                         --mode tli): SLEM over the text bridge (see uag bench)
   --json OUT            write the results as JSON
   --svg OUT             draw the ITL distribution (CDF) per configuration and prompt length, and the

@@ -29,24 +29,39 @@
 
 namespace uag_cli {
 
+/// What a text-bridged draft holds back at the end of its re-encoded text (bridged_draft_config).
+enum class held_back {
+  nothing,     // the default: every re-encoded token is a candidate
+  last_word,   // ":hold": the last word, one more draft token per step (the default before session 10)
+  last_token,  // ":close": the last token, so the last candidate is complete (one more draft token or more)
+};
+
 /// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive), with
-/// optional suffixes: ":hold" makes a text-bridged draft hold back the last word, drafting one token more
-/// per step; ":slem" verifies sampled output with SLEM over the text bridge where the run's mode is TLI.
+/// optional suffixes: ":hold" and ":close" make a text-bridged draft hold back its last word or token;
+/// ":slem" verifies sampled output with SLEM over the text bridge where the run's mode is TLI.
 struct bench_config {
   std::string name;
   uag::draft_length_policy policy;
-  std::size_t gamma;       // constant γ, or the starting γ
-  bool hold_back = false;  // text bridge: hold back the last word (the default before session 10)
-  bool slem = false;       // sampling: SLEM over the text bridge instead of the run's TLI
+  std::size_t gamma;                      // constant γ, or the starting γ
+  held_back hold = held_back::nothing;   // text bridge only
+  bool slem = false;                      // sampling: SLEM over the text bridge instead of the run's TLI
 };
 
 inline bench_config parse_config(const std::string& name) {
-  for (const std::string_view suffix : {std::string_view(":hold"), std::string_view(":slem")}) {
+  if (name.size() > 5 && name.ends_with(":slem")) {
+    bench_config b = parse_config(name.substr(0, name.size() - 5));
+    if (b.slem) throw usage_error("--configs: '" + name + "' repeats ':slem'");
+    b.slem = true;
+    b.name = name;
+    return b;
+  }
+  for (const auto& [suffix, hold] : {std::pair{std::string_view(":hold"), held_back::last_word},
+                                     std::pair{std::string_view(":close"), held_back::last_token}}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
       bench_config b = parse_config(name.substr(0, name.size() - suffix.size()));
-      bool& flag = suffix == ":hold" ? b.hold_back : b.slem;
-      if (flag) throw usage_error("--configs: '" + name + "' repeats '" + std::string(suffix) + "'");
-      flag = true;
+      if (b.hold != held_back::nothing)
+        throw usage_error("--configs: '" + name + "' holds back twice (':hold' and ':close' exclude each other)");
+      b.hold = hold;
       b.name = name;
       return b;
     }
@@ -57,35 +72,38 @@ inline bench_config parse_config(const std::string& name) {
   if (name.size() >= 2 && name[0] == 'g')
     return {name, uag::draft_length_policy::constant, parse_size("configs", name.substr(1), 1, 16)};
   throw usage_error("unknown configuration '" + name +
-                    "' (use g1..g16, heuristic, confidence, adaptive, each optionally with :hold and :slem)");
+                    "' (use g1..g16, heuristic, confidence, adaptive, each optionally with :hold or :close, and :slem)");
 }
 
 /// The verification mode configuration b runs in, in a run whose mode is `mode`.
 inline cli_mode mode_of(const bench_config& b, cli_mode mode) { return b.slem ? cli_mode::slem : mode; }
 
 /// The bridged draft's settings for a configuration: text mode unless TLI, and the hold-back that
-/// `:hold` asks for (the last word held back, one more token drafted per step).
-inline uag::bridged_draft_config draft_config_for(cli_mode mode, bool hold_back) {
+/// `:hold` or `:close` asks for (one more token drafted per step; the bridged draft drafts on until the
+/// text yields the candidates asked for).
+inline uag::bridged_draft_config draft_config_for(cli_mode mode, held_back hold) {
   uag::bridged_draft_config d;
   d.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
-  if (hold_back) d.bridge.hold_back = uag::hold_back_policy::last_word, d.extra_draft_tokens = 1;
+  if (hold == held_back::last_word) d.bridge.hold_back = uag::hold_back_policy::last_word, d.extra_draft_tokens = 1;
+  if (hold == held_back::last_token) d.bridge.hold_back = uag::hold_back_policy::last_token, d.extra_draft_tokens = 1;
   return d;
 }
 
 /// throws: usage_error where a suffix would be a no-op: ":slem" outside TLI sampling (greedy and
-/// --mode slem already verify over the text bridge), ":hold" under TLI (TLI drafts inside the vocabulary
-/// intersection and holds nothing back).
+/// --mode slem already verify over the text bridge), ":hold" or ":close" under TLI (TLI drafts inside
+/// the vocabulary intersection and holds nothing back).
 inline void check_config_suffixes(const std::vector<bench_config>& cfgs, cli_mode mode) {
   for (const auto& b : cfgs) {
     if (b.slem && mode != cli_mode::tli)
       throw usage_error("--configs: '" + b.name + "': ':slem' applies to sampling with --mode tli (the default at T > 0)");
-    if (b.hold_back && mode_of(b, mode) == cli_mode::tli)
-      throw usage_error("--configs: '" + b.name + "': ':hold' applies to the text bridge (greedy, or --mode slem), not to TLI sampling");
+    if (b.hold != held_back::nothing && mode_of(b, mode) == cli_mode::tli)
+      throw usage_error("--configs: '" + b.name + "': '" + (b.hold == held_back::last_word ? ":hold" : ":close") +
+                        "' applies to the text bridge (greedy, or --mode slem), not to TLI sampling");
   }
 }
 
 /// The draft sources over one draft model that a run's configurations need: the run's own (passed in)
-/// and, made once each and only when a configuration asks for one, its ":hold" and ":slem" variants (each
+/// and, made once each and only when a configuration asks for one, its ":hold", ":close" and ":slem" variants (each
 /// generation resets a source's cache, so the sources never see each other's state).
 class draft_sources {
  public:
@@ -93,17 +111,17 @@ class draft_sources {
                 cli_mode mode, pretrained_draft& run_draft)
       : mode_(mode), run_draft_(run_draft) {
     for (const auto& b : cfgs) {
-      const key k{mode_of(b, mode), b.hold_back};
-      if (k != key{mode, false}) extra_.try_emplace(k, draft_model, target.tokenizer(), draft_config_for(k.first, k.second));
+      const key k{mode_of(b, mode), b.hold};
+      if (k != key{mode, held_back::nothing}) extra_.try_emplace(k, draft_model, target.tokenizer(), draft_config_for(k.first, k.second));
     }
   }
   pretrained_draft& for_config(const bench_config& b) {
-    const key k{mode_of(b, mode_), b.hold_back};
-    return k == key{mode_, false} ? run_draft_ : extra_.at(k);
+    const key k{mode_of(b, mode_), b.hold};
+    return k == key{mode_, held_back::nothing} ? run_draft_ : extra_.at(k);
   }
 
  private:
-  using key = std::pair<cli_mode, bool>;
+  using key = std::pair<cli_mode, held_back>;
   cli_mode mode_;
   pretrained_draft& run_draft_;
   std::map<key, pretrained_draft> extra_;
@@ -241,7 +259,7 @@ struct model_pair {
   }
   static pretrained_draft make_draft(pretrained& draft_model, const pretrained& target, cli_mode mode, double& s) {
     const auto t0 = harness_clock::now();
-    pretrained_draft d(draft_model, target.tokenizer(), draft_config_for(mode, false));
+    pretrained_draft d(draft_model, target.tokenizer(), draft_config_for(mode, held_back::nothing));
     s = seconds_since(t0);
     return d;
   }
