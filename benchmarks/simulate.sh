@@ -8,7 +8,7 @@
 #   benchmarks/simulate.sh sampled DIR         record sampled cells (T = TEMPERATURE, default 0.7): table and costs
 #   benchmarks/simulate.sh run DIR [NOISE] [SEEDS]   one line per cell: adaptive against the best static γ
 # env: UAG (default build/bin/uag), SIM (default build/bin/simulate_controller), UAG_MATRIX_DIR,
-#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts), N (16), TOKENS (256), CELLS (a subset),
+#      PROMPTS (default benchmarks/results/matrix/s14_n16_t256/prompts, unpacked from prompts.tar.xz), N (16), TOKENS (256), CELLS (a subset),
 #      TABLES (run: where a cell's table is when DIR has none: costs recorded later sit apart from it),
 #      WEIGHTS (tables/costs: `uag bench --weights`, default auto), THREADS (tables/costs: `--threads`; the
 #      matrix's 1, default uag's own).
@@ -36,6 +36,8 @@ pair_args() {
 # A cell's trace (the given configurations, baseline interleaved) cut to the fields the simulation reads.
 record_costs() {  # cell configs [extra bench arguments...]
   local cell=$1 configs=$2 pair dom len; shift 2
+  # The default prompts are packed (tree size): unpacked beside their archive on first use.
+  if [ -z "${PROMPTS:-}" ] && [ ! -d "$prompts" ]; then tar -xJf "$prompts.tar.xz" -C "$(dirname "$prompts")"; fi
   IFS=_ read -r pair dom len <<< "$cell"
   echo "== $cell" >&2
   # shellcheck disable=SC2046
