@@ -296,7 +296,7 @@ TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   EXPECT_EQ(c.choice(), 0u);
   EXPECT_GT(zero_steps, 150u);  // mostly target-only steps
   EXPECT_GE(probes, 2u);        // but it keeps measuring the draft,
-  EXPECT_LE(probes, 8u);        // backing off: a probe every 64 steps once none pays
+  EXPECT_LE(probes, 8u);        // backing off: a probe every 32 steps once none pays
   EXPECT_GE(widest_gap, 32u);   // (a probe that was right brings the next one early: 4 steps)
   EXPECT_GT(c.predicted_step_seconds(0), 0.9);
   EXPECT_LT(c.predicted_step_seconds(0), 1.1);
@@ -352,7 +352,7 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
     EXPECT_GE(phase1_tokens / phase1_time, 0.97) << "seed " << seed;
     phase1_sum += phase1_tokens / phase1_time;
     EXPECT_GE(first_drafting_after_switch, 0) << "seed " << seed;
-    EXPECT_LT(first_drafting_after_switch, 200) << "seed " << seed;  // <= 3 probes, <= 64 steps apart
+    EXPECT_LT(first_drafting_after_switch, 200) << "seed " << seed;  // <= 3 probes, <= 32 steps apart
     auto rate = [](std::size_t g) {
       return uag::expected_tokens_per_pass(0.9, g) / (1.25 + 0.1 * static_cast<double>(g));
     };

@@ -192,7 +192,9 @@ class draft_length_controller {
   static constexpr double kMinLastFactor = 0.25;   // floor of f: a last success counts at most 4x
   static constexpr double kStaleDecay = 0.97;     // per step off: the curve's weight halves in ~23 steps
   static constexpr std::size_t kMinProbeGap = 4;   // steps off between probes, doubled after each probe
-  static constexpr std::size_t kMaxProbeGap = 64;  // that does not bring drafting back (a probe ~1% of steps)
+  static constexpr std::size_t kMaxProbeGap = 32;  // that does not bring drafting back (a probe on ~3% of the
+                                                   // steps; kProbeBudget caps what they cost; 64 found a
+                                                   // weak pair's good stretches late: sim_s27)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
   static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
