@@ -1,4 +1,5 @@
 #!/bin/bash
+# The prompts (not committed) are the ones benchmarks/matrix.sh writes with benchmarks/matrix/make_prompts.py.
 # kMaxProbeGap 64 (uag_s27: 5c4223f) against 32 (uag_gap32), alternated, two runs each, on weak-pair cells
 # the simulator does not hold with bfloat16 products (C ~600 and prose ~400), and the 151k C ~500.
 cd "$(dirname "$0")/../../../.."

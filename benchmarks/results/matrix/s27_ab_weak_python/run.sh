@@ -1,6 +1,7 @@
 #!/bin/bash
-# weak pair, Python ~100 and ~500, previous controller (uag_old, d62ec85) against the new (uag_s27 = 5c4223f), alternated
-cd /work/main
+# weak pair, Python ~100 and ~500, previous controller (build/bin/uag_old: uag built at d62ec85) against the new
+# (build/bin/uag_s27: uag built at 5c4223f), alternated; the prompts are s25_products_bundled_g3_g6's (not committed: benchmarks/matrix.sh writes them with make_prompts.py)
+cd "$(dirname "$0")/../../../.."
 P=benchmarks/results/matrix/s25_products_bundled_g3_g6/prompts
 O=benchmarks/results/matrix/s27_ab_weak_python
 for run in 1 2; do

@@ -1,4 +1,5 @@
 #!/bin/bash
+# The prompts (not committed) are the ones benchmarks/matrix.sh writes with benchmarks/matrix/make_prompts.py.
 # The text bridge holding back its last re-encoded token (":close": the last candidate is always followed
 # by a token boundary; one more draft token per step) against the default, per pair, one run per cell.
 # UAG: a uag binary that knows the ":close" suffix.
