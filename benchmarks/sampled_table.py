@@ -46,7 +46,7 @@ def main(argv):
     prompts = {}
     try:
         with open(trace) as f:
-            for k, line in enumerate(f, 1):
+            for number, line in enumerate(f, 1):
                 try:
                     s = json.loads(line)
                     if s["run"] != run:
@@ -54,7 +54,7 @@ def main(argv):
                     prompts.setdefault(s["prompt"], []).append(
                         (s["step"], s["asked"], s["proposed"], s["accepted"], s["committed"]))
                 except (ValueError, KeyError, TypeError):
-                    fail(f"{trace}:{k}: not a `uag bench --trace` step (needs run, prompt, step, asked, proposed, "
+                    fail(f"{trace}:{number}: not a `uag bench --trace` step (needs run, prompt, step, asked, proposed, "
                          "accepted, committed)")
     except OSError as e:
         fail(f"{trace}: {e.strerror}")

@@ -739,6 +739,12 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   auto script = [&](const std::string& name, const std::string& args) {
     return run_command("python3 " + src + "/benchmarks/" + name + " " + args);
   };
+  // A script given a bad input exits 2 with one line naming it.
+  auto script_refuses = [&](const std::string& name, const std::string& args, const std::string& message) {
+    const auto res = script(name, args);
+    EXPECT_EQ(res.code, 2) << name << " " << args << ": " << res.out;
+    EXPECT_NE(res.out.find(message), std::string::npos) << name << " " << args << ": " << res.out;
+  };
   auto write = [](const fs::path& p, const json& j) {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << j.dump();
@@ -843,24 +849,17 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     const json row = json::parse(in);
     EXPECT_EQ(row.at("new_tokens"), 9);
     EXPECT_EQ(row.at("accepted").dump(), "[[1,2,2],[1,1,1],[0,0,0],[1,2,3],[1,2,2],[1,1,1],[0,0,0],[0,0,0]]");
-    r = script("sampled_table.py", trace.string() + " g5 " + table.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("no steps of run 'g5'"), std::string::npos) << r.out;
+    script_refuses("sampled_table.py", trace.string() + " g5 " + table.string(), "no steps of run 'g5'");
     std::ofstream(trace, std::ios::app) << json{{"run", "g3"}, {"prompt", 0}, {"step", 4}, {"asked", 3}, {"proposed", 3},
                                                {"accepted", 1}, {"committed", 4}}.dump() << "\n";
-    r = script("sampled_table.py", trace.string() + " g3 " + table.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("prompt 0: a step commits 4 tokens for 1 accepted"), std::string::npos) << r.out;
-    r = script("sampled_table.py", trace.string() + " g3 " + table.string() + " --lengths 0");
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("--lengths needs a positive integer"), std::string::npos) << r.out;
-    r = script("sampled_table.py", (root_ / "scripts" / "absent.jsonl").string() + " g3 " + table.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("absent.jsonl: No such file or directory"), std::string::npos) << r.out;
+    script_refuses("sampled_table.py", trace.string() + " g3 " + table.string(),
+                   "prompt 0: a step commits 4 tokens for 1 accepted");
+    script_refuses("sampled_table.py", trace.string() + " g3 " + table.string() + " --lengths 0",
+                   "--lengths needs a positive integer");
+    script_refuses("sampled_table.py", (root_ / "scripts" / "absent.jsonl").string() + " g3 " + table.string(),
+                   "absent.jsonl: No such file or directory");
     std::ofstream(trace) << "{\"run\": \"g3\", \"prompt\": 0}\n";
-    r = script("sampled_table.py", trace.string() + " g3 " + table.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find(":1: not a `uag bench --trace` step"), std::string::npos) << r.out;
+    script_refuses("sampled_table.py", trace.string() + " g3 " + table.string(), ":1: not a `uag bench --trace` step");
   }
   // cut_costs.py: a trace step cut to the simulator's fields, times rounded to 1 us; a missing file and a
   // line that is not a step named in one line.
@@ -877,13 +876,11 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     EXPECT_FALSE(row.contains("accepted")) << row.dump();
     EXPECT_DOUBLE_EQ(row.at("draft_s").get<double>(), 0.000123);
     EXPECT_DOUBLE_EQ(row.at("step_s").get<double>(), 0.002123);
-    r = script("cut_costs.py", (root_ / "scripts" / "absent.jsonl").string() + " " + costs.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("absent.jsonl: No such file or directory"), std::string::npos) << r.out;
+    script_refuses("cut_costs.py", (root_ / "scripts" / "absent.jsonl").string() + " " + costs.string(),
+                   "absent.jsonl: No such file or directory");
     std::ofstream(trace) << "{\"run\": \"g2\"}\n";
-    r = script("cut_costs.py", trace.string() + " " + costs.string());
-    EXPECT_EQ(r.code, 2) << r.out;
-    EXPECT_NE(r.out.find("cut.jsonl:1: not a `uag bench --trace` step"), std::string::npos) << r.out;
+    script_refuses("cut_costs.py", trace.string() + " " + costs.string(),
+                   "cut.jsonl:1: not a `uag bench --trace` step");
   }
   // The seed matrix.sh passes on: uag bench names a bad one itself.
   r = run("bench --prompts " + (root_ / "scripts" / "none.jsonl").string() + " --seed abc");
