@@ -9,7 +9,9 @@
 # usage: benchmarks/matrix.sh [OUT_DIR]   env: UAG (the uag binary; default build/bin/uag),
 #        UAG_MATRIX_DIR, N (prompts per cell, 4), TOKENS (new tokens, 64), THREADS (target threads, 1: on a loaded 2-core machine two OpenMP threads stall each other),
 #        PAIRS, DOMAINS, LENGTHS, SAMPLED_LENGTHS (subsets, space-separated),
-#        CONFIGS (uag bench --configs; default g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell),
+#        CONFIGS (uag bench --configs; default g1,g2,g4,g6,adaptive: with bfloat16 products the bundled
+#        and 151k pairs pay most at γ = 5-7, which g1-g4 missed, and the weak pair at γ = 1-2; runs before
+#        session 28 used g1,g2,g3,g4,adaptive; NAME:hold twins are compared per cell),
 #        SAMPLED_CONFIGS (for the T = 0.7 cells; default CONFIGS; NAME:slem twins run SLEM beside TLI),
 #        MODE (T = 0.7 verification: tli, the default, or slem: every configuration then samples the
 #        baseline's own text, same seed and same text, so the cells compare configurations pairwise);
@@ -29,7 +31,7 @@ pairs=${PAIRS:-bundled weak_draft qwen_target}
 domains=${DOMAINS:-python c prose}
 lengths=${LENGTHS-100 500 1500}  # set empty for sampled cells only
 sampled=${SAMPLED_LENGTHS-500}  # set empty for greedy only
-configs=${CONFIGS:-g1,g2,g3,g4,adaptive}
+configs=${CONFIGS:-g1,g2,g4,g6,adaptive}
 sampled_configs=${SAMPLED_CONFIGS:-$configs}
 mode=${MODE:-tli}
 seed=${SEED:-0}
