@@ -50,13 +50,17 @@ dup=$(tr -s ' ' '\n' <<< "$seeds" | sed '/^$/d' | sort | uniq -d | head -1)
 # shellcheck disable=SC2086
 set -- $seeds; pooled=$(( $# > 1 ))
 mkdir -p "$out/json"
-# Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
-UAG="$uag" UAG_TOKENIZERS="$(dirname "$uag")/../models/target/tokenizer.json $mdir/qwen_target/tokenizer.json" \
-  python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
 for p in weak_draft qwen_target; do
   case " $pairs " in *" $p "*) [ -f "$mdir/$p/model.safetensors" ] || {
     echo "missing $mdir/$p: run examples/models/train/make_matrix_models.sh (see its header)" >&2; exit 2; } ;; esac
 done
+# Prompts that would not fit 2,048 positions with the new tokens under either target tokenizer are skipped.
+# Without the matrix models (a run of the bundled pair alone) only the bundled target's tokenizer counts,
+# and a long prompt that the 151k one would reject may stay: such a run's prompt set may differ.
+toks="$(dirname "$uag")/../models/target/tokenizer.json"
+if [ -f "$mdir/qwen_target/tokenizer.json" ]; then toks="$toks $mdir/qwen_target/tokenizer.json"
+else echo "note: no $mdir/qwen_target/tokenizer.json: prompts are sized by the bundled target's tokenizer only" >&2; fi
+UAG="$uag" UAG_TOKENIZERS="$toks" python3 "$here/matrix/make_prompts.py" "$out/prompts" "$n" > "$out/prompts.txt"
 pair_args() {
   case "$1" in
     bundled) ;;

@@ -75,6 +75,18 @@ build() {
   echo "build done: $((SECONDS - t0)) s"
 }
 
+bundled_draft() {  # prints a folder holding the bundled draft: the build's, or expanded from the source tree's archives
+  if [[ -f $work/uag/models/draft/model.safetensors ]]; then echo "$work/uag/models/draft"; return; fi
+  local d=$work/bundled_draft
+  if [[ ! -f $d/model.safetensors ]]; then
+    mkdir -p "$d"
+    cp "$repo"/examples/models/draft/*.json "$d/"
+    tar -xJf "$repo/examples/models/draft/model.safetensors.tar.xz" -C "$d"
+    tar -xJf "$repo/examples/models/draft/tokenizer.json.tar.xz" -C "$d"
+  fi
+  echo "$d"
+}
+
 gguf() {  # gguf MODEL_DIR OUT.gguf: an F16 GGUF (llama.cpp's best-kept GPU path for float weights)
   [[ -f $2 ]] || python3 "$repo/tests/data/gguf/make_gguf.py" "$work/llama/src/gguf-py" "$1" "$2" --dtype f16
 }
@@ -123,12 +135,12 @@ case "$step" in
   qwen)
     out=$(realpath -m "${2:?OUT}") dir=${3:?DIR}
     gguf "$dir" "$work/qwen-target-f16.gguf"
-    side_by_side qwen "$dir" "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
+    side_by_side qwen "$dir" "$work/qwen-target-f16.gguf" "$(bundled_draft)" "$out"
     ;;
   qwen100)  # the 100-prompt identical-output run alone, for the 151k-vocabulary target in DIR
     out=$(realpath -m "${2:?OUT}") dir=${3:?DIR}
     gguf "$dir" "$work/qwen-target-f16.gguf"
-    identical100 qwen "$work/qwen-target-f16.gguf" "$repo/examples/models/draft" "$out"
+    identical100 qwen "$work/qwen-target-f16.gguf" "$(bundled_draft)" "$out"
     cat "$out/qwen_uag_100.txt"
     ;;
   sbs)  # the bridge's default against :hold and g1, side by side, twice (the GPU's do-no-harm figure)

