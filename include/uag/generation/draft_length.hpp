@@ -111,11 +111,6 @@ class draft_length_controller {
     last_factor_ = last_factor();
     steps_ = 0;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
-    // A new text is new evidence: while off, probe it at once instead of after the back-off the last
-    // text ran up (up to kMaxProbeGap steps, a sixth of a 256-token generation; simulated on 44 cells,
-    // weak pair with products 0.971 -> 0.975 of the best static length). The probe's catch-up is bounded
-    // by the draft window's max_catch_up, and kProbeBudget still caps what probes cost.
-    if (gamma_ == 0) probe_gap_ = kMinProbeGap, since_probe_ = kMinProbeGap - 1;
   }
 
   /// @brief Feeds back one step: `proposed` candidates, `accepted` of them, whether the step ended on a
