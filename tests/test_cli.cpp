@@ -697,15 +697,19 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
   }
-  // benchmarks/simulate.sh, its driver: a usage text, an unknown command, a folder without recordings.
-  const std::string script = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/simulate.sh";
-  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
-           {"", "benchmarks/simulate.sh run DIR"},
-           {"frob " + dir.string(), "unknown command 'frob' (tables, costs, sampled or run)"},
-           {"run " + (dir / "empty").string(), "missing " + (dir / "empty").string() + "/qwen_c_500.table.jsonl.xz"}}) {
-    r = run_command("SIM=" + sim.string() + " " + script + " " + args);
-    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
-    EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+  // benchmarks/simulate.sh, its driver: a usage text, an unknown command, a folder without recordings;
+  // benchmarks/sim_cell.sh (one cell of a sim_s*/simulate_all.sh): its usage, a recording that is missing.
+  const std::string bench_dir = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/";
+  const std::string none = (dir / "none").string();
+  for (const auto& [script, args, message] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"simulate.sh", "", "benchmarks/simulate.sh run DIR"},
+           {"simulate.sh", "frob " + dir.string(), "unknown command 'frob' (tables, costs, sampled or run)"},
+           {"simulate.sh", "run " + (dir / "empty").string(), "missing " + (dir / "empty").string() + "/qwen_c_500.table.jsonl.xz"},
+           {"sim_cell.sh", "", "usage: benchmarks/sim_cell.sh TABLE COSTS"},
+           {"sim_cell.sh", none + ".table " + none + ".costs", "sim_cell.sh: missing " + none + ".table.jsonl(.xz)"}}) {
+    r = run_command("SIM=" + sim.string() + " " + bench_dir + script + " " + args);
+    EXPECT_EQ(r.code, 2) << script << " " << args << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << script << " " << args << ": " << r.out;
   }
 }
 

@@ -6,11 +6,6 @@
 cd "$(dirname "$0")/../../.."
 SIM=${SIM:-build/bin/simulate_controller}
 SIM=$SIM benchmarks/results/sim_s27/simulate_all.sh
-run() {  # table costs
-  [ -f $1.jsonl ] || xz -dk $1.jsonl.xz; [ -f $2.jsonl ] || xz -dk $2.jsonl.xz
-  $SIM $1.jsonl $2.jsonl --noise 0.1 --seeds ${SEEDS:-20} --open-last | tail -1 |
-    sed -E 's/adaptive ([0-9.]+)x = ([0-9.]+) of best static \((g[0-9]+~?) ([0-9.]+)x\).*off on ([0-9.]+)%.*/\2 \1 \3 \4 off\5/'
-}
 D=benchmarks/results/sim_s28
 for c in weak_python_100 weak_c_100; do
-  [ -f $D/$c.costs.jsonl.xz ] && echo "s28z5 $c $(run $D/$c.table $D/$c.costs)"; done
+  [ -f $D/$c.costs.jsonl.xz ] && echo "s28z5 $c $(SIM=$SIM benchmarks/sim_cell.sh $D/$c.table $D/$c.costs)"; done
