@@ -275,7 +275,7 @@ int bench_main(std::vector<std::string> argv) {
 
   pretrained target = load_model(target_dir, threads, true);
   pretrained draft_model = load_model(draft_dir, threads, false);
-  pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, held_back::nothing));
+  pretrained_draft draft(draft_model, target.tokenizer(), draft_config_for(mode, uag::hold_back_policy::none));
   draft_sources sources(cfgs, draft_model, target, mode, draft);
 
   auto make_cfg = [&](const bench_config& b, std::size_t prompt_index) { return config_for(o, b, prompt_index); };

@@ -29,12 +29,17 @@
 
 namespace uag_cli {
 
-/// What a text-bridged draft holds back at the end of its re-encoded text (bridged_draft_config).
-enum class held_back {
-  nothing,     // the default: every re-encoded token is a candidate
-  last_word,   // ":hold": the last word, one more draft token per step (the default before session 10)
-  last_token,  // ":close": the last token, so the last candidate is complete (one more draft token or more)
-};
+/// The configuration suffixes that make a text-bridged draft hold back the end of its re-encoded text,
+/// drafting one token more per step: ":hold" the last word (the default before session 10), ":close" the
+/// last token (so the last candidate is complete).
+inline constexpr std::pair<std::string_view, uag::hold_back_policy> kHoldSuffixes[] = {
+    {":hold", uag::hold_back_policy::last_word}, {":close", uag::hold_back_policy::last_token}};
+
+inline std::string_view hold_suffix(uag::hold_back_policy h) {
+  for (const auto& [suffix, policy] : kHoldSuffixes)
+    if (policy == h) return suffix;
+  return "";
+}
 
 /// One assisted configuration on the command line (g1..g16, heuristic, confidence, adaptive), with
 /// optional suffixes: ":hold" and ":close" make a text-bridged draft hold back its last word or token;
@@ -43,7 +48,7 @@ struct bench_config {
   std::string name;
   uag::draft_length_policy policy;
   std::size_t gamma;                      // constant γ, or the starting γ
-  held_back hold = held_back::nothing;   // text bridge only
+  uag::hold_back_policy hold = uag::hold_back_policy::none;  // text bridge only (kHoldSuffixes)
   bool slem = false;                      // sampling: SLEM over the text bridge instead of the run's TLI
 };
 
@@ -55,11 +60,10 @@ inline bench_config parse_config(const std::string& name) {
     b.name = name;
     return b;
   }
-  for (const auto& [suffix, hold] : {std::pair{std::string_view(":hold"), held_back::last_word},
-                                     std::pair{std::string_view(":close"), held_back::last_token}}) {
+  for (const auto& [suffix, hold] : kHoldSuffixes) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
       bench_config b = parse_config(name.substr(0, name.size() - suffix.size()));
-      if (b.hold != held_back::nothing)
+      if (b.hold != uag::hold_back_policy::none)
         throw usage_error("--configs: '" + name + "' holds back twice (':hold' and ':close' exclude each other)");
       b.hold = hold;
       b.name = name;
@@ -81,11 +85,11 @@ inline cli_mode mode_of(const bench_config& b, cli_mode mode) { return b.slem ? 
 /// The bridged draft's settings for a configuration: text mode unless TLI, and the hold-back that
 /// `:hold` or `:close` asks for (one more token drafted per step; the bridged draft drafts on until the
 /// text yields the candidates asked for).
-inline uag::bridged_draft_config draft_config_for(cli_mode mode, held_back hold) {
+inline uag::bridged_draft_config draft_config_for(cli_mode mode, uag::hold_back_policy hold) {
   uag::bridged_draft_config d;
   d.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
-  if (hold == held_back::last_word) d.bridge.hold_back = uag::hold_back_policy::last_word, d.extra_draft_tokens = 1;
-  if (hold == held_back::last_token) d.bridge.hold_back = uag::hold_back_policy::last_token, d.extra_draft_tokens = 1;
+  d.bridge.hold_back = hold;
+  if (hold != uag::hold_back_policy::none) d.extra_draft_tokens = 1;
   return d;
 }
 
@@ -96,8 +100,8 @@ inline void check_config_suffixes(const std::vector<bench_config>& cfgs, cli_mod
   for (const auto& b : cfgs) {
     if (b.slem && mode != cli_mode::tli)
       throw usage_error("--configs: '" + b.name + "': ':slem' applies to sampling with --mode tli (the default at T > 0)");
-    if (b.hold != held_back::nothing && mode_of(b, mode) == cli_mode::tli)
-      throw usage_error("--configs: '" + b.name + "': '" + (b.hold == held_back::last_word ? ":hold" : ":close") +
+    if (b.hold != uag::hold_back_policy::none && mode_of(b, mode) == cli_mode::tli)
+      throw usage_error("--configs: '" + b.name + "': '" + std::string(hold_suffix(b.hold)) +
                         "' applies to the text bridge (greedy, or --mode slem), not to TLI sampling");
   }
 }
@@ -112,16 +116,16 @@ class draft_sources {
       : mode_(mode), run_draft_(run_draft) {
     for (const auto& b : cfgs) {
       const key k{mode_of(b, mode), b.hold};
-      if (k != key{mode, held_back::nothing}) extra_.try_emplace(k, draft_model, target.tokenizer(), draft_config_for(k.first, k.second));
+      if (k != key{mode, uag::hold_back_policy::none}) extra_.try_emplace(k, draft_model, target.tokenizer(), draft_config_for(k.first, k.second));
     }
   }
   pretrained_draft& for_config(const bench_config& b) {
     const key k{mode_of(b, mode_), b.hold};
-    return k == key{mode_, held_back::nothing} ? run_draft_ : extra_.at(k);
+    return k == key{mode_, uag::hold_back_policy::none} ? run_draft_ : extra_.at(k);
   }
 
  private:
-  using key = std::pair<cli_mode, held_back>;
+  using key = std::pair<cli_mode, uag::hold_back_policy>;
   cli_mode mode_;
   pretrained_draft& run_draft_;
   std::map<key, pretrained_draft> extra_;
@@ -259,7 +263,7 @@ struct model_pair {
   }
   static pretrained_draft make_draft(pretrained& draft_model, const pretrained& target, cli_mode mode, double& s) {
     const auto t0 = harness_clock::now();
-    pretrained_draft d(draft_model, target.tokenizer(), draft_config_for(mode, held_back::nothing));
+    pretrained_draft d(draft_model, target.tokenizer(), draft_config_for(mode, uag::hold_back_policy::none));
     s = seconds_since(t0);
     return d;
   }
