@@ -285,6 +285,17 @@ BENCHMARK(BM_bundled_target_1thread_cpu)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
+/// BM_bundled_target_1thread_cpu with bfloat16 products (weight_format::bf16_products, what
+/// `uag bench --weights bf16-products` runs: vdpbf16ps from 5 rows where the CPU has AVX512_BF16), all
+/// rows' logits, as a verification pass over k = γ + 1 rows computes them. Arg: k.
+void BM_bundled_products_1thread_cpu(benchmark::State& state) {
+  static uag::transformer m = uag::transformer::from_folder(std::filesystem::path(UAG_BUNDLED_MODELS_DIR) / "target",
+                                                            {.max_context = 1024, .weights = uag::weight_format::bf16_products});
+  const auto k = static_cast<std::size_t>(state.range(0));
+  time_k_rows(state, m, k, k, true);
+}
+BENCHMARK(BM_bundled_products_1thread_cpu)->DenseRange(2, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 /// The vector instruction sets this CPU runs (scalar left out: it is 10x slower and would dominate).
 std::vector<uag::instruction_set> vector_isas() {
   auto all = uag::supported_instruction_sets();

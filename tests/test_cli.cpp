@@ -168,9 +168,25 @@ TEST_F(cli_test, rpc_timeout_needs_rpc_and_a_positive_number) {
 }
 
 TEST_F(cli_test, generate_json_shape_and_greedy_equals_no_draft) {
-  const auto a = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 12 --json");
+  const std::string trace = (root_ / "generate_trace.jsonl").string();
+  const auto a = run("generate --target " + target() + " --draft " + draft() + " --prompt 'the cat' --max-new-tokens 12 --json --trace " + trace);
   ASSERT_EQ(a.code, 0) << a.out;
   const json ja = json::parse(a.out.substr(0, a.out.find('\n')));
+  {  // --trace: one line per step, run "generate"; the steps commit the generation's tokens, draft what it drafted
+    std::ifstream t(trace);
+    std::size_t lines = 0, committed = 0, proposed = 0;
+    for (std::string line; std::getline(t, line); ++lines) {
+      const json s = json::parse(line);
+      EXPECT_EQ(s["run"], "generate") << line;
+      EXPECT_EQ(s["step"].get<std::size_t>(), lines) << line;
+      EXPECT_LE(s["accepted"].get<std::size_t>(), s["proposed"].get<std::size_t>()) << line;
+      committed += s["committed"].get<std::size_t>();
+      proposed += s["proposed"].get<std::size_t>();
+    }
+    EXPECT_EQ(lines, ja["stats"]["target_passes"].get<std::size_t>());  // a step per pass (no rechecks on a CPU)
+    EXPECT_EQ(committed, 12u);
+    EXPECT_EQ(proposed, ja["stats"]["drafted"].get<std::size_t>());
+  }
   ASSERT_TRUE(ja["text"].is_string());
   ASSERT_TRUE(ja["target_ids"].is_array());
   ASSERT_TRUE(ja["stats"].is_object());
@@ -458,6 +474,8 @@ TEST_F(cli_test, bad_input_gives_one_line_errors) {
   for (const char* flag : {"--json", "--svg", "--trace"})
     expect_fail(run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                     " " + flag + " " + (root_ / "no_such_dir" / "out").string()), 1, std::string(flag) + ": cannot write");
+  expect_fail(run("generate --target " + target() + " --draft " + draft() + " --prompt hi --trace " +
+                  (root_ / "no_such_dir" / "out").string()), 1, "--trace: cannot write");
   expect_fail(run("latency --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                   " --json " + (root_ / "no_such_dir" / "out").string()), 1, "--json: cannot write");
   expect_fail(run("logits --model " + target() + " --ids 1,99999 --out /dev/null"), 1, "uag.");
@@ -733,6 +751,29 @@ TEST_F(cli_test, matrix_runs_and_pools_seeds) {
   EXPECT_NE(table.find("T = 0.7, seed 5:"), std::string::npos) << table;
   EXPECT_NE(table.find("T = 0.7, pooled over seeds 3 5 (benchmarks/matrix/held_out.py):"), std::string::npos) << table;
   EXPECT_NE(table.find("| 2 | bundled, T 0.7 | 1 |"), std::string::npos) << table;
+}
+
+// benchmarks/first_run_burst.sh: a fresh process's generation with a short busy loop beside it, one line
+// per run and a summary per binary (one trial, 8 tokens: a second); refusals name what is wrong.
+TEST_F(cli_test, first_run_burst_runs_and_refuses_bad_arguments) {
+  const std::string script = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/first_run_burst.sh ";
+  const std::string uag = std::string(UAG_BINARY_DIR) + "/bin/uag";
+  auto r = run_command("MAX_NEW_TOKENS=8 " + script + "1 " + uag);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("uag: 1 runs, median "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("under 2 tokens per target pass, fewest "), std::string::npos) << r.out;
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"", "usage: benchmarks/first_run_burst.sh TRIALS UAG"},
+           {"0 " + uag, "usage: benchmarks/first_run_burst.sh TRIALS UAG"},
+           {"2", "usage: benchmarks/first_run_burst.sh TRIALS UAG"},
+           {"2 /nonexistent/uag", "first_run_burst.sh: /nonexistent/uag is not an executable"}}) {
+    r = run_command(script + args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+  }
+  r = run_command("PROMPT=/nonexistent/p.txt " + script + "1 " + uag);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("first_run_burst.sh: missing prompt file /nonexistent/p.txt"), std::string::npos) << r.out;
 }
 
 // The scripts that read `uag bench --json` files (per_prompt.py; the matrix's held_out.py): their

@@ -367,9 +367,12 @@ TEST(draft_test, adaptive_controller_stops_when_drafting_loses_and_resumes_when_
 // as a per-step log of `uag bench` on the weak pair showed: 3.4, 7.5 or 12 ms for the same pass). Drafting loses at every
 // length (acceptance 0.15 or 0.25; a drafting step costs the target pass, 0.1 per extra row, and the
 // draft's 0.1 + 0.2 per token). Over 250 steps from a fresh controller (one matrix cell), warm-up and
-// probes included, the mean over 20 seeds must reach 97.5% of target-only's rate at the same load.
-// The previous controller (running means of step times, γ = 0 timed in a few samples and re-timed
-// rarely, one lucky probe enough to resume) drafted on 10-23% of the steps and reached 0.949-0.958.
+// probes included, the mean over 20 seeds must reach 97% of target-only's rate at the same load (the
+// issue's bar). The previous controller (running means of step times, γ = 0 timed in a few samples and
+// re-timed rarely, one lucky probe enough to resume) drafted on 10-23% of the steps and reached
+// 0.949-0.958. Until session 29 the bar here was 97.5% (0.975 / 0.976 reached); a stop now waits for
+// kSettleSamples timings of the length it gives up (adaptive_controller_does_not_stop_on_a_warm_up_timed_
+// in_a_burst), ~5 more drafting steps per fresh controller here: 0.972 / 0.973.
 TEST(draft_test, adaptive_controller_stays_off_under_descheduling_noise) {
   for (double alpha : {0.15, 0.25}) {
     double sum = 0;
@@ -389,7 +392,7 @@ TEST(draft_test, adaptive_controller_stays_off_under_descheduling_noise) {
       }
       sum += target_only / time;
     }
-    EXPECT_GE(sum / 20, 0.975) << "alpha " << alpha;
+    EXPECT_GE(sum / 20, 0.97) << "alpha " << alpha;
   }
 }
 
@@ -727,6 +730,42 @@ TEST(draft_test, adaptive_controller_ignores_a_cold_first_step) {
     const std::size_t best = best_length(rate, 12);
     EXPECT_GE(tokens / time, 0.9 * rate(best)) << "seed " << seed << " chose " << c.choice() << " best " << best;
   }
+}
+
+// A fresh controller whose warm-up ran while another process held a core (uag generate on the bundled
+// pair, a 0.1-0.4 s busy loop started with it: 3 runs of 20 fell to 1.08-1.12 tokens per target pass,
+// where 3.0-3.4 is usual; `uag generate --trace`). The demo prompt's opening is hard (its first drafting
+// steps accepted 0, 3, 0, 1, 1 and 3 candidates), and every drafting length the warm-up timed was timed
+// once, inside the burst, before γ = 0's three steps after it: drafting looked 2x dearer than it is and
+// stopped for the rest of the generation. Here the first 6 steps take 2.2x, the opening is the trace's,
+// then α = 0.75 (target-only 1.0, a step 1.05 + 0.3 γ: γ = 3 pays 1.4x). Over the 40 steps after the
+// burst (a 128-token generation), the controller must still be drafting at the end on every seed and run
+// at ≥ 0.9 of the best static rate on average over 20 seeds (before: off at the end on all 20, mean
+// 0.78, where staying off all along would be 0.71; after: 0.95, worst seed 0.78).
+TEST(draft_test, adaptive_controller_does_not_stop_on_a_warm_up_timed_in_a_burst) {
+  const std::size_t opening[] = {0, 3, 0, 1, 1, 3};
+  auto step_time = [](std::size_t g) { return g > 0 ? 1.05 + 0.3 * static_cast<double>(g) : 1.0; };
+  auto rate = [&](std::size_t g) { return uag::expected_tokens_per_pass(0.75, g) / step_time(g); };
+  const double best_rate = rate(best_length(rate, 12));
+  double sum = 0;
+  constexpr int seeds = 20;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    auto c = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    std::size_t drafted = 0;
+    double time = 0, tokens = 0;
+    for (int s = 0; s < 46; ++s) {
+      const std::size_t g = c.next();
+      const std::size_t acc = g == 0 ? 0 : drafted < 6 ? std::min(g, opening[drafted]) : geometric_accepts(r, 0.75, g);
+      drafted += g > 0;
+      const double t = step_time(g) * (s < 6 ? 2.2 : 1.0);
+      c.update(g, acc, acc < g, 0.25, t - 0.25 * static_cast<double>(g), t);
+      if (s >= 6) time += step_time(g), tokens += static_cast<double>(acc + 1);
+    }
+    EXPECT_GT(c.choice(), 0u) << "seed " << seed << ": drafting off at the end";
+    sum += tokens / time / best_rate;
+  }
+  EXPECT_GE(sum / seeds, 0.9);
 }
 
 // Each draft length's first step is slow (151k target, Python ~100: γ = 2's first step took 2.13 ms, its

@@ -283,16 +283,7 @@ int bench_main(std::vector<std::string> argv) {
   std::string trace_buf;
   auto tracer = [&](const std::string& run, std::size_t prompt) {
     return [&trace_buf, quoted = nlohmann::json(run).dump(), prompt](const uag::step_record& r) {
-      char line[512];
-      const int n = std::snprintf(
-          line, sizeof line,
-          "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
-          "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.17g,"
-          "\"target_s\":%.17g,\"step_s\":%.17g,\"last_open\":%s}\n",
-          quoted.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed,
-          r.next_gamma, r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds,
-          r.target_seconds, r.step_seconds, r.last_open ? "true" : "false");
-      trace_buf.append(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
+      append_step_line(trace_buf, quoted, prompt, r);
     };
   };
   auto flush_trace = [&] {

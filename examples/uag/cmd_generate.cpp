@@ -1,10 +1,13 @@
 // uag generate: assisted generation with any target/draft pair (the bundled pair by default).
 #include <cstdio>
+#include <fstream>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "harness.hpp"
 #include "models.hpp"
 #include "uag/generation/assisted_generator.hpp"
 
@@ -31,6 +34,8 @@ one-line summary (tokens/s, acceptance, tokens per target pass) goes to stderr.
                          token-level intersection with speculative sampling (default: greedy
                          when T = 0, else tli)
   --json                 print one JSON object {"text", "target_ids", "stats"} instead of streaming
+  --trace OUT            write every step as a JSON line (as uag bench --trace, run "generate"):
+                         what the draft-length controller asked for, what was accepted, the times
   --threads N            threads for the target (default 0 = all cores)
   --draft-threads N      threads for the draft (default 1; 0 = all cores)
   --weights W            model folders: auto, f32, bf16 or bf16-products (bf16 inputs to every
@@ -52,14 +57,26 @@ nlohmann::json stats_json(const uag::generation_stats& s) {
           {"stop_reason", uag::to_string(s.reason)}};
 }
 
+/// Where --trace goes: the steps are collected in memory and written after the generation, outside its timing.
+struct trace_sink {
+  std::optional<std::string> path;
+  std::optional<std::ofstream> file;
+  std::string lines;
+};
+
 template <class Gen>
-int run_generation(Gen& gen, const std::string& prompt, bool json) {
+int run_generation(Gen& gen, const std::string& prompt, bool json, trace_sink& trace) {
+  if (trace.file) {
+    const std::string quoted = nlohmann::json("generate").dump();
+    gen.on_step([&trace, quoted](const uag::step_record& r) { append_step_line(trace.lines, quoted, 0, r); });
+  }
   if (!json)
     gen.on_text([](std::string_view s) {
       std::fwrite(s.data(), 1, s.size(), stdout);
       std::fflush(stdout);
     });
   gen.generate(prompt);
+  if (trace.file) write_output(*trace.file, "trace", *trace.path, trace.lines);
   const auto& s = gen.stats();
   if (json) {
     nlohmann::json out = {{"text", gen.text()},
@@ -104,21 +121,24 @@ int generate_main(std::vector<std::string> argv) {
   if (mode != cli_mode::greedy && cfg.sampling.greedy()) throw usage_error("--mode slem/tli need --temperature > 0");
   cfg.verifier = mode == cli_mode::tli ? uag::sampling_verifier::automatic : uag::sampling_verifier::exact_match;
   const bool json = a.flag("json");
+  trace_sink trace;
+  trace.path = a.take("trace");
   const thread_flags threads = take_thread_flags(a);
   a.finish();
+  if (trace.path) trace.file = open_output("trace", *trace.path);
   const std::string prompt = prompt_text ? *prompt_text : read_text_file(*prompt_file);
 
   pretrained target = load_model(target_dir, threads, true);
   if (no_draft) {
     uag::baseline_generator<pretrained> gen(target, cfg);
-    return run_generation(gen, prompt, json);
+    return run_generation(gen, prompt, json, trace);
   }
   pretrained draft_model = load_model(draft_dir, threads, false);
   uag::bridged_draft_config dcfg;
   dcfg.mode = mode == cli_mode::tli ? uag::bridge_mode::tli : uag::bridge_mode::text;
   pretrained_draft draft(draft_model, target.tokenizer(), dcfg);
   uag::AssistedGenerator<pretrained, pretrained_draft> gen(target, draft, cfg);
-  return run_generation(gen, prompt, json);
+  return run_generation(gen, prompt, json, trace);
 }
 
 const registration reg("generate", {"assisted text generation (bundled model pair by default)", kHelp, generate_main});

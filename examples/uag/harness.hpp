@@ -139,6 +139,22 @@ inline std::ofstream open_output(const std::string& flag, const std::string& pat
   return f;
 }
 
+/// One step as a JSON line (--trace of bench and generate): run (quoted JSON string), prompt, step,
+/// asked/proposed/accepted/committed, the controller's next length, and the step's seconds.
+inline void append_step_line(std::string& out, const std::string& quoted_run, std::size_t prompt,
+                             const uag::step_record& r) {
+  char line[512];
+  const int n = std::snprintf(
+      line, sizeof line,
+      "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
+      "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.17g,"
+      "\"target_s\":%.17g,\"step_s\":%.17g,\"last_open\":%s}\n",
+      quoted_run.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed, r.next_gamma,
+      r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds, r.target_seconds,
+      r.step_seconds, r.last_open ? "true" : "false");
+  out.append(line, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof line) - 1)));
+}
+
 /// Writes text to an output opened by open_output. throws: uag::io_error when the write fails (disk full).
 inline void write_output(std::ofstream& f, const std::string& flag, const std::string& path, const std::string& text) {
   f << text;

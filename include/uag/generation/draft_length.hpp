@@ -378,6 +378,16 @@ class draft_length_controller {
     // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
     // verified candidates, "off" means a probe's length, the cheapest step that still gathers evidence.
     if (best == 0 && drafted_evidence_ < kMinEvidence) best = probe_length();
+    // Drafting stops only on a settled timing of the length it gives up: a length's first samples may be
+    // a transient (a process's first steps, another process's burst), and the warm-up times each drafting
+    // length once, before γ = 0. Timed that way during a 0.2 s burst of another process, a fresh
+    // controller switched the bundled pair off for most of a 128-token generation (1.08 tokens per pass
+    // where 3.2 is usual; uag generate --trace). Until that length has kSettleSamples samples, it keeps
+    // drafting at it: once per length per controller, and each such step gathers evidence too.
+    if (best == 0 && best_ > 0) {
+      const std::size_t drafting = argmax_length(1, tokens_per_second);
+      if (samples_[drafting] < kSettleSamples) best = drafting;
+    }
     // Hysteresis on the way off too: settled drafting stops only where target-only is ahead by a margin.
     // At a near-tie (151k target, T = 0.7: 6 of 7 switches off came at margins of 0.1-2%) stopping gains
     // nothing, and coming back costs probes, a back-off and the resume gain; the acceptance the tie was
