@@ -296,6 +296,55 @@ void BM_bundled_products_1thread_cpu(benchmark::State& state) {
 }
 BENCHMARK(BM_bundled_products_1thread_cpu)->DenseRange(2, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+/// What running the draft between two target passes costs the second one (the bundled pair, bfloat16
+/// products, one thread by its CPU time): the target's k-row pass right after another target pass
+/// (as in target-only decoding), right after γ draft tokens (as in assisted decoding), and right after
+/// reading a buffer the size of the draft's weights γ times (the cache footprint alone). Interleaved per
+/// iteration. Time = after the draft; counters: draft_vs_plain and read_vs_plain (each pass's time over
+/// the pass after a target pass). Args: γ, k.
+void BM_pass_after_draft(benchmark::State& state) {
+  const auto gamma = static_cast<std::size_t>(state.range(0)), k = static_cast<std::size_t>(state.range(1));
+  const auto dir = std::filesystem::path(UAG_BUNDLED_MODELS_DIR);
+  const uag::transformer_options o{.max_context = 1024, .n_threads = 1, .weights = uag::weight_format::bf16_products};
+  static uag::transformer target = uag::transformer::from_folder(dir / "target", o);
+  static uag::transformer draft = uag::transformer::from_folder(dir / "draft", o);
+  static std::vector<float> buffer(draft.streamed_weight_bytes() / sizeof(float), 1.0f);
+  auto in_vocab = [](std::vector<uag::token_id> v, const uag::transformer& m) {
+    for (auto& t : v) t %= static_cast<uag::token_id>(m.vocab_size());
+    return v;
+  };
+  target.truncate(0), target.forward(some_ids(context), 0);
+  draft.truncate(0), draft.forward(in_vocab(some_ids(context), draft), 0);
+  const auto ids = some_ids(k, 11), one = some_ids(1, 5);
+  std::vector<std::vector<uag::token_id>> drafted;
+  for (std::size_t i = 0; i < gamma; ++i) drafted.push_back(in_vocab(some_ids(1, static_cast<uag::token_id>(20 + i)), draft));
+  double t[3] = {};  // after a target pass, after the draft, after the read
+  float sink = 0.0f;
+  for (auto _ : state) {
+    for (int mode = 0; mode < 3; ++mode) {
+      benchmark::DoNotOptimize(target.forward(one).data);
+      target.truncate(context);
+      if (mode == 1) {
+        for (const auto& d : drafted) benchmark::DoNotOptimize(draft.forward(d).data);
+        draft.truncate(context);
+      } else if (mode == 2) {
+        for (std::size_t r = 0; r < gamma; ++r)
+          for (std::size_t i = 0; i < buffer.size(); i += 16) sink += buffer[i];  // one load per cache line
+      }
+      const double a = thread_cpu_seconds();
+      benchmark::DoNotOptimize(target.forward(ids).data);
+      const double s = thread_cpu_seconds() - a;
+      target.truncate(context);
+      t[mode] += s;
+      if (mode == 1) state.SetIterationTime(s);
+    }
+  }
+  benchmark::DoNotOptimize(sink);
+  state.counters["draft_vs_plain"] = t[1] / t[0];
+  state.counters["read_vs_plain"] = t[2] / t[0];
+}
+BENCHMARK(BM_pass_after_draft)->Args({1, 1})->Args({1, 2})->Args({5, 1})->Args({5, 6})->UseManualTime()->Unit(benchmark::kMillisecond);
+
 /// The vector instruction sets this CPU runs (scalar left out: it is 10x slower and would dominate).
 std::vector<uag::instruction_set> vector_isas() {
   auto all = uag::supported_instruction_sets();
