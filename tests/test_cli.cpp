@@ -1021,4 +1021,56 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
   }
+
+  // matrix/ab_pooled.py (ab_runs.sh's A/B files): binary x_a over two runs, adaptive 1.0 and 1.21 (geomean
+  // 1.1; end to end 1.0 and 1.0), g1 1.2 twice, g2 0.9 twice: 0.917 of g1.
+  auto ab_cell = [](double g1, double g2, double adaptive, double e2e) {
+    return json{{"configs", json::array({{{"name", "g1"}, {"speedup", g1}}, {{"name", "g2"}, {"speedup", g2}},
+                                         {{"name", "adaptive"}, {"speedup", adaptive}, {"speedup_end_to_end", e2e}}})}};
+  };
+  const fs::path ab = root_ / "scripts" / "ab";
+  write(ab / "json" / "x_a_weak_c_100_run1.json", ab_cell(1.2, 0.9, 1.0, 1.0));
+  write(ab / "json" / "x_a_weak_c_100_run2.json", ab_cell(1.2, 0.9, 1.21, 1.0));
+  r = script("matrix/ab_pooled.py", ab.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("weak c_100      x_a runs 2: adaptive 1.100x (e2e 1.000x), g1 1.200x, g2 0.900x, adaptive / best static 0.917"),
+            std::string::npos) << r.out;
+  const fs::path ab_bad = root_ / "scripts" / "ab_bad", ab_name = root_ / "scripts" / "ab_name";
+  write(ab_bad / "json" / "x_weak_c_100_run1.json", {{"a", 1}});
+  write(ab_name / "json" / "x.json", {{"a", 1}});
+  for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"", "usage: ab_pooled.py DIR [LABEL]"},
+           {(root_ / "none").string(), "ab_pooled.py: no " + (root_ / "none").string() + "/json/*.json"},
+           {ab_name.string(), "not <binary>_weak_<cell>_run<n>.json"},
+           {ab_bad.string(), "not a uag bench --json file"}}) {
+    r = script("matrix/ab_pooled.py", args);
+    EXPECT_EQ(r.code, 1) << args;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+  }
+  // matrix/ab_runs.sh on the test pair (one prompt, 8 tokens, one run), then ab_pooled.py on what it wrote;
+  // it refuses before running anything: its usage, a missing draft, prompts or binary.
+  const std::string ab_runs = "bash " + src + "/benchmarks/matrix/ab_runs.sh ";
+  const std::string uag = std::string(UAG_BINARY_DIR) + "/bin/uag", out = (root_ / "ab_out").string();
+  write(root_ / "ab_prompts" / "c_100.jsonl", {{"prompt", "x"}});
+  const std::string prompts = (root_ / "ab_prompts").string();
+  r = run_command("DRAFT=" + draft() + " TARGET=" + target() + " CELLS=c_100 RUNS=1 N=1 TOKENS=8 " + ab_runs + out + " " +
+                  prompts + " " + uag);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("== run 1 weak c_100 uag (load "), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(root_ / "ab_out" / "json" / "uag_weak_c_100_run1.json")) << r.out;
+  r = script("matrix/ab_pooled.py", out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("weak c_100      uag runs 1: adaptive "), std::string::npos) << r.out;
+  for (const auto& [cmd, expected] : std::vector<std::pair<std::string, std::string>>{
+           {ab_runs + out, "usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG"},
+           {"DRAFT=/nonexistent " + ab_runs + out + " " + prompts + " " + uag, "ab_runs.sh: no draft folder /nonexistent"},
+           {"DRAFT=" + draft() + " CELLS=c_500 " + ab_runs + out + " " + prompts + " " + uag,
+            "ab_runs.sh: missing " + prompts + "/c_500.jsonl"},
+           {"DRAFT=" + draft() + " CELLS=c_100 " + ab_runs + out + " " + prompts + " /nonexistent/uag",
+            "ab_runs.sh: /nonexistent/uag is not an executable"}}) {
+    r = run_command(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << ": " << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << cmd << ": " << r.out;
+  }
 }
