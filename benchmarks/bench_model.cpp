@@ -107,6 +107,12 @@ std::vector<uag::token_id> some_ids(std::size_t n, uag::token_id seed = 0) {
   return ids;
 }
 
+/// ids folded into m's vocabulary (some_ids are < 32000; the bundled draft's vocabulary is smaller).
+std::vector<uag::token_id> in_vocab(std::vector<uag::token_id> v, const uag::transformer& m) {
+  for (auto& t : v) t %= static_cast<uag::token_id>(m.vocab_size());
+  return v;
+}
+
 void prefill(uag::transformer& m) {
   m.truncate(0);
   m.forward(some_ids(context), 0);
@@ -309,10 +315,6 @@ void BM_pass_after_draft(benchmark::State& state) {
   static uag::transformer target = uag::transformer::from_folder(dir / "target", o);
   static uag::transformer draft = uag::transformer::from_folder(dir / "draft", o);
   static std::vector<float> buffer(draft.streamed_weight_bytes() / sizeof(float), 1.0f);
-  auto in_vocab = [](std::vector<uag::token_id> v, const uag::transformer& m) {
-    for (auto& t : v) t %= static_cast<uag::token_id>(m.vocab_size());
-    return v;
-  };
   target.truncate(0), target.forward(some_ids(context), 0);
   draft.truncate(0), draft.forward(in_vocab(some_ids(context), draft), 0);
   const auto ids = some_ids(k, 11), one = some_ids(1, 5);
@@ -428,10 +430,6 @@ void BM_huge_pages(benchmark::State& state) {
       targets.push_back(uag::transformer::from_folder(dir / "target", {.max_context = 1024, .n_threads = 1, .huge_pages = huge}));
       drafts.push_back(uag::transformer::from_folder(dir / "draft", {.max_context = 1024, .n_threads = 1, .huge_pages = huge}));
     }
-  auto in_vocab = [](std::vector<uag::token_id> v, const uag::transformer& m) {
-    for (auto& t : v) t %= static_cast<uag::token_id>(m.vocab_size());
-    return v;
-  };
   for (auto& m : targets) m.truncate(0), m.forward(some_ids(ctx), 0);
   for (auto& m : drafts) m.truncate(0), m.forward(in_vocab(some_ids(context), m), 0);
   const auto ids = some_ids(k, 11);

@@ -384,19 +384,17 @@ class draft_length_controller {
     // controller switched the bundled pair off for most of a 128-token generation (1.08 tokens per pass
     // where 3.2 is usual; uag generate --trace). Until that length has kSettleSamples samples, it keeps
     // drafting at it: once per length per controller, and each such step gathers evidence too.
-    if (best == 0 && best_ > 0) {
-      const std::size_t drafting = argmax_length(1, tokens_per_second);
-      if (samples_[drafting] < kSettleSamples) best = drafting;
-    }
     // Hysteresis on the way off too: settled drafting stops only where target-only is ahead by a margin.
     // At a near-tie (151k target, T = 0.7: 6 of 7 switches off came at margins of 0.1-2%) stopping gains
     // nothing, and coming back costs probes, a back-off and the resume gain; the acceptance the tie was
     // read from is a few dozen coin flips (the positions where drafting was off accepted as well as
     // those where it ran). Drafting that a probe has just brought back is on trial and gets no margin:
     // one lucky probe of a losing pair must not buy it a longer run.
-    if (best == 0 && best_ > 0 && drafting_run_ >= kMinEvidence) {
+    if (best == 0 && best_ > 0) {
       const std::size_t drafting = argmax_length(1, tokens_per_second);
-      if (kStopMargin * tokens_per_second(drafting) > tokens_per_second(0)) best = drafting;
+      if (samples_[drafting] < kSettleSamples ||
+          (drafting_run_ >= kMinEvidence && kStopMargin * tokens_per_second(drafting) > tokens_per_second(0)))
+        best = drafting;
     }
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
