@@ -408,6 +408,49 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
 
 // "NAME:slem" in a TLI run is the configuration a --mode slem run would run: the same seeds give the same
 // acceptance and tokens per pass, side by side with TLI in one process.
+// End to end compares rates: a sampled run that draws an EOS later generates more tokens, and its
+// longer wall time is not a slowdown. At T = 5 the test models' distributions are near uniform, so
+// EOS (1 of 256 ids) ends some runs early (each with probability ~0.4), and lengths differ between runs.
+TEST_F(cli_test, bench_end_to_end_speedup_is_a_ratio_of_rates) {
+  const std::string out = (root_ / "e2e.json").string(), prompts = (root_ / "e2e_prompts.jsonl").string();
+  {
+    std::ofstream p(prompts);
+    for (const char* text : {"the cat", "a hole", "in the ground", "there lived", "not a nasty", "dirty wet"})
+      p << json{{"prompt", text}}.dump() << "\n";
+  }
+  // The target with an EOS (tokenizer_config.json names it). The test models hold 128 positions: a run
+  // that draws no EOS stops there, at ~120 new tokens.
+  const fs::path with_eos = root_ / "target_eos";
+  fs::create_directories(with_eos);
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json"})
+    fs::copy_file(root_ / "target" / f, with_eos / f, fs::copy_options::overwrite_existing);
+  std::ofstream(with_eos / "tokenizer_config.json") << json{{"eos_token", "</s>"}}.dump();
+  const auto r = run("bench --target " + with_eos.string() + " --draft " + draft() + " --prompts " + prompts +
+                     " --max-new-tokens 200 --temperature 5 --seed 11 --configs g2,adaptive --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(out);
+  const json j = json::parse(in);
+  const auto& base_tokens = j["baseline"]["tokens_by_prompt"];
+  const auto& base_wall = j["baseline"]["seconds_end_to_end_by_prompt"];
+  const std::size_t n = j["prompts"].get<std::size_t>();
+  ASSERT_EQ(base_tokens.size(), n);
+  bool lengths_differ = false;
+  for (const auto& c : j["configs"]) {
+    const auto &tokens = c["tokens_by_prompt"], &wall = c["seconds_end_to_end_by_prompt"], &e2e = c["speedup_end_to_end_by_prompt"];
+    ASSERT_EQ(e2e.size(), n) << c["name"];
+    double log_sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      lengths_differ |= tokens[i] != base_tokens[i];
+      const double rate = tokens[i].get<double>() / wall[i].get<double>();
+      const double base_rate = base_tokens[i].get<double>() / base_wall[i].get<double>();
+      EXPECT_NEAR(e2e[i].get<double>(), rate / base_rate, 1e-9) << c["name"] << " prompt " << i;
+      log_sum += std::log(e2e[i].get<double>());
+    }
+    EXPECT_NEAR(std::exp(log_sum / static_cast<double>(n)), c["speedup_end_to_end"].get<double>(), 1e-9) << c["name"];
+  }
+  EXPECT_TRUE(lengths_differ) << "no run stopped at a different length: the test no longer tells rates from times";
+}
+
 TEST_F(cli_test, bench_slem_suffix_runs_slem_beside_tli) {
   const std::string tli = (root_ / "tli.json").string(), slem = (root_ / "slem.json").string();
   const std::string common = "bench --target " + target() + " --draft " + draft() + " --prompts " +

@@ -27,8 +27,9 @@ constexpr const char* kHelp = R"(usage: uag bench --prompts FILE.jsonl [options]
 For each prompt ({"prompt": "..."} per line) runs the target-only baseline and every configuration,
 interleaved, checks that greedy outputs equal the baseline's (and SLEM-sampled ones: same seed, same
 text), and prints per configuration: tokens/s, speedup over the baseline (median and geometric mean
-of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt end-to-end time ratios,
-prefill included), acceptance, tokens per target pass, time split (draft / bridge / target / other)
+of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt ratios of end-to-end
+tokens/s, prefill included: the time ratio when both runs generate as many tokens, as greedy ones do;
+sampled runs may stop at an EOS at different lengths), acceptance, tokens per target pass, time split (draft / bridge / target / other)
 and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
 measured a (acceptance), c (draft cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
 pass like a baseline pass; "pass" is its measured cost in baseline passes, and "cost%" the fraction
@@ -74,6 +75,7 @@ struct totals {
   std::vector<double> tps;       // per prompt tokens/s
   std::vector<double> speedups;  // per prompt, over the baseline
   std::vector<double> wall;      // per prompt seconds, prefill included (end to end)
+  std::vector<std::size_t> new_tokens;  // per prompt
   std::vector<double> e2e;       // per prompt end-to-end speedup (prefill included) over the baseline
   std::vector<std::size_t> acc_at, drafted_at;
   bool identical = true;
@@ -88,12 +90,16 @@ struct totals {
     verify_s += s.verify_seconds;
     tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);
     wall.push_back(s.total_seconds);
+    new_tokens.push_back(s.new_tokens);
     acc_at.resize(std::max(acc_at.size(), s.accepted_at_position.size()));
     drafted_at.resize(std::max(drafted_at.size(), s.drafted_at_position.size()));
     for (std::size_t i = 0; i < s.accepted_at_position.size(); ++i) acc_at[i] += s.accepted_at_position[i];
     for (std::size_t i = 0; i < s.drafted_at_position.size(); ++i) drafted_at[i] += s.drafted_at_position[i];
   }
   double tokens_per_s() const { return decode_s > 0 ? double(tokens) / decode_s : 0.0; }
+  // The last prompt's new tokens over its wall time, prefill included. A rate, not a time: at T > 0 a
+  // run that samples an EOS later generates more, and its longer time is not a slowdown.
+  double last_end_to_end_rate() const { return wall.back() > 0 ? double(new_tokens.back()) / wall.back() : 0.0; }
   double acceptance() const { return drafted ? double(accepted) / double(drafted) : 0.0; }
   double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }
   double mean_gamma() const { return passes ? double(drafted) / double(passes) : 0.0; }
@@ -363,7 +369,8 @@ int bench_main(std::vector<std::string> argv) {
       const auto ids = run_assisted(ci, i, st);
       res[ci].add(st);
       res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
-      res[ci].e2e.push_back(res[ci].wall.back() > 0 ? baseline.wall.back() / res[ci].wall.back() : 0.0);
+      const double base_rate = baseline.last_end_to_end_rate();
+      res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
       if (ids != base_ids) res[ci].identical = false;  // expected where expects_identical(ci)
       else ++res[ci].identical_prompts;
       ++done_runs;
@@ -434,7 +441,9 @@ int bench_main(std::vector<std::string> argv) {
     // End to end: new tokens over wall time with the prefill, comparable with harnesses that time whole calls.
     j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()},
                      {"tokens", baseline.tokens},
-                     {"seconds_end_to_end", sum(baseline.wall)}};
+                     {"seconds_end_to_end", sum(baseline.wall)},
+                     {"tokens_by_prompt", baseline.new_tokens},
+                     {"seconds_end_to_end_by_prompt", baseline.wall}};
     j["configs"] = nlohmann::json::array();
     for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
       const auto& r = res[ci];
@@ -462,7 +471,10 @@ int bench_main(std::vector<std::string> argv) {
                               {"tokens", r.tokens},
                               {"seconds_end_to_end", sum(r.wall)},
                               {"acceptance_by_position", acc_by_pos},
-                              {"speedup_by_prompt", r.speedups}});
+                              {"speedup_by_prompt", r.speedups},
+                              {"tokens_by_prompt", r.new_tokens},
+                              {"seconds_end_to_end_by_prompt", r.wall},
+                              {"speedup_end_to_end_by_prompt", r.e2e}});
     }
     // Over the configurations whose outputs must equal the baseline's (greedy; SLEM-sampled on exact
     // rows); TLI-sampled outputs differ by design.
