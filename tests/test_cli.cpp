@@ -408,6 +408,38 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
 
 // "NAME:slem" in a TLI run is the configuration a --mode slem run would run: the same seeds give the same
 // acceptance and tokens per pass, side by side with TLI in one process.
+// --repeats N: every prompt runs N times (baseline and each configuration), per-prompt figures count
+// prompt runs, and a greedy prompt's runs all commit the baseline's tokens.
+TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
+  const std::string out = (root_ / "repeats.json").string(), trace = (root_ / "repeats_trace.jsonl").string();
+  const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                     " --max-new-tokens 8 --repeats 3 --configs g2,adaptive --json " + out + " --trace " + trace);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("2 prompts x 8 new tokens x 3 repeats"), std::string::npos) << r.out;
+  std::ifstream in(out);
+  const json j = json::parse(in);
+  EXPECT_EQ(j["prompts"], 2);
+  EXPECT_EQ(j["repeats"], 3);
+  EXPECT_EQ(j["baseline"]["tokens_by_prompt"].size(), 6u);
+  for (const auto& c : j["configs"]) {
+    EXPECT_EQ(c["speedup_by_prompt"].size(), 6u) << c["name"];
+    EXPECT_EQ(c["identical_prompts"], 2) << c["name"];
+    EXPECT_EQ(c["tokens"], 48) << c["name"];
+  }
+  std::ifstream t(trace);
+  std::map<std::pair<std::string, std::size_t>, std::size_t> committed;  // (run name, prompt run) -> tokens
+  for (std::string line; std::getline(t, line);) {
+    const json s = json::parse(line);
+    committed[{s["run"].get<std::string>(), s["prompt"].get<std::size_t>()}] += s["committed"].get<std::size_t>();
+  }
+  for (const char* name : {"baseline", "g2", "adaptive"})
+    for (std::size_t run = 0; run < 6; ++run) EXPECT_EQ((committed[{name, run}]), 8u) << name << " run " << run;
+  const auto bad = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                       " --repeats 0");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--repeats"), std::string::npos) << bad.out;
+}
+
 // End to end compares rates: a sampled run that draws an EOS later generates more tokens, and its
 // longer wall time is not a slowdown. At T = 5 the test models' distributions are near uniform, so
 // EOS (1 of 256 ids) ends some runs early (each with probability ~0.4), and lengths differ between runs.

@@ -41,6 +41,10 @@ overhead.
   --draft DIR|F.gguf   draft model folder or GGUF file (default: the bundled draft)
   --prompts FILE       JSON lines with a "prompt" field (required)
   --limit N            use the first N prompts only
+  --repeats N          run each prompt N times, the baseline and every configuration again each time,
+                       in a rotated order (default 1): on a shared, noisy machine the per-prompt ratios
+                       of N runs average out what one run's neighbours did to it; per-prompt figures
+                       (and --trace's "prompt" field) then count prompt runs, prompt p's at p*N..p*N+N-1
   --max-new-tokens N   tokens per generation (default 128)
   --temperature T      0 = greedy (default 0)
   --mode slem|tli      sampling verification when T > 0 (default tli)
@@ -262,6 +266,7 @@ int bench_main(std::vector<std::string> argv) {
   const std::optional<std::string> trace_out = a.take("trace");
   std::optional<std::ofstream> trace_file;
   if (trace_out) trace_file = open_output("trace", *trace_out);
+  const std::size_t repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
   const std::optional<std::string> table_out = a.take("acceptance-table");
   std::optional<std::ofstream> table_file;
   if (table_out) table_file = open_output("acceptance-table", *table_out);
@@ -311,12 +316,13 @@ int bench_main(std::vector<std::string> argv) {
     settler.begin(settle_text.empty() ? std::string_view("a") : std::string_view(settle_text));
     while (!settler.done()) settler.step();
   };
-  auto run_baseline = [&](std::size_t i, uag::generation_stats& st, bool traced = true) {
+  // i: the prompt (and its seed); run: the prompt run the trace names (i * repeats + repeat).
+  auto run_baseline = [&](std::size_t i, std::size_t run, uag::generation_stats& st, bool traced = true) {
     uag::generation_config c = base_cfg;
     c.sampling.seed = o.seed + i;
     uag::baseline_generator<pretrained> gen(target, c);
     settle();
-    if (trace_file && traced) gen.on_step(tracer("baseline", i));
+    if (trace_file && traced) gen.on_step(tracer("baseline", run));
     gen.generate(prompts[i]);
     flush_trace();
     st = gen.stats();
@@ -327,10 +333,10 @@ int bench_main(std::vector<std::string> argv) {
   using generator = uag::AssistedGenerator<pretrained, pretrained_draft>;
   std::deque<generator> generators;
   for (const auto& b : cfgs) generators.emplace_back(target, sources.for_config(b), make_cfg(b, 0));
-  auto run_assisted = [&](std::size_t ci, std::size_t i, uag::generation_stats& st) {
+  auto run_assisted = [&](std::size_t ci, std::size_t i, std::size_t run, uag::generation_stats& st) {
     generator& gen = generators[ci];
     gen.set_seed(o.seed + i);
-    if (trace_file) gen.on_step(tracer(cfgs[ci].name, i));
+    if (trace_file) gen.on_step(tracer(cfgs[ci].name, run));
     settle();
     gen.generate(prompts[i]);
     flush_trace();
@@ -340,14 +346,14 @@ int bench_main(std::vector<std::string> argv) {
 
   {  // Warm-up (page in weights, size buffers) with a throwaway generator; not measured.
     uag::generation_stats st;
-    run_baseline(0, st, false);
+    run_baseline(0, 0, st, false);
     generator gen(target, draft, make_cfg(cfgs[0], 0));
     gen.generate(prompts[0]);
   }
   const forward_times fwd = time_single_token_forwards(target, draft_model, prompts[0]);
   totals baseline;
   std::vector<totals> res(cfgs.size());
-  const std::size_t total_runs = prompts.size() * (cfgs.size() + 1);
+  const std::size_t total_runs = prompts.size() * repeats * (cfgs.size() + 1);
   std::size_t done_runs = 0;
   auto progress = [&] {
     const int width = 30;
@@ -356,26 +362,31 @@ int bench_main(std::vector<std::string> argv) {
     std::fflush(stderr);
   };
   std::vector<std::vector<uag::token_id>> baseline_outputs;  // for --acceptance-table
+  std::vector<char> prompt_identical(cfgs.size());  // per configuration: every run of this prompt so far
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    uag::generation_stats st;
-    const auto base_ids = run_baseline(i, st);
-    if (table_file) baseline_outputs.push_back(base_ids);
-    baseline.add(st);
-    ++done_runs;
-    progress();
-    // Rotate the configuration order per prompt so slow drift does not favour any configuration.
-    for (std::size_t k = 0; k < cfgs.size(); ++k) {
-      const std::size_t ci = (k + i) % cfgs.size();
-      const auto ids = run_assisted(ci, i, st);
-      res[ci].add(st);
-      res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
-      const double base_rate = baseline.last_end_to_end_rate();
-      res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
-      if (ids != base_ids) res[ci].identical = false;  // expected where expects_identical(ci)
-      else ++res[ci].identical_prompts;
+    std::fill(prompt_identical.begin(), prompt_identical.end(), char{1});
+    for (std::size_t rep = 0; rep < repeats; ++rep) {
+      const std::size_t run = i * repeats + rep;
+      uag::generation_stats st;
+      const auto base_ids = run_baseline(i, run, st);
+      if (table_file && rep == 0) baseline_outputs.push_back(base_ids);
+      baseline.add(st);
       ++done_runs;
       progress();
+      // Rotate the configuration order per prompt run so slow drift does not favour any configuration.
+      for (std::size_t k = 0; k < cfgs.size(); ++k) {
+        const std::size_t ci = (k + run) % cfgs.size();
+        const auto ids = run_assisted(ci, i, run, st);
+        res[ci].add(st);
+        res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
+        const double base_rate = baseline.last_end_to_end_rate();
+        res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
+        if (ids != base_ids) res[ci].identical = false, prompt_identical[ci] = 0;  // expected where expects_identical(ci)
+        ++done_runs;
+        progress();
+      }
     }
+    for (std::size_t ci = 0; ci < cfgs.size(); ++ci) res[ci].identical_prompts += prompt_identical[ci] ? 1 : 0;
   }
   std::fprintf(stderr, "\n");
   if (table_file) {  // untimed, after every timed run
@@ -396,8 +407,9 @@ int bench_main(std::vector<std::string> argv) {
   bool all_identical = true, any_expected = false;
   for (std::size_t ci = 0; ci < cfgs.size(); ++ci)
     if (expects_identical(ci)) all_identical &= res[ci].identical, any_expected = true;
-  std::printf("target %s | draft %s | %zu prompts x %zu new tokens | T=%.2f%s\n", target_dir.c_str(), draft_dir.c_str(),
-              prompts.size(), base_cfg.max_new_tokens, base_cfg.sampling.temperature,
+  std::printf("target %s | draft %s | %zu prompts x %zu new tokens%s | T=%.2f%s\n", target_dir.c_str(), draft_dir.c_str(),
+              prompts.size(), base_cfg.max_new_tokens,
+              repeats > 1 ? (" x " + std::to_string(repeats) + " repeats").c_str() : "", base_cfg.sampling.temperature,
               base_cfg.sampling.greedy() ? "" : (mode == cli_mode::tli ? " (tli)" : " (slem)"));
   std::printf("kernels: %s\n", std::string(uag::instruction_set_name(uag::resolve_instruction_set())).c_str());
   std::printf("baseline: %.1f tokens/s\n", baseline.tokens_per_s());
@@ -484,8 +496,9 @@ int bench_main(std::vector<std::string> argv) {
     j["target_forward_s"] = fwd.target_s;
     j["draft_forward_s"] = fwd.draft_s;
     j["prompts"] = prompts.size();
+    j["repeats"] = repeats;
     j["isa"] = std::string(uag::instruction_set_name(uag::resolve_instruction_set()));
-    j["prompt_tokens_mean"] = double(baseline.prompt_tokens) / double(prompts.size());
+    j["prompt_tokens_mean"] = double(baseline.prompt_tokens) / double(prompts.size() * repeats);
     j["max_new_tokens"] = base_cfg.max_new_tokens;
     j["temperature"] = base_cfg.sampling.temperature;
     j["seed"] = o.seed;  // prompt i sampled with seed + i: a T > 0 run is reproduced from this
