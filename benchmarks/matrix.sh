@@ -20,6 +20,8 @@
 #        SEEDS (e.g. "0 1 2 3", default SEED: two or more run every T = 0.7 cell once per seed into
 #        OUT_DIR/seed<S>/json and add held_out.py's table, which pools them, to matrix.md);
 #        WEIGHTS (uag bench --weights for both models: auto, the default, f32, bf16 or bf16-products);
+#        REPEATS (uag bench --repeats, default 1: each prompt runs that many times, baseline and
+#        configurations again each time, so one neighbour's burst weighs 1/REPEATS in a prompt's ratios);
 #        the table needs a static gN and adaptive among the configurations
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,9 +39,11 @@ mode=${MODE:-tli}
 seed=${SEED:-0}
 seeds=${SEEDS:-$seed}
 weights=${WEIGHTS:-auto}
+repeats=${REPEATS:-1}
 case "$mode" in tli|slem) ;; *) echo "MODE must be tli or slem, got '$mode'" >&2; exit 2 ;; esac
 case "$weights" in auto|f32|bf16|bf16-products) ;; *) echo "WEIGHTS must be auto, f32, bf16 or bf16-products, got '$weights'" >&2; exit 2 ;; esac
-# Checked here: a seed uag bench refused would only leave each cell's .err file behind.
+# Checked here: a seed (or repeat count) uag bench refused would only leave each cell's .err file behind.
+case "$repeats" in ''|*[!0-9]*|0) echo "REPEATS must be a positive integer, got '$repeats'" >&2; exit 2 ;; esac
 case "$seed" in ''|*[!0-9]*) echo "SEED must be a non-negative integer, got '$seed'" >&2; exit 2 ;; esac
 for s in $seeds; do
   case "$s" in *[!0-9]*) echo "SEEDS must be non-negative integers, got '$s' in '$seeds'" >&2; exit 2 ;; esac
@@ -74,7 +78,7 @@ run_cell() {  # pair domain length temperature configs seed json_dir
   echo "== $tag  (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$log"
   # shellcheck disable=SC2046
   "$uag" bench $(pair_args "$1") --prompts "$out/prompts/$2_$3.jsonl" --limit "$n" --max-new-tokens "$tokens" \
-    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$6" --threads "$threads" --weights "$weights" --json "$json/$tag.json" \
+    --temperature "$4" $([ "$4" = 0 ] || echo "--mode $mode") --configs "$5" --seed "$6" --threads "$threads" --weights "$weights" --repeats "$repeats" --json "$json/$tag.json" \
     2>"$json/$tag.err" | tee -a "$log" | grep -E "^(baseline|adaptive|forward)" || true
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
   # A good run writes only its progress bar to stderr: keep the file when anything else is in it.

@@ -811,14 +811,16 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
 TEST_F(cli_test, matrix_runs_and_pools_seeds) {
   const fs::path out = root_ / "matrix_seeds";
   const auto r = run_command("UAG=" + std::string(UAG_BINARY_DIR) + "/bin/uag PAIRS=bundled DOMAINS=prose LENGTHS= " +
-                             "SAMPLED_LENGTHS=100 N=1 TOKENS=8 CONFIGS=g1,g2,adaptive SEEDS='3 5' bash " +
+                             "SAMPLED_LENGTHS=100 N=1 TOKENS=8 CONFIGS=g1,g2,adaptive SEEDS='3 5' REPEATS=2 bash " +
                              UAG_SOURCE_DIR + "/benchmarks/matrix.sh " + out.string());
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* seed : {"3", "5"}) {
     const fs::path cell = out / (std::string("seed") + seed) / "json" / "bundled_prose_100_t0.7.json";
     ASSERT_TRUE(fs::exists(cell)) << r.out;
     std::ifstream in(cell);
-    EXPECT_EQ(json::parse(in).at("seed"), std::stoi(seed));
+    const json j = json::parse(in);
+    EXPECT_EQ(j.at("seed"), std::stoi(seed));
+    EXPECT_EQ(j.at("repeats"), 2);  // REPEATS reaches uag bench
   }
   EXPECT_TRUE(fs::is_empty(out / "json")) << "no greedy cells were asked for";
   std::ifstream md(out / "matrix.md");
@@ -946,6 +948,7 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   // SEEDS: a seed that is not a non-negative integer, none at all, a seed given twice (pooled twice).
   refuses("SEEDS='0 x'", "matrix.sh", "SEEDS must be non-negative integers, got 'x' in '0 x'");
   refuses("SEEDS=' '", "matrix.sh", "SEEDS must hold at least one seed");
+  refuses("REPEATS=0", "matrix.sh", "REPEATS must be a positive integer, got '0'");
   refuses("SEEDS='1 0 1'", "matrix.sh", "SEEDS repeats seed 1: a seed's run would be pooled twice");
   // simulate.sh checks the same, its thread count, and the temperature of sampled cells.
   refuses("WEIGHTS=fp8", "simulate.sh costs", "WEIGHTS must be auto, f32, bf16 or bf16-products, got 'fp8'");

@@ -6,7 +6,7 @@
 #   usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG [UAG...]
 #   env: CELLS (default "python_100 c_100"), RUNS (2), CONFIGS (g1,g2,adaptive), N (16), TOKENS (256),
 #        WEIGHTS (bf16-products), DRAFT (a draft folder; default the matrix's weak draft), TARGET (a target
-#        folder; default the bundled one), LABEL (weak)
+#        folder; default the bundled one), LABEL (weak), REPEATS (uag bench --repeats, 1)
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG [UAG...]" >&2; exit 2; }
 out=$1 prompts=$2; shift 2
@@ -27,7 +27,7 @@ for run in $(seq 1 "${RUNS:-2}"); do
       echo "== run $run ${LABEL:-weak} $cell $name (load $(cut -d' ' -f1-3 /proc/loadavg))"
       "$b" bench "${target[@]}" --draft "$draft" --prompts "$prompts/$cell.jsonl" --limit "${N:-16}" \
         --max-new-tokens "${TOKENS:-256}" --configs "${CONFIGS:-g1,g2,adaptive}" --threads 1 \
-        --weights "${WEIGHTS:-bf16-products}" --json "$out/json/${name}_${LABEL:-weak}_${cell}_run$run.json" 2>/dev/null |
+        --weights "${WEIGHTS:-bf16-products}" --repeats "${REPEATS:-1}" --json "$out/json/${name}_${LABEL:-weak}_${cell}_run$run.json" 2>/dev/null |
         grep -E "^(baseline|g[0-9]+|adaptive) "
     done
   done
