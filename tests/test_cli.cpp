@@ -434,6 +434,16 @@ TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
   }
   for (const char* name : {"baseline", "g2", "adaptive"})
     for (std::size_t run = 0; run < 6; ++run) EXPECT_EQ((committed[{name, run}]), 8u) << name << " run " << run;
+  // benchmarks/trace_by_gamma.py splits each run's steps by draft length: the baseline's 48 steps are all g = 0.
+  const std::string script = std::string("python3 ") + UAG_SOURCE_DIR + "/benchmarks/trace_by_gamma.py ";
+  const auto by_gamma = run_command(script + trace);
+  ASSERT_EQ(by_gamma.code, 0) << by_gamma.out;
+  EXPECT_NE(by_gamma.out.find("baseline: 48 steps, 48 tokens"), std::string::npos) << by_gamma.out;
+  EXPECT_NE(by_gamma.out.find("  g= 0 steps    48  time 100.0%"), std::string::npos) << by_gamma.out;
+  EXPECT_NE(by_gamma.out.find("g2: "), std::string::npos) << by_gamma.out;
+  const auto not_a_trace = run_command(script + out);  // the bench JSON, not a trace
+  EXPECT_EQ(not_a_trace.code, 1) << not_a_trace.out;
+  EXPECT_NE(not_a_trace.out.find("is not a trace step line"), std::string::npos) << not_a_trace.out;
   const auto bad = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                        " --repeats 0");
   EXPECT_EQ(bad.code, 2) << bad.out;
