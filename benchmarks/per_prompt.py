@@ -32,7 +32,10 @@ def main():
         sys.exit(__doc__)
     for path in sys.argv[1:]:
         d = read_bench_json(path)
-        print(f"{path}: {d['prompts']} prompts x {d['max_new_tokens']} tokens, T={d['temperature']:g}")
+        # With --repeats N the per-prompt lists hold prompt runs (prompt p's at p*N..p*N+N-1); the first is
+        # still the process's first generation.
+        runs = f" x {d['repeats']} repeats" if d.get("repeats", 1) > 1 else ""
+        print(f"{path}: {d['prompts']} prompts{runs} x {d['max_new_tokens']} tokens, T={d['temperature']:g}")
         print(f"  {'config':<16} {'geomean':>8} {'median':>7} {'first':>6} {'w/o first':>9}")
         for c in d["configs"]:
             s = c.get("speedup_by_prompt")

@@ -29,8 +29,8 @@ interleaved, checks that greedy outputs equal the baseline's (and SLEM-sampled o
 text), and prints per configuration: tokens/s, speedup over the baseline (median and geometric mean
 of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt ratios of end-to-end
 tokens/s, prefill included: the time ratio when both runs generate as many tokens, as greedy ones do;
-sampled runs may stop at an EOS at different lengths), acceptance, tokens per target pass, time split (draft / bridge / target / other)
-and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
+sampled runs may stop at an EOS at different lengths), acceptance, tokens per target pass, time split
+(draft / bridge / target / other) and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
 measured a (acceptance), c (draft cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
 pass like a baseline pass; "pass" is its measured cost in baseline passes, and "cost%" the fraction
 of the bound at that cost (bound% x pass): what remains is overhead. The forward-time ratio (one
