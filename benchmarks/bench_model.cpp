@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -301,6 +302,19 @@ void BM_bundled_products_1thread_cpu(benchmark::State& state) {
   time_k_rows(state, m, k, k, true);
 }
 BENCHMARK(BM_bundled_products_1thread_cpu)->DenseRange(2, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+/// BM_bundled_products_1thread_cpu on any model folder: $UAG_BENCH_TARGET (e.g. the matrix's 151k target,
+/// ~/.cache/uag/matrix/qwen_target, whose 151k-row output layer makes each verified row dear). Skipped,
+/// with that message, when the variable is unset. Arg: k.
+void BM_folder_products_1thread_cpu(benchmark::State& state) {
+  const char* dir = std::getenv("UAG_BENCH_TARGET");
+  if (!dir || !*dir) return state.SkipWithError("set UAG_BENCH_TARGET to a model folder");
+  static uag::transformer m =
+      uag::transformer::from_folder(dir, {.max_context = 1024, .weights = uag::weight_format::bf16_products});
+  const auto k = static_cast<std::size_t>(state.range(0));
+  time_k_rows(state, m, k, k, true);
+}
+BENCHMARK(BM_folder_products_1thread_cpu)->DenseRange(2, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 /// What running the draft between two target passes costs the second one (the bundled pair, bfloat16
 /// products, one thread by its CPU time): the target's k-row pass right after another target pass
