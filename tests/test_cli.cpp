@@ -406,8 +406,6 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
   EXPECT_EQ(ids.size(), 4u);
 }
 
-// "NAME:slem" in a TLI run is the configuration a --mode slem run would run: the same seeds give the same
-// acceptance and tokens per pass, side by side with TLI in one process.
 // --repeats N: every prompt runs N times (baseline and each configuration), per-prompt figures count
 // prompt runs, and a greedy prompt's runs all commit the baseline's tokens.
 TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
@@ -493,6 +491,8 @@ TEST_F(cli_test, bench_end_to_end_speedup_is_a_ratio_of_rates) {
   EXPECT_TRUE(lengths_differ) << "no run stopped at a different length: the test no longer tells rates from times";
 }
 
+// "NAME:slem" in a TLI run is the configuration a --mode slem run would run: the same seeds give the same
+// acceptance and tokens per pass, side by side with TLI in one process.
 TEST_F(cli_test, bench_slem_suffix_runs_slem_beside_tli) {
   const std::string tli = (root_ / "tli.json").string(), slem = (root_ / "slem.json").string();
   const std::string common = "bench --target " + target() + " --draft " + draft() + " --prompts " +
