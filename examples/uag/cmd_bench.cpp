@@ -266,7 +266,7 @@ int bench_main(std::vector<std::string> argv) {
   const std::optional<std::string> trace_out = a.take("trace");
   std::optional<std::ofstream> trace_file;
   if (trace_out) trace_file = open_output("trace", *trace_out);
-  const std::size_t repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
+  const std::size_t repeats = o.repeats;
   const std::optional<std::string> table_out = a.take("acceptance-table");
   std::optional<std::ofstream> table_file;
   if (table_out) table_file = open_output("acceptance-table", *table_out);

@@ -261,7 +261,7 @@ int latency_main(std::vector<std::string> argv) {
       if (!item.empty()) lengths.push_back(parse_size("prompt-tokens", item, 1, 1 << 20));
     if (lengths.empty()) throw usage_error("--prompt-tokens is empty");
   }
-  const std::size_t repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
+  const std::size_t repeats = o.repeats;
   const bool warm = !a.flag("no-warmup");
   const std::size_t warm_steps = parse_size("warmup-steps", a.take("warmup-steps").value_or("4"), 1, 1 << 20);
   a.finish();

@@ -166,6 +166,7 @@ inline void write_output(std::ofstream& f, const std::string& flag, const std::s
 struct harness_options {
   std::string target_dir, draft_dir, prompts_path;
   std::size_t limit = 1000000;
+  std::size_t repeats = 1;      // --repeats: bench runs each prompt, latency the prompt set, this many times
   uag::generation_config base;  // max_new_tokens, sampling, verifier
   cli_mode mode = cli_mode::greedy;
   std::size_t seed = 0;
@@ -184,6 +185,7 @@ inline harness_options take_harness_options(args& a, const std::string& default_
   if (!prompts) throw usage_error("--prompts FILE.jsonl is required");
   o.prompts_path = *prompts;
   o.limit = parse_size("limit", a.take("limit").value_or("1000000"), 1, 1000000);
+  o.repeats = parse_size("repeats", a.take("repeats").value_or("1"), 1, 1000);
   o.base.max_new_tokens = parse_size("max-new-tokens", a.take("max-new-tokens").value_or("128"), 1, 1 << 20);
   o.base.sampling.temperature = parse_float("temperature", a.take("temperature").value_or("0"), 0.0f, 100.0f);
   o.mode = o.base.sampling.greedy() ? cli_mode::greedy : parse_mode(a.take("mode").value_or("tli"));
