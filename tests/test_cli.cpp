@@ -442,6 +442,15 @@ TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
   const auto not_a_trace = run_command(script + out);  // the bench JSON, not a trace
   EXPECT_EQ(not_a_trace.code, 1) << not_a_trace.out;
   EXPECT_NE(not_a_trace.out.find("is not a trace step line"), std::string::npos) << not_a_trace.out;
+  const std::string empty = (root_ / "empty_trace.jsonl").string();
+  std::ofstream{empty};
+  for (const auto& [args, message] : {std::pair<std::string, std::string>{"", "usage: benchmarks/trace_by_gamma.py TRACE.jsonl"},
+                                      {empty, "holds no steps"},
+                                      {(root_ / "no_such_trace.jsonl").string(), "cannot read"}}) {
+    const auto refused = run_command(script + args);
+    EXPECT_EQ(refused.code, 1) << args << ": " << refused.out;
+    EXPECT_NE(refused.out.find(message), std::string::npos) << args << ": " << refused.out;
+  }
   const auto bad = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
                        " --repeats 0");
   EXPECT_EQ(bad.code, 2) << bad.out;
