@@ -13,7 +13,11 @@
 // "~": the best static length judged is the best measured one); a drafting step after two or more steps
 // without a draft adds a catch-up (the median extra time of the trace's adaptive catch-ups: short after
 // 2-3 steps off, rising linearly to the long one at 16). With --noise SD each step's time is multiplied
-// by exp(SD x N(0,1)).
+// by exp(SD x N(0,1)). With --drift SD the machine's load drifts too: every step's time is multiplied by a
+// factor common to all steps at that moment, exp(x(t)), x an AR(1) process in the prompt's elapsed time (2 ms
+// slots, stationary deviation SD, correlation time --drift-ms, default 50), the same path for every policy:
+// a shared machine's step times move together by ±20-40% over tens of steps, which per-step noise does not
+// reproduce (a length timed at a quiet moment looks cheap for as long as it is not timed again).
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
 #include <cmath>
@@ -35,6 +39,7 @@ namespace {
 struct options {
   std::string table, trace;
   double noise = 0.0;
+  double drift = 0.0, drift_ms = 50.0;
   std::size_t seeds = 1;
   bool per_prompt = false;
   bool open_last = false;  // the pair's drafts come through a text bridge (set_last_candidate_open)
@@ -42,13 +47,16 @@ struct options {
 };
 
 const uag_tools::tool_usage usage{
-    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--show PROMPT]\n"
+    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--drift SD] [--drift-ms MS] [--seeds N] [--per-prompt]\n"
+    "  [--show PROMPT]\n"
     "  [--open-last]  (a text-bridged pair: its last candidates may be open pieces of longer target tokens)"};
 
 options parse(int argc, char** argv) {
   options o;
   const auto args = usage.walk(argc, argv, [&](const std::string& a, auto value) {
     if (a == "--noise") o.noise = usage.amount(a, value());
+    else if (a == "--drift") o.drift = usage.amount(a, value());
+    else if (a == "--drift-ms") o.drift_ms = usage.amount(a, value());
     else if (a == "--seeds") o.seeds = usage.count(a, value());
     else if (a == "--per-prompt") o.per_prompt = true;
     else if (a == "--open-last") o.open_last = true;
@@ -59,6 +67,7 @@ options parse(int argc, char** argv) {
   usage.exactly(args, 2, "needs an acceptance table and a trace");
   o.table = args[0], o.trace = args[1];
   if (o.seeds < 1 || o.seeds > 1000) usage.fail("--seeds must be 1..1000");
+  if (o.drift_ms <= 0.0) usage.fail("--drift-ms must be positive");
   return o;
 }
 
@@ -177,18 +186,39 @@ costs read_costs(const std::string& path, std::size_t lengths) {
   return c;
 }
 
+// The machine's load over a prompt's elapsed time: exp(x), x an AR(1) process over 2 ms slots with
+// stationary deviation sd, drawn lazily from its own seeded stream (the same path for every policy).
+class load_path {
+ public:
+  load_path(std::uint64_t seed, double sd, double correlation_ms) : rng_(seed), sd_(sd), rho_(std::exp(-kSlotS * 1e3 / correlation_ms)) {}
+  double at(double t) {
+    if (sd_ <= 0.0) return 1.0;
+    const auto slot = static_cast<std::size_t>(t / kSlotS);
+    while (x_.size() <= slot)
+      x_.push_back(x_.empty() ? sd_ * normal_(rng_) : rho_ * x_.back() + std::sqrt(1.0 - rho_ * rho_) * sd_ * normal_(rng_));
+    return std::exp(x_[slot]);
+  }
+
+ private:
+  static constexpr double kSlotS = 0.002;
+  std::mt19937_64 rng_;
+  std::normal_distribution<double> normal_;
+  double sd_, rho_;
+  std::vector<double> x_;
+};
+
 // One generation under a policy: γ = 0 constant means the adaptive controller `c`.
 struct outcome {
   double time = 0.0, steps = 0.0, off = 0.0, asked = 0.0;
 };
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
-                 std::mt19937_64& noise_rng, double noise, bool show = false) {
+                 std::mt19937_64& noise_rng, double noise, load_path load, bool show = false) {
   std::normal_distribution<double> normal;
   const auto jitter = [&] { return noise > 0.0 ? std::exp(noise * normal(noise_rng)) : 1.0; };
   outcome o;
   if (c) c->restart();
-  o.time += cost.at(0) * jitter();  // the first step after the prefill: target-only, not fed back
+  o.time += cost.at(0) * jitter() * load.at(0.0);  // the first step after the prefill: target-only, not fed back
   std::size_t committed = 1, off_streak = 0;
   while (committed < t.new_tokens) {
     const std::size_t want = c ? c->next() : fixed;
@@ -197,6 +227,7 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     const std::size_t acc = g ? t.accepted[row][g - 1] : 0, prop = g ? t.proposed[row][g - 1] : 0;
     double s = cost.at(g) * jitter();
     if (g > 0) s += cost.catch_up(off_streak);
+    s *= load.at(o.time);
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
     if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
     off_streak = g == 0 ? off_streak + 1 : 0;
@@ -205,7 +236,7 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
                   c ? c->next() : fixed);
       if (c) {  // what the controller believes: tokens/ms of each timed length, its curve and last factor
         std::printf(" | tok/ms");
-        for (std::size_t l = 0; l <= std::min<std::size_t>(t.lengths, 8); ++l) {
+        for (std::size_t l = 0; l <= t.lengths; ++l) {
           const double p = c->predicted_step_seconds(l);
           if (p > 0.0) std::printf(" %zu:%.2f", l, c->expected_tokens_per_step(l) / p * 1e-3);
         }
@@ -226,8 +257,9 @@ int simulate(const options& o) {
   const costs cost = read_costs(o.trace, lengths);
   std::printf("step ms by γ:");
   for (std::size_t g = 0; g <= lengths; ++g) std::printf(" %zu:%.3f", g, cost.step[g] * 1e3);
-  std::printf(" | draft %.3f ms/token, catch-up +%.3f..%.3f ms | %zu prompts, noise %.2f, %zu seeds\n", cost.draft_per_token * 1e3,
-              cost.catch_short * 1e3, cost.catch_long * 1e3, table.size(), o.noise, o.seeds);
+  std::printf(" | draft %.3f ms/token, catch-up +%.3f..%.3f ms | %zu prompts, noise %.2f, drift %.2f over %.0f ms, %zu seeds\n",
+              cost.draft_per_token * 1e3, cost.catch_short * 1e3, cost.catch_long * 1e3, table.size(), o.noise, o.drift,
+              o.drift_ms, o.seeds);
   // Speedup over target-only per prompt (same noise stream for every policy), geometric mean over prompts and seeds.
   std::vector<double> log_sum(lengths + 2, 0.0);
   double off = 0.0, steps = 0.0, asked = 0.0;
@@ -240,7 +272,8 @@ int simulate(const options& o) {
     for (std::size_t p = 0; p < table.size(); ++p) {
       const auto run = [&](std::size_t fixed, uag::draft_length_controller* ctl) {
         std::mt19937_64 r(seed * 1000003 + p);
-        return generate(table[p], cost, fixed, ctl, r, o.noise, ctl && seed == 1 && o.show == p);
+        return generate(table[p], cost, fixed, ctl, r, o.noise, load_path(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms),
+                        ctl && seed == 1 && o.show == p);
       };
       const outcome base = run(0, nullptr);
       for (std::size_t g = 1; g <= lengths + 1; ++g) {
