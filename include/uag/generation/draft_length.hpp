@@ -37,8 +37,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// last candidate of E(γ) is scaled by f, their pooled acceptance over the curve's (prior 1, at most 1).
 /// Pooled, the one-token steps that hard stretches and probes produce priced every longer draft at the
 /// last-candidate rate, and the choice stayed short or off where γ = 3-5 paid 1.3-2x.
-/// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ and blended
-/// with a least-squares line through the measured lengths; only measured lengths compete. Leviathan's
+/// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ (a
+/// least-squares line through the measured lengths stands in for the others); only measured lengths compete. Leviathan's
 /// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
 /// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
 /// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
@@ -179,7 +179,6 @@ class draft_length_controller {
   static constexpr std::size_t kProbePeriod = 8;  // steps between probes of a neighbouring γ
   static constexpr double kCarryOver = 0.3;       // weight of the previous generation's α
   static constexpr double kWeightDecay = 0.98;    // per timed step: a sample's weight halves in ~35 steps
-  static constexpr double kLinePrior = 0.5;       // weight of the line against a length's own samples
   static constexpr double kSurvivalDecay = 0.98;  // per step: the survival curve remembers ~50 steps (100
                                                   // before: simulated on 38 recorded cells, 50 follows
                                                   // stretches better; the pair's record steadies it)
@@ -544,19 +543,19 @@ class draft_length_controller {
         if (step_time_[g] > 0.0) monotone_[g] = bm[b];
   }
 
-  /// Step time of γ: its measurement and the line's prediction, weighted by the measurement's recent
-  /// samples (0 when fewer than two lengths are timed). An old measurement fades towards the line but is
-  /// not dropped: the cost is not linear in γ (past 8 verified rows a pass takes two row tiles), and a
-  /// line alone keeps luring the choice to a length that was measured slow. γ = 0 is predicted by the
+  /// Step time of γ: its measurement, made nondecreasing in γ; the line's prediction where γ was never
+  /// timed. A measurement does not fade towards the line as it ages: the cost is not linear in γ (past 8
+  /// verified rows a pass takes two row tiles), and an old timing of a long draft, faded, priced it ~20%
+  /// below its cost (simulated, bundled pair on Zen 5: γ = 8-12 at 0.78-0.84 of theirs, γ = 5-7 at
+  /// 0.91-0.96); once the machine's load drifted, the choice went to them (0.959 of the best static
+  /// length where it reads 0.988 on a steady load; 0.977 without the fade). γ = 0 is predicted by the
   /// intercept, which still holds the draft's fixed cost per step: a cautious guess, replaced by a
   /// measurement once γ = 0 is probed.
   double step_time(std::size_t g) const noexcept {
     if (g == 0 && (step_time_[0] > 0.0 || nondraft_s_ > 0.0)) return zero_time();
     if (timed_ < 2) return step_time_[g];
-    const double line = std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
-    if (step_time_[g] <= 0.0) return line;
-    const double w = weight_[g];
-    return (w * monotone_[g] + kLinePrior * line) / (w + kLinePrior);
+    if (step_time_[g] > 0.0) return monotone_[g];
+    return std::max(1e-9, intercept_ + slope_ * static_cast<double>(g));
   }
 
   /// The machine's load, as a factor common to every step (a multiplicative model: step time = load x
