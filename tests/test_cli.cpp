@@ -768,6 +768,13 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   EXPECT_NE(r.out.find("g3 "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("x~ g4 "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("best with extrapolated costs: g"), std::string::npos) << r.out;
+  // A drifting load multiplies every step at a moment by the same factor for every policy: the run says
+  // so, and g1's speedup moves off the steady 1.623x (its steps and the baseline's fall on other moments).
+  r = sim_run(files + " --drift 0.3 --drift-ms 5");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("drift 0.30 over 5 ms"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("g1 1.623x"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("g1 1."), std::string::npos) << r.out;
   // last_candidate.py on the same kind of table: one row whose lone candidate (γ = 1) is rejected where
   // the same candidate with another after it (γ = 2) is accepted, one row accepting everything.
   {
@@ -804,6 +811,8 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
            {(dir / "table.jsonl").string() + " " + (dir / "one_length.jsonl").string(), "at least two static lengths"},
            {(dir / "table.jsonl").string() + " " + (dir / "garbage.jsonl").string(), ":1: not a `uag bench --trace` step"},
            {files + " --noise -1", "--noise: '-1' is not a non-negative number"},
+           {files + " --drift -1", "--drift: '-1' is not a non-negative number"},
+           {files + " --drift 0.2 --drift-ms 0", "--drift-ms must be positive"},
            {(dir / "table.jsonl").string(), "needs an acceptance table and a trace"}}) {
     r = sim_run(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
