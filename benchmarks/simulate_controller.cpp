@@ -190,12 +190,15 @@ costs read_costs(const std::string& path, std::size_t lengths) {
 // stationary deviation sd, drawn lazily from its own seeded stream (the same path for every policy).
 class load_path {
  public:
-  load_path(std::uint64_t seed, double sd, double correlation_ms) : rng_(seed), sd_(sd), rho_(std::exp(-kSlotS * 1e3 / correlation_ms)) {}
+  load_path(std::uint64_t seed, double sd, double correlation_ms)
+      : rng_(seed), sd_(sd), rho_(std::exp(-kSlotS * 1e3 / correlation_ms)) {}
   double at(double t) {
     if (sd_ <= 0.0) return 1.0;
     const auto slot = static_cast<std::size_t>(t / kSlotS);
-    while (x_.size() <= slot)
-      x_.push_back(x_.empty() ? sd_ * normal_(rng_) : rho_ * x_.back() + std::sqrt(1.0 - rho_ * rho_) * sd_ * normal_(rng_));
+    while (x_.size() <= slot) {
+      const double fresh = sd_ * normal_(rng_);
+      x_.push_back(x_.empty() ? fresh : rho_ * x_.back() + std::sqrt(1.0 - rho_ * rho_) * fresh);
+    }
     return std::exp(x_[slot]);
   }
 

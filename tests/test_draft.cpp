@@ -916,7 +916,8 @@ TEST(draft_test, adaptive_controller_models_an_open_last_candidate) {
 // than they were measured once their timing is old. (Before: a timing faded towards the line through the
 // measured lengths, which misses the tile's jump, and the choice went past it when the load drifted.)
 TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing_ages) {
-  const double cost[] = {1.812, 2.196, 2.479, 2.844, 3.319, 3.470, 3.864, 4.036, 5.481, 5.472, 5.870, 6.035, 6.274};
+  const double cost[] = {1.812, 2.196, 2.479, 2.844, 3.319, 3.470, 3.864,
+                         4.036, 5.481, 5.472, 5.870, 6.035, 6.274};
   constexpr double kEasy = 0.97, kHard = 0.6, kEasyShare = 0.5;
   auto tokens = [&](double alpha, std::size_t g) { return uag::expected_tokens_per_pass(alpha, g); };
   auto rate = [&](std::size_t g) {

@@ -38,12 +38,12 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// Pooled, the one-token steps that hard stretches and probes produce priced every longer draft at the
 /// last-candidate rate, and the choice stayed short or off where γ = 3-5 paid 1.3-2x.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ (a
-/// least-squares line through the measured lengths stands in for the others); only measured lengths compete. Leviathan's
-/// bound assumes a target pass costs the same for any number of rows; on a CPU it does not (verifying k
-/// rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no drafting) is a candidate
-/// too, so a pair that does not pay falls back to target-only decoding (do no harm). The first timed
-/// steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the reference every length must
-/// beat), and drafting cannot stop before kMinEvidence steps have verified candidates; then every
+/// least-squares line through the measured lengths stands in for the others); only measured lengths
+/// compete. Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
+/// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
+/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding (do no
+/// harm). The first timed steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the
+/// reference every length must beat), and drafting cannot stop before kMinEvidence steps have verified candidates; then every
 /// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn; a longer one with
 /// fewer than kSettleSamples timed steps every half period, so the choice climbs faster) and now and then
 /// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
