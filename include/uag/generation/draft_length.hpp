@@ -43,10 +43,10 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding (do no
 /// harm). The first timed steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the
-/// reference every length must beat), and drafting cannot stop before kMinEvidence steps have verified candidates; then every
-/// probe_period steps the controller tries a neighbour of its choice (+1 and −1 in turn; a longer one with
-/// fewer than kSettleSamples timed steps every half period, so the choice climbs faster) and now and then
-/// γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
+/// reference every length must beat), and drafting cannot stop before kMinEvidence steps have verified
+/// candidates; then every probe_period steps the controller tries a neighbour of its choice (+1 and −1
+/// in turn; a longer one with fewer than kSettleSamples timed steps every half period, so the choice
+/// climbs faster) and now and then γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
 /// not pay, so a blend makes target-only look slower than it is and the controller never stops. Its time
 /// is also capped by the draft-free part of recent drafting steps (the target pass over 1 + γ rows, which
