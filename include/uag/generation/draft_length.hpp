@@ -46,7 +46,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// reference every length must beat), and drafting cannot stop before kMinEvidence steps have verified
 /// candidates; then every probe_period steps the controller tries a neighbour of its choice (+1 and −1
 /// in turn; a longer one with fewer than kSettleSamples timed steps every half period, so the choice
-/// climbs faster) and now and then γ = 0 again (its time grows with the context). γ = 0 is timed on its own, never blended with the
+/// climbs faster) and now and then γ = 0 again (its time grows with the context). γ = 0 is timed on
+/// its own, never blended with the
 /// drafting line: the line's intercept holds the draft's fixed cost, which a step without a draft does
 /// not pay, so a blend makes target-only look slower than it is and the controller never stops. Its time
 /// is also capped by the draft-free part of recent drafting steps (the target pass over 1 + γ rows, which
