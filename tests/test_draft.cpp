@@ -61,6 +61,10 @@ TEST(draft_test, runner_honours_stop_ids_confidence_and_masks) {
   runner.sync(token_vector{0, 2});
   token_vector out;
   EXPECT_EQ(runner.draft(5, {.min_confidence = 0.5f}, out, nullptr), 0u);
+  // A floor from the second token on: the first is drafted whatever its confidence, then the draft stops.
+  EXPECT_EQ(runner.draft(5, {.min_confidence = 0.5f, .min_confidence_from = 1}, out, nullptr), 1u);
+  runner.sync(token_vector{0, 2});
+  out.clear();
   std::vector<std::uint8_t> only_three(m.vocab_size(), 0);
   only_three[3] = 1;
   const token_id stop[] = {3};
@@ -953,4 +957,49 @@ TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing
   }
   EXPECT_GE(realized, 0.97);   // before: 0.965
   EXPECT_LE(past_tile, 0.03);  // before: 8.2% of the steps past the tile, now 0.9%
+}
+
+// Greedy adaptive drafting with a confidence stop (min_confidence()): a step of γ >= 3 while drafting is
+// on stops past its first candidate where the draft is unsure of its next token. A probe from "off" drafts
+// its one or two tokens whatever their confidence (cut short, it tests nothing); so do steps of γ = 1-2 (a
+// trim saves one row at most), the warm-up (its acceptance decides whether a pair is weak) and sampled
+// runs. Other policies keep their floors: constant none, confidence its threshold from the first token.
+// Fails on the controller before session 32 (no floor for adaptive).
+TEST(draft_test, adaptive_controller_stops_an_unsure_draft_past_its_first_candidate_but_not_in_probes) {
+  auto c = adaptive_controller(4, 8);
+  EXPECT_EQ(c.min_confidence(), 0.0f);  // the warm-up drafts all it asks
+  EXPECT_EQ(c.min_confidence_from(), 1u);
+  uag::rng r(5);
+  std::size_t probes = 0, floored = 0;
+  for (int s = 0; s < 400; ++s) {
+    const std::size_t g = c.next();
+    const float floor = c.min_confidence();
+    if (g > 0 && c.choice() == 0) {
+      ++probes;
+      EXPECT_EQ(floor, 0.0f) << "probe at step " << s;
+    }
+    if (g < 3) {
+      EXPECT_EQ(floor, 0.0f) << "γ = " << g << " at step " << s;
+    }
+    if (floor > 0.0f) ++floored;
+    const std::size_t acc = geometric_accepts(r, s < 200 ? 0.8 : 0.1, g);  // then drafting stops paying
+    c.update(g, acc, acc < g, 0.1, 1.0, g == 0 ? 1.0 : 1.5 + 0.5 * static_cast<double>(g));
+  }
+  EXPECT_GT(floored, 50u);
+  EXPECT_GE(probes, 2u);
+  uag::generation_config sampled;  // a sampled candidate's acceptance is not what q's top probability says
+  sampled.draft_policy = uag::draft_length_policy::adaptive;
+  sampled.sampling.temperature = 0.7f;
+  EXPECT_EQ(uag::draft_length_controller(sampled).min_confidence(), 0.0f);
+  for (auto policy : {uag::draft_length_policy::constant, uag::draft_length_policy::heuristic}) {
+    uag::generation_config cfg;
+    cfg.draft_policy = policy;
+    EXPECT_EQ(uag::draft_length_controller(cfg).min_confidence(), 0.0f);
+  }
+  uag::generation_config cfg;
+  cfg.draft_policy = uag::draft_length_policy::confidence;
+  cfg.confidence_threshold = 0.25f;
+  const uag::draft_length_controller hf(cfg);
+  EXPECT_EQ(hf.min_confidence(), 0.25f);
+  EXPECT_EQ(hf.min_confidence_from(), 0u);
 }

@@ -649,6 +649,60 @@ TEST(generator_test, speculative_sampling_matches_target_distribution) {
   EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
 }
 
+// A draft that stops where it is unsure (the confidence policy: a floor from the first token) still
+// samples the target's distribution: the stop depends on the draft's own state only. The test also checks
+// that steps did stop short of what they asked for.
+TEST(generator_test, sampling_with_a_confidence_stop_matches_target_distribution) {
+  sampling_fixture f;
+  const std::size_t V = f.tok.vocab_size();
+  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
+  uag::model_draft<test_model> draft(f.draft_model);
+  auto cfg = f.cfg();
+  cfg.verifier = uag::sampling_verifier::speculative;
+  cfg.draft_policy = uag::draft_length_policy::confidence;
+  cfg.max_draft_tokens = 3;
+  cfg.confidence_threshold = 0.4f;
+  std::size_t short_steps = 0;
+  const auto r = triplet_test([&](std::size_t i) {
+    cfg.sampling.seed = i;
+    AssistedGenerator<test_model, uag::model_draft<test_model>> gen(f.target, draft, cfg);
+    gen.on_step([&](const uag::step_record& s) { short_steps += s.proposed < s.asked ? 1 : 0; });
+    gen.begin_ids(f.prompt);
+    while (!gen.done()) gen.step();
+    return token_vector(gen.output_ids().begin(), gen.output_ids().end());
+  }, probs, V);
+  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
+  EXPECT_GT(short_steps, kSamples / 20) << "the draft never stopped short";
+}
+
+// Greedy adaptive drafting stops an unsure draft past its first candidate (draft_length_controller::
+// min_confidence()): the output is still the target's own, token for token, and steps did stop short.
+TEST(generator_test, greedy_adaptive_with_an_unsure_draft_stops_short_and_equals_baseline) {
+  sampling_fixture f;
+  // The target's own logits, flattened: always right, often unsure (top probability below the floor).
+  test_model flat{f.tok, {.seed = 77, .sharpness = 1.0f, .eos_bias = -50.0f}};
+  uag::model_draft<test_model> draft(flat);
+  std::size_t short_steps = 0, drafted = 0;
+  for (token_id first = 2; first < 8; ++first) {
+    generation_config cfg;
+    cfg.max_new_tokens = 100;
+    cfg.stop_at_eos = false;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    cfg.num_draft_tokens = 4;
+    cfg.max_draft_tokens = 6;
+    const token_vector prompt{0, first};
+    AssistedGenerator<test_model, uag::model_draft<test_model>> gen(f.target, draft, cfg);
+    gen.on_step([&](const uag::step_record& s) { short_steps += s.asked >= 2 && s.proposed < s.asked ? 1 : 0; });
+    gen.begin_ids(prompt);
+    while (!gen.done()) gen.step();
+    drafted += gen.stats().drafted;
+    EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(f.target, prompt, cfg).ids)
+        << "prompt " << first;
+  }
+  EXPECT_GT(drafted, 0u);
+  EXPECT_GT(short_steps, 5u) << "no step stopped short";
+}
+
 TEST(generator_test, exact_match_sampling_matches_target_distribution) {
   sampling_fixture f;
   const std::size_t V = f.tok.vocab_size();

@@ -124,6 +124,7 @@ class bridged_draft {
 
     draft_options opt;
     opt.min_confidence = req.min_confidence;
+    opt.min_confidence_from = req.min_confidence_from;
     opt.random = req.random;
     opt.stop_ids = stop_ids_;
     drafted_.clear();
@@ -170,7 +171,8 @@ class bridged_draft {
       std::size_t n = want, spent = 0;
       for (;;) {
         drafted_.clear();
-        const std::size_t got = runner_->draft(std::min(n, budget - spent), opt, drafted_, nullptr);
+        const std::size_t asked = std::min(n, budget - spent);
+        const std::size_t got = runner_->draft(asked, opt, drafted_, nullptr);
         spent += got;
         const auto t1 = clock::now();
         const bool ended = !drafted_.empty() && !stop_ids_.empty() && drafted_.back() == stop_ids_.front();
@@ -178,8 +180,11 @@ class bridged_draft {
         bridge_.to_target(drafted_, out.tokens, ended);
         bridge_s += seconds_since(t1);
         const std::size_t have = out.tokens.size() - first;
-        if (have >= req.max_tokens || ended || got == 0 || spent >= budget) break;
+        // A draft that stopped short of what it was asked (unsure of its next token: the confidence
+        // floor) would stop at the same place again.
+        if (have >= req.max_tokens || ended || got < asked || spent >= budget) break;
         n = req.max_tokens - have;
+        if (have > 0) opt.min_confidence_from = 0;  // the floor counts candidates from the first call on
       }
       if (out.tokens.size() - first > req.max_tokens) out.tokens.resize(first + req.max_tokens);
     }

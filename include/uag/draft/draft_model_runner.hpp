@@ -19,6 +19,7 @@ namespace uag {
 struct draft_options {
   bool sample = false;                          // sample from q; false = argmax
   float min_confidence = 0.0f;                  // stop before a token whose top probability (of q) is below this
+  std::size_t min_confidence_from = 0;          // ... once this many tokens are drafted (in this call)
   std::span<const token_id> stop_ids = {};      // draft ids that end the draft (e.g. EOS); kept in the output
   const std::vector<std::uint8_t>* allowed = nullptr;  // (draft vocab) 1 = may be drafted (TLI); null = all
   rng* random = nullptr;                        // required when sample
@@ -145,7 +146,8 @@ class draft_model_runner {
       std::span<float> q(probs_);
       token_id t;
       float top;
-      if (!opt.sample && opt.min_confidence <= 0.0f && q_rows == nullptr) {
+      const bool floor = opt.min_confidence > 0.0f && drafted >= opt.min_confidence_from;
+      if (!opt.sample && !floor && q_rows == nullptr) {
         // Greedy with no confidence stop and no q wanted: the (masked) argmax of the logits.
         t = processor_.argmax(last_logits_, nullptr, opt.allowed);
         if (t < 0) break;  // nothing allowed: no draft
@@ -153,7 +155,7 @@ class draft_model_runner {
         top = processor_.probabilities(last_logits_, nullptr, q);
         if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, q);
         if (top <= 0.0f) break;  // nothing allowed: no draft
-        if (opt.min_confidence > 0.0f && top < opt.min_confidence) break;
+        if (floor && top < opt.min_confidence) break;
         t = opt.sample ? logits_processor::sample(q, *opt.random) : argmax_of(q);
       }
       out.push_back(t);

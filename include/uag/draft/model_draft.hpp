@@ -42,6 +42,7 @@ class model_draft {
     draft_options opt;
     opt.sample = req.sample;
     opt.min_confidence = req.min_confidence;
+    opt.min_confidence_from = req.min_confidence_from;
     opt.random = req.random;
     opt.allowed = allowed_.empty() ? nullptr : &allowed_;
     const std::size_t before = runner_->tokens_fed();

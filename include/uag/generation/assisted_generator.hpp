@@ -188,6 +188,7 @@ class AssistedGenerator {
       draft_request req;
       req.max_tokens = limit;
       req.min_confidence = controller_.min_confidence();
+      req.min_confidence_from = controller_.min_confidence_from();
       req.sample = !cfg_.sampling.greedy() && cfg_.verifier != sampling_verifier::exact_match;
       req.want_q = req.sample;
       req.target_vocab_size = vocab_;

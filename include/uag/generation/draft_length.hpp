@@ -79,7 +79,8 @@ class draft_length_controller {
         start_(gamma_),
         best_(gamma_),
         max_(std::min(cfg.max_draft_tokens, kMaxGamma - 1)),
-        confidence_(cfg.confidence_threshold) {
+        confidence_(cfg.confidence_threshold),
+        stop_unsure_(cfg.draft_policy == draft_length_policy::adaptive && cfg.sampling.greedy()) {
     // The pair's record starts from a rising curve: past the first candidate, a draft that was right so
     // far is usually right again (measured inner rates at positions 0/1/2: bundled pair .77/.90/.91
     // greedy and .65/.79/.84 at T = 0.7; 151k target at T = 0.7 .57/.60/.61). Without it a fresh
@@ -94,8 +95,25 @@ class draft_length_controller {
   std::size_t next() const noexcept { return gamma_; }
   /// @brief The adaptive policy's current best γ (next() but for the periodic probes); next() otherwise.
   std::size_t choice() const noexcept { return policy_ == draft_length_policy::adaptive ? best_ : gamma_; }
-  /// @brief Confidence floor to pass to the draft (0 unless the confidence policy is active).
-  float min_confidence() const noexcept { return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f; }
+  /// @brief Confidence floor to pass to the draft: the confidence policy's threshold; adaptive and greedy,
+  /// for a step of γ >= kStopFromLength while drafting is on, kStopConfidence past the first candidate
+  /// (min_confidence_from()); 0 otherwise. γ is then a cap: a step stops where the draft is unsure of its
+  /// next token, which the target would likely reject at a row's cost and a draft pass's. Keyed by the
+  /// step's γ, so that a length's timing always has the same floor; γ = 1-2 and probes from "off" draft
+  /// all they ask (a trim saves a row at most; a probe cut short tests nothing); the warm-up too, whose
+  /// acceptance decides whether an unknown pair is weak (a trimmed step is right more often). Greedy only:
+  /// a sampled candidate is accepted by how q overlaps p, which q's top probability says little about (151k
+  /// pair, prose ~400, T = 0.7, one run each: 0.85 of the best static length with the stop, 0.91 without).
+  float min_confidence() const noexcept {
+    if (stop_unsure_)
+      return warmed_up_ && best_ > 0 && burst_ == 0 && gamma_ >= kStopFromLength ? kStopConfidence : 0.0f;
+    return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
+  }
+  /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
+  /// is the controller's choice (γ = 0 against its measured rates); a floor on the first candidate turned
+  /// steps of an unsure draft into target-only steps that still paid a draft pass, and kept drafting "on"
+  /// at a loss.
+  std::size_t min_confidence_from() const noexcept { return policy_ == draft_length_policy::adaptive ? 1 : 0; }
 
   /// @brief A new generation with the same models: keeps the step timing, weakens the α estimate.
   void restart() noexcept {
@@ -196,6 +214,8 @@ class draft_length_controller {
                                                    // steps; kProbeBudget caps what they cost; 64 found a
                                                    // weak pair's good stretches late: sim_s27)
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
+  static constexpr float kStopConfidence = 0.3f;  // the draft's top probability below which a step stops
+  static constexpr std::size_t kStopFromLength = 3;  // ... where the choice drafts at least this many
   static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
@@ -611,6 +631,7 @@ class draft_length_controller {
   std::size_t best_ = 5;
   std::size_t max_ = 16;
   float confidence_ = 0.0f;
+  bool stop_unsure_ = false;  // adaptive, greedy: min_confidence() stops an unsure draft
   double accepted_ = 1.0, rejections_ = 1.0;  // prior α = 0.5
   double c_ = 0.05;
   bool has_c_ = false;
