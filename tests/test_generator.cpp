@@ -692,12 +692,14 @@ TEST(generator_test, greedy_adaptive_with_an_unsure_draft_stops_short_and_equals
     cfg.max_draft_tokens = 6;
     const token_vector prompt{0, first};
     AssistedGenerator<test_model, uag::model_draft<test_model>> gen(f.target, draft, cfg);
-    gen.on_step([&](const uag::step_record& s) { short_steps += s.asked >= 2 && s.proposed < s.asked ? 1 : 0; });
+    gen.on_step([&](const uag::step_record& s) {
+      short_steps += s.asked >= 2 && s.proposed < s.asked ? 1 : 0;
+    });
     gen.begin_ids(prompt);
     while (!gen.done()) gen.step();
     drafted += gen.stats().drafted;
-    EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(f.target, prompt, cfg).ids)
-        << "prompt " << first;
+    const token_vector out(gen.output_ids().begin(), gen.output_ids().end());
+    EXPECT_EQ(out, run_baseline(f.target, prompt, cfg).ids) << "prompt " << first;
   }
   EXPECT_GT(drafted, 0u);
   EXPECT_GT(short_steps, 5u) << "no step stopped short";

@@ -96,24 +96,30 @@ class draft_length_controller {
   /// @brief The adaptive policy's current best γ (next() but for the periodic probes); next() otherwise.
   std::size_t choice() const noexcept { return policy_ == draft_length_policy::adaptive ? best_ : gamma_; }
   /// @brief Confidence floor to pass to the draft: the confidence policy's threshold; adaptive and greedy,
-  /// for a step of γ >= kStopFromLength while drafting is on, kStopConfidence past the first candidate
+  /// for a step of γ >= kStopFromLength where the choice is too, kStopConfidence past the first candidate
   /// (min_confidence_from()); 0 otherwise. γ is then a cap: a step stops where the draft is unsure of its
-  /// next token, which the target would likely reject at a row's cost and a draft pass's. Keyed by the
-  /// step's γ, so that a length's timing always has the same floor; γ = 1-2 and probes from "off" draft
-  /// all they ask (a trim saves a row at most; a probe cut short tests nothing); the warm-up too, whose
-  /// acceptance decides whether an unknown pair is weak (a trimmed step is right more often). Greedy only:
+  /// next token, which the target would likely reject at a row's cost and a draft pass's. Where the choice
+  /// is γ = 1-2 (weak pairs) nothing is trimmed, not even the +1 probe: a trimmed step's later candidates
+  /// are the confident ones, and pooled into the survival curve they priced drafting above its worth
+  /// (weak pair, side by side: 0.97 of target-only where the controller without the stop read 0.99-1.0).
+  /// Probes from "off" draft all they ask (cut short, a probe tests nothing); so does the warm-up, whose
+  /// acceptance decides whether an unknown pair is weak. Greedy only:
   /// a sampled candidate is accepted by how q overlaps p, which q's top probability says little about (151k
   /// pair, prose ~400, T = 0.7, one run each: 0.85 of the best static length with the stop, 0.91 without).
   float min_confidence() const noexcept {
     if (stop_unsure_)
-      return warmed_up_ && best_ > 0 && burst_ == 0 && gamma_ >= kStopFromLength ? kStopConfidence : 0.0f;
+      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength && burst_ == 0
+                 ? kStopConfidence
+                 : 0.0f;
     return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
   }
   /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
   /// is the controller's choice (γ = 0 against its measured rates); a floor on the first candidate turned
   /// steps of an unsure draft into target-only steps that still paid a draft pass, and kept drafting "on"
   /// at a loss.
-  std::size_t min_confidence_from() const noexcept { return policy_ == draft_length_policy::adaptive ? 1 : 0; }
+  std::size_t min_confidence_from() const noexcept {
+    return policy_ == draft_length_policy::adaptive ? 1 : 0;
+  }
 
   /// @brief A new generation with the same models: keeps the step timing, weakens the α estimate.
   void restart() noexcept {
