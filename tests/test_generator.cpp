@@ -607,11 +607,14 @@ struct sampling_fixture {
   }
 };
 
+/// One sampled generation; short_steps (when given) counts the steps that proposed fewer candidates than
+/// they asked for.
 template <class Draft>
 token_vector sample_assisted(test_model& target, Draft& draft, const token_vector& prompt, generation_config cfg,
-                             std::uint64_t seed) {
+                             std::uint64_t seed, std::size_t* short_steps = nullptr) {
   cfg.sampling.seed = seed;
   AssistedGenerator<test_model, Draft> gen(target, draft, cfg);
+  if (short_steps) gen.on_step([&](const uag::step_record& s) { *short_steps += s.proposed < s.asked ? 1 : 0; });
   gen.begin_ids(prompt);
   while (!gen.done()) gen.step();
   return token_vector(gen.output_ids().begin(), gen.output_ids().end());
@@ -633,46 +636,29 @@ TEST(generator_test, baseline_sampling_matches_target_distribution) {
   EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
 }
 
+// Also with a draft that stops where it is unsure (the confidence policy: a floor from the first token):
+// the stop depends on the draft's own state only. That pass checks that steps did stop short.
 TEST(generator_test, speculative_sampling_matches_target_distribution) {
   sampling_fixture f;
   const std::size_t V = f.tok.vocab_size();
   const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
   uag::model_draft<test_model> draft(f.draft_model);
-  auto cfg = f.cfg();
-  cfg.verifier = uag::sampling_verifier::speculative;
-  std::size_t accepted = 0;
-  const auto r = triplet_test([&](std::size_t i) {
-    auto out = sample_assisted(f.target, draft, f.prompt, cfg, i);
-    return out;
-  }, probs, V);
-  (void)accepted;
-  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
-}
-
-// A draft that stops where it is unsure (the confidence policy: a floor from the first token) still
-// samples the target's distribution: the stop depends on the draft's own state only. The test also checks
-// that steps did stop short of what they asked for.
-TEST(generator_test, sampling_with_a_confidence_stop_matches_target_distribution) {
-  sampling_fixture f;
-  const std::size_t V = f.tok.vocab_size();
-  const auto probs = exact_triplet_probs(f.target, f.prompt, f.cfg().sampling, V);
-  uag::model_draft<test_model> draft(f.draft_model);
-  auto cfg = f.cfg();
-  cfg.verifier = uag::sampling_verifier::speculative;
-  cfg.draft_policy = uag::draft_length_policy::confidence;
-  cfg.max_draft_tokens = 3;
-  cfg.confidence_threshold = 0.4f;
-  std::size_t short_steps = 0;
-  const auto r = triplet_test([&](std::size_t i) {
-    cfg.sampling.seed = i;
-    AssistedGenerator<test_model, uag::model_draft<test_model>> gen(f.target, draft, cfg);
-    gen.on_step([&](const uag::step_record& s) { short_steps += s.proposed < s.asked ? 1 : 0; });
-    gen.begin_ids(f.prompt);
-    while (!gen.done()) gen.step();
-    return token_vector(gen.output_ids().begin(), gen.output_ids().end());
-  }, probs, V);
-  EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof;
-  EXPECT_GT(short_steps, kSamples / 20) << "the draft never stopped short";
+  for (bool stop : {false, true}) {
+    auto cfg = f.cfg();
+    cfg.verifier = uag::sampling_verifier::speculative;
+    if (stop) {
+      cfg.draft_policy = uag::draft_length_policy::confidence;
+      cfg.max_draft_tokens = 3;
+      cfg.confidence_threshold = 0.4f;
+    }
+    std::size_t short_steps = 0;
+    const auto r = triplet_test(
+        [&](std::size_t i) { return sample_assisted(f.target, draft, f.prompt, cfg, i, &short_steps); }, probs, V);
+    EXPECT_GT(r.p_value, 0.001) << "chi2 " << r.statistic << " dof " << r.dof << (stop ? " with the stop" : "");
+    if (stop) {
+      EXPECT_GT(short_steps, kSamples / 20) << "the draft never stopped short";
+    }
+  }
 }
 
 // Greedy adaptive drafting stops an unsure draft past its first candidate (draft_length_controller::
