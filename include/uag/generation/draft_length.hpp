@@ -103,9 +103,9 @@ class draft_length_controller {
   /// are the confident ones, and pooled into the survival curve they priced drafting above its worth
   /// (weak pair, side by side: 0.97 of target-only where the controller without the stop read 0.99-1.0).
   /// Probes from "off" draft all they ask (cut short, a probe tests nothing); so does the warm-up, whose
-  /// acceptance decides whether an unknown pair is weak. Greedy only:
-  /// a sampled candidate is accepted by how q overlaps p, which q's top probability says little about (151k
-  /// pair, prose ~400, T = 0.7, one run each: 0.85 of the best static length with the stop, 0.91 without).
+  /// acceptance decides whether an unknown pair is weak. Greedy only: a sampled candidate is accepted by
+  /// how q overlaps p, which q's top probability says little about (151k pair, prose ~400, T = 0.7, one
+  /// run each: 0.85 of the best static length with the stop, 0.91 without).
   float min_confidence() const noexcept {
     if (stop_unsure_)
       return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength && burst_ == 0

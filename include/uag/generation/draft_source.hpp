@@ -15,7 +15,7 @@ namespace uag {
 struct draft_request {
   std::size_t max_tokens = 1;             // propose at most this many target tokens (>= 1)
   float min_confidence = 0.0f;            // stop drafting once the draft's top probability < this; 0 = never
-  std::size_t min_confidence_from = 0;   // candidates drafted before min_confidence applies
+  std::size_t min_confidence_from = 0;    // candidates drafted before min_confidence applies
   bool sample = false;                    // draw from q instead of taking the argmax (speculative sampling)
   bool want_q = false;                    // fill draft_proposal::q (target-space draft distributions)
   std::size_t target_vocab_size = 0;      // width of each q row
