@@ -108,9 +108,8 @@ class draft_length_controller {
   /// run each: 0.85 of the best static length with the stop, 0.91 without).
   float min_confidence() const noexcept {
     if (stop_unsure_)
-      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength && burst_ == 0
-                 ? kStopConfidence
-                 : 0.0f;
+      // (a probe from "off" runs while best_ is 0)
+      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength ? kStopConfidence : 0.0f;
     return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
   }
   /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
