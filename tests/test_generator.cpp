@@ -665,10 +665,13 @@ TEST(generator_test, speculative_sampling_matches_target_distribution) {
 // min_confidence()): the output is still the target's own, token for token, and steps did stop short.
 TEST(generator_test, greedy_adaptive_with_an_unsure_draft_stops_short_and_equals_baseline) {
   sampling_fixture f;
-  // The target's own logits, flattened: always right, often unsure (top probability below the floor).
+  // A target whose passes cost 1 ms, so that long drafts pay on any machine (the controller prices lengths
+  // by measured time), and a draft that is the target's own logits, flattened: always right, often
+  // unsure (top probability below the floor).
+  slow_model target{f.tok, {.seed = 77, .sharpness = 2.5f, .eos_bias = -50.0f}, std::chrono::milliseconds(1)};
   test_model flat{f.tok, {.seed = 77, .sharpness = 1.0f, .eos_bias = -50.0f}};
   uag::model_draft<test_model> draft(flat);
-  std::size_t short_steps = 0, drafted = 0;
+  std::size_t steps = 0, short_steps = 0, long_steps = 0;
   for (token_id first = 2; first < 8; ++first) {
     generation_config cfg;
     cfg.max_new_tokens = 100;
@@ -677,17 +680,18 @@ TEST(generator_test, greedy_adaptive_with_an_unsure_draft_stops_short_and_equals
     cfg.num_draft_tokens = 4;
     cfg.max_draft_tokens = 6;
     const token_vector prompt{0, first};
-    AssistedGenerator<test_model, uag::model_draft<test_model>> gen(f.target, draft, cfg);
+    AssistedGenerator<slow_model, uag::model_draft<test_model>> gen(target, draft, cfg);
     gen.on_step([&](const uag::step_record& s) {
       short_steps += s.asked >= 2 && s.proposed < s.asked ? 1 : 0;
+      long_steps += s.asked >= 3 ? 1 : 0;
+      ++steps;
     });
     gen.begin_ids(prompt);
     while (!gen.done()) gen.step();
-    drafted += gen.stats().drafted;
     const token_vector out(gen.output_ids().begin(), gen.output_ids().end());
-    EXPECT_EQ(out, run_baseline(f.target, prompt, cfg).ids) << "prompt " << first;
+    EXPECT_EQ(out, run_baseline(target, prompt, cfg).ids) << "prompt " << first;
   }
-  EXPECT_GT(drafted, 0u);
+  EXPECT_GT(2 * long_steps, steps) << "the controller seldom chose long drafts";
   EXPECT_GT(short_steps, 5u) << "no step stopped short";
 }
 

@@ -2,6 +2,7 @@
 // Test doubles for the generator: a tiny tokenizer and a deterministic "language model" whose logits
 // are a pure function of its context, so baseline and assisted runs can be compared exactly.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -157,6 +158,26 @@ class test_model {
 };
 static_assert(uag::causal_lm<test_model>);
 static_assert(uag::has_tokenizer<test_model>);
+
+// A test_model whose every forward pass takes at least `pass_time` of wall time, whatever its rows, as a
+// large target's memory-bound passes do: the adaptive controller, which prices lengths by measured step
+// time, then finds long drafts pay on any machine and under any load.
+class slow_model : public test_model {
+ public:
+  slow_model(const test_tokenizer& tok, test_model_config cfg, std::chrono::microseconds pass_time)
+      : test_model(tok, cfg), pass_time_(pass_time) {}
+  uag::logits_view forward(token_span ids) {
+    const auto until = std::chrono::steady_clock::now() + pass_time_;
+    const uag::logits_view v = test_model::forward(ids);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return v;
+  }
+
+ private:
+  std::chrono::microseconds pass_time_;
+};
+static_assert(uag::causal_lm<slow_model>);
 
 // A test_model with the partial-logits path (causal_lm_with_partial_logits) that counts the rows it ran
 // and the rows whose logits it returned: catch-up and prefill rows must need none.
