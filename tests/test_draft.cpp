@@ -1004,3 +1004,27 @@ TEST(draft_test, adaptive_controller_stops_an_unsure_draft_past_its_first_candid
   EXPECT_EQ(hf.min_confidence(), 0.25f);
   EXPECT_EQ(hf.min_confidence_from(), 0u);
 }
+
+// A weak pair (first candidate right 40% of the time) whose drafts are so cheap that γ >= 3 pays: its
+// steps are never trimmed. A trimmed step's later candidates are the confident ones, and a weak pair's
+// choice wanders back to γ = 1-2, where that record would price drafting above its worth.
+TEST(draft_test, adaptive_controller_does_not_stop_a_weak_pairs_draft_short) {
+  for (double alpha : {0.4, 0.85}) {
+    auto c = adaptive_controller(4, 8);
+    uag::rng r(7);
+    std::size_t long_choice = 0, floored = 0;
+    for (int s = 0; s < 600; ++s) {
+      const std::size_t g = c.next();
+      long_choice += c.choice() >= 3 && g >= 3 ? 1 : 0;
+      floored += c.min_confidence() > 0.0f ? 1 : 0;
+      const std::size_t acc = geometric_accepts(r, alpha, g);
+      c.update(g, acc, acc < g, 0.01, 1.0, g == 0 ? 1.0 : 1.02 + 0.02 * static_cast<double>(g));
+    }
+    EXPECT_GT(long_choice, 300u) << "α " << alpha << ": the choice should settle at γ >= 3";
+    if (alpha < 0.5) {
+      EXPECT_EQ(floored, 0u) << "a weak pair's draft was stopped short";
+    } else {
+      EXPECT_GT(floored, 300u) << "a strong pair's draft should stop where it is unsure";
+    }
+  }
+}

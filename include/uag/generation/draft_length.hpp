@@ -102,6 +102,9 @@ class draft_length_controller {
   /// is γ = 1-2 (weak pairs) nothing is trimmed, not even the +1 probe: a trimmed step's later candidates
   /// are the confident ones, and pooled into the survival curve they priced drafting above its worth
   /// (weak pair, side by side: 0.97 of target-only where the controller without the stop read 0.99-1.0).
+  /// Nor where the pair's record says it is weak (its first candidate right less than kWeakRate of the
+  /// time over ~500 drafting steps), though a good stretch takes the choice to γ >= 3: the weak pair's
+  /// Python ~100 read 0.949 of γ = 1 with the stop there, 0.978 without (one run each, side by side).
   /// Probes from "off" draft all they ask (cut short, a probe tests nothing); so does the warm-up, whose
   /// acceptance decides whether an unknown pair is weak. Greedy only: a sampled candidate is accepted by
   /// how q overlaps p, which q's top probability says little about (151k pair, prose ~400, T = 0.7, one
@@ -109,7 +112,9 @@ class draft_length_controller {
   float min_confidence() const noexcept {
     if (stop_unsure_)
       // (a probe from "off" runs while best_ is 0)
-      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength ? kStopConfidence : 0.0f;
+      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength && first_rate() >= kWeakRate
+                 ? kStopConfidence
+                 : 0.0f;
     return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
   }
   /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
@@ -221,6 +226,8 @@ class draft_length_controller {
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
   static constexpr float kStopConfidence = 0.3f;  // the draft's top probability below which a step stops
   static constexpr std::size_t kStopFromLength = 3;  // ... where the choice drafts at least this many
+  static constexpr double kWeakRate = 0.5;  // a pair's first-candidate rate below which it is weak (matrix,
+                                            // greedy: weak pair 0.2-0.4, 151k and bundled pairs 0.53-0.92)
   static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
@@ -323,6 +330,8 @@ class draft_length_controller {
       // reached and rejected (if the step ended on a rejection); later ones were never verified.
       scale_survival(kSurvivalDecay);
       for (std::size_t i = 0; i <= max_; ++i) pair_reached_[i] *= kPairDecay, pair_survived_[i] *= kPairDecay;
+      first_reached_ = kPairDecay * first_reached_ + 1.0;  // candidate 0 is reached in every drafting step
+      first_ok_ = kPairDecay * first_ok_ + (accepted > 0 ? 1.0 : 0.0);
       const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
       const std::size_t last = proposed - 1;
       for (std::size_t i = 0; i < seen; ++i) {
@@ -372,7 +381,7 @@ class draft_length_controller {
       // A pair whose first drafts were mostly rejected times γ = 1 instead of longer drafts: an unknown
       // pair's warm-up should cost little where drafting does not pay. Once done, it never comes back
       // (α crossing 0.5 later would change the list and force an untimed length mid-generation).
-      const bool weak = step_time_[start_] > 0.0 && alpha() < 0.5;
+      const bool weak = step_time_[start_] > 0.0 && alpha() < kWeakRate;
       const std::size_t lo = weak ? 1 : start_ > 2 ? start_ - 2 : 1;
       for (std::size_t g : {start_, weak ? lo : start_ + 2, lo}) {
         g = std::clamp<std::size_t>(g, 1, max_);
@@ -624,6 +633,10 @@ class draft_length_controller {
     return x < e ? 0.7 * e + 0.3 * x : 0.95 * e + 0.05 * x;
   }
 
+  /// How often the first candidate was right over the pair's record (~500 drafting steps), counted as it
+  /// came, inner or last: no correction that could lift a weak pair's rate. Candidate 0 is never trimmed.
+  double first_rate() const noexcept { return first_reached_ > 0.0 ? first_ok_ / first_reached_ : 0.0; }
+
   /// A target-only step's time: its own timing, capped by the draft-free part of recent drafting steps.
   double zero_time() const noexcept {
     if (step_time_[0] <= 0.0) return nondraft_s_;
@@ -662,6 +675,7 @@ class draft_length_controller {
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
   std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
+  double first_reached_ = 0.0, first_ok_ = 0.0;  // drafting steps, and those whose candidate 0 was right
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
