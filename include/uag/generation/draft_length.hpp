@@ -226,8 +226,9 @@ class draft_length_controller {
   static constexpr double kProbeDecay = 0.75;     // of the old survival counts, per probe step while off
   static constexpr float kStopConfidence = 0.3f;  // the draft's top probability below which a step stops
   static constexpr std::size_t kStopFromLength = 3;  // ... where the choice drafts at least this many
-  static constexpr double kWeakRate = 0.5;  // a pair's first-candidate rate below which it is weak (matrix,
-                                            // greedy: weak pair 0.2-0.4, 151k and bundled pairs 0.53-0.92)
+  // A pair's first-candidate rate below which it is weak. Matrix, greedy, per cell and length: weak pair
+  // 0.19-0.42, 151k pair 0.53-0.92, bundled 0.46-0.85 (below 0.5 only on prose ~1,200, where γ = 1 won).
+  static constexpr double kWeakRate = 0.5;
   static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
