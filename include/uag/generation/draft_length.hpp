@@ -331,7 +331,6 @@ class draft_length_controller {
       // reached and rejected (if the step ended on a rejection); later ones were never verified.
       scale_survival(kSurvivalDecay);
       for (std::size_t i = 0; i <= max_; ++i) pair_reached_[i] *= kPairDecay, pair_survived_[i] *= kPairDecay;
-      first_reached_ = kPairDecay * first_reached_ + 1.0;  // candidate 0 is reached in every drafting step
       first_ok_ = kPairDecay * first_ok_ + (accepted > 0 ? 1.0 : 0.0);
       const std::size_t seen = std::min(accepted + (rejected ? 1 : 0), max_ + 1);
       const std::size_t last = proposed - 1;
@@ -635,8 +634,9 @@ class draft_length_controller {
   }
 
   /// How often the first candidate was right over the pair's record (~500 drafting steps), counted as it
-  /// came, inner or last: no correction that could lift a weak pair's rate. Candidate 0 is never trimmed.
-  double first_rate() const noexcept { return first_reached_ > 0.0 ? first_ok_ / first_reached_ : 0.0; }
+  /// came, inner or last: pair_survived_[0] weighs a last candidate's success by the last-candidate
+  /// factor, which could lift a weak pair's rate. Candidate 0 is never trimmed.
+  double first_rate() const noexcept { return pair_reached_[0] > 0.0 ? first_ok_ / pair_reached_[0] : 0.0; }
 
   /// A target-only step's time: its own timing, capped by the draft-free part of recent drafting steps.
   double zero_time() const noexcept {
@@ -676,7 +676,7 @@ class draft_length_controller {
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
   std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
-  double first_reached_ = 0.0, first_ok_ = 0.0;  // drafting steps, and those whose candidate 0 was right
+  double first_ok_ = 0.0;  // pair_reached_[0]'s steps whose candidate 0 was right, unweighted
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
