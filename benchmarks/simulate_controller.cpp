@@ -6,7 +6,8 @@
 // a change to the controller is judged on the real pair's acceptance structure (last candidates, easy
 // and hard stretches, prompt-to-prompt changes) in seconds, where a matrix cell moves ±5% run to run.
 //
-//   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--seeds N] [--per-prompt] [--open-last]
+//   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--stalls P] [--seeds N] [--per-prompt]
+//                       [--open-last]
 //
 // Costs: a step asking for γ takes the median step time of the trace's static run gγ (the baseline's
 // for γ = 0; lengths the trace lacks lie on the line through the two measured nearest, and are marked
@@ -18,6 +19,8 @@
 // slots, stationary deviation SD, correlation time --drift-ms, default 50), the same path for every policy:
 // a shared machine's step times move together by ±20-40% over tens of steps, which per-step noise does not
 // reproduce (a length timed at a quiet moment looks cheap for as long as it is not timed again).
+// With --stalls P a step is descheduled with probability P: its time x2.2, one stall in three x3.5 (a
+// per-step log of `uag bench` on the weak pair, 2 loaded cores: 3.4, 7.5 or 12 ms for the same pass).
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
 #include <cmath>
@@ -39,6 +42,7 @@ namespace {
 struct options {
   std::string table, trace;
   double noise = 0.0;
+  double stalls = 0.0;  // probability that a step is descheduled
   double drift = 0.0, drift_ms = 50.0;
   std::size_t seeds = 1;
   bool per_prompt = false;
@@ -47,14 +51,15 @@ struct options {
 };
 
 const uag_tools::tool_usage usage{
-    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--drift SD] [--drift-ms MS] [--seeds N] [--per-prompt]\n"
-    "  [--show PROMPT]\n"
+    "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--stalls P] [--drift SD] [--drift-ms MS]\n"
+    "  [--seeds N] [--per-prompt] [--show PROMPT]\n"
     "  [--open-last]  (a text-bridged pair: its last candidates may be open pieces of longer target tokens)"};
 
 options parse(int argc, char** argv) {
   options o;
   const auto args = usage.walk(argc, argv, [&](const std::string& a, auto value) {
     if (a == "--noise") o.noise = usage.amount(a, value());
+    else if (a == "--stalls") o.stalls = usage.amount(a, value());
     else if (a == "--drift") o.drift = usage.amount(a, value());
     else if (a == "--drift-ms") o.drift_ms = usage.amount(a, value());
     else if (a == "--seeds") o.seeds = usage.count(a, value());
@@ -68,6 +73,7 @@ options parse(int argc, char** argv) {
   o.table = args[0], o.trace = args[1];
   if (o.seeds < 1 || o.seeds > 1000) usage.fail("--seeds must be 1..1000");
   if (o.drift_ms <= 0.0) usage.fail("--drift-ms must be positive");
+  if (o.stalls >= 1.0) usage.fail("--stalls must be a probability below 1");
   return o;
 }
 
@@ -216,9 +222,14 @@ struct outcome {
 };
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
-                 std::mt19937_64& noise_rng, double noise, load_path load, bool show = false) {
+                 std::mt19937_64& noise_rng, double noise, double stalls, load_path load, bool show = false) {
   std::normal_distribution<double> normal;
-  const auto jitter = [&] { return noise > 0.0 ? std::exp(noise * normal(noise_rng)) : 1.0; };
+  std::uniform_real_distribution<double> uniform;
+  const auto jitter = [&] {
+    double f = noise > 0.0 ? std::exp(noise * normal(noise_rng)) : 1.0;
+    if (stalls > 0.0 && uniform(noise_rng) < stalls) f *= uniform(noise_rng) < 1.0 / 3.0 ? 3.5 : 2.2;
+    return f;
+  };
   outcome o;
   if (c) c->restart();
   o.time += cost.at(0) * jitter() * load.at(0.0);  // the first step after the prefill: target-only, not fed back
@@ -260,9 +271,10 @@ int simulate(const options& o) {
   const costs cost = read_costs(o.trace, lengths);
   std::printf("step ms by γ:");
   for (std::size_t g = 0; g <= lengths; ++g) std::printf(" %zu:%.3f", g, cost.step[g] * 1e3);
-  std::printf(" | draft %.3f ms/token, catch-up +%.3f..%.3f ms | %zu prompts, noise %.2f, drift %.2f over %.0f ms, %zu seeds\n",
-              cost.draft_per_token * 1e3, cost.catch_short * 1e3, cost.catch_long * 1e3, table.size(), o.noise, o.drift,
-              o.drift_ms, o.seeds);
+  std::printf(" | draft %.3f ms/token, catch-up +%.3f..%.3f ms | %zu prompts, noise %.2f, stalls %.2f,"
+              " drift %.2f over %.0f ms, %zu seeds\n",
+              cost.draft_per_token * 1e3, cost.catch_short * 1e3, cost.catch_long * 1e3, table.size(),
+              o.noise, o.stalls, o.drift, o.drift_ms, o.seeds);
   // Speedup over target-only per prompt (same noise stream for every policy), geometric mean over prompts and seeds.
   std::vector<double> log_sum(lengths + 2, 0.0);
   double off = 0.0, steps = 0.0, asked = 0.0;
@@ -275,8 +287,9 @@ int simulate(const options& o) {
     for (std::size_t p = 0; p < table.size(); ++p) {
       const auto run = [&](std::size_t fixed, uag::draft_length_controller* ctl) {
         std::mt19937_64 r(seed * 1000003 + p);
-        return generate(table[p], cost, fixed, ctl, r, o.noise, load_path(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms),
-                        ctl && seed == 1 && o.show == p);
+        const load_path load(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms);
+        const bool show = ctl && seed == 1 && o.show == p;
+        return generate(table[p], cost, fixed, ctl, r, o.noise, o.stalls, load, show);
       };
       const outcome base = run(0, nullptr);
       for (std::size_t g = 1; g <= lengths + 1; ++g) {
