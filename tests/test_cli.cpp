@@ -775,6 +775,11 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   EXPECT_NE(r.out.find("drift 0.30 over 5 ms"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("g1 1.623x"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("g1 1."), std::string::npos) << r.out;
+  // Descheduled steps (--stalls): the run says so, and g1 moves off its steady speedup the same way.
+  r = sim_run(files + " --stalls 0.3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("stalls 0.30"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("g1 1.623x"), std::string::npos) << r.out;
   // last_candidate.py on the same kind of table: one row whose lone candidate (γ = 1) is rejected where
   // the same candidate with another after it (γ = 2) is accepted, one row accepting everything.
   {
@@ -813,10 +818,34 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
            {files + " --noise -1", "--noise: '-1' is not a non-negative number"},
            {files + " --drift -1", "--drift: '-1' is not a non-negative number"},
            {files + " --drift 0.2 --drift-ms 0", "--drift-ms must be positive"},
+           {files + " --stalls -1", "--stalls: '-1' is not a non-negative number"},
+           {files + " --stalls 1", "--stalls must be a probability below 1"},
            {(dir / "table.jsonl").string(), "needs an acceptance table and a trace"}}) {
     r = sim_run(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
+  }
+  // sim_s34/stall_rate.py (the share of descheduled steps in traces): a clean trace, then bad inputs.
+  {
+    std::ofstream t(dir / "steady.jsonl");
+    for (int i = 0; i < 20; ++i)
+      t << json{{"run", "baseline"}, {"prompt", 0}, {"catch_up", false}, {"step_s", i == 7 ? 3e-3 : 1e-3}}
+                   .dump()
+        << "\n";
+  }
+  const std::string stall_rate =
+      "python3 " + std::string(UAG_SOURCE_DIR) + "/benchmarks/results/sim_s34/stall_rate.py ";
+  r = run_command(stall_rate + (dir / "steady.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("20 steps, > 1.5x median 0.050, > 2x 0.050"), std::string::npos) << r.out;
+  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+           {"missing.jsonl", "cannot read"},
+           {"garbage.jsonl", ":1: not a `uag bench --trace` step"},
+           {"trace.jsonl", "no run of a prompt with 10 or more steps"}}) {
+    r = run_command(stall_rate + (dir / file).string());
+    EXPECT_EQ(r.code, 2) << file << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
   }
   // benchmarks/simulate.sh, its driver: a usage text, an unknown command, a folder without recordings;
   // benchmarks/sim_cell.sh (one cell of a sim_s*/simulate_all.sh): its usage, a recording that is missing.
