@@ -449,7 +449,7 @@ TEST(draft_test, adaptive_controller_prices_lengths_under_a_drifting_load) {
 // generations of 256 tokens per seed, 40 seeds: the steps must reach 98% of the best static rate with
 // drafting off on at most 12% of them. Before a run of such steps counted as a shift (kShiftSteps), a jump
 // up counted as stalls: the timed length's envelope rose while target-only kept the old load's time, then
-// the load caught up with both, and drafting stopped (0.966, off on 22% of the steps; now 0.985 and 10%).
+// the load caught up with both, and drafting stopped (0.966, off on 22% of the steps; now 0.986 and 8%).
 TEST(draft_test, adaptive_controller_follows_a_load_shift_between_generations) {
   constexpr double kAlpha = 0.45;
   auto cost = [](std::size_t g) { return g == 0 ? 1.0 : 1.05 + 0.25 * static_cast<double>(g); };

@@ -55,9 +55,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// machine step times are bimodal (descheduled steps take 2-3x): every running time follows the lower
 /// envelope of its samples, which is sharp where a mean is not. Step times are kept at a common load: each is
 /// divided by the machine's load (a factor that every step's time shares, tracked from each length's
-/// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly; a rise
-/// of the load past a stall's 1.5x (kShiftSteps such steps in a row, e.g. from one generation to the next)
-/// moves it at once.
+/// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly; a shift
+/// of the load (kShiftSteps steps in a row far off on one side, e.g. from one generation to the next) moves it at once.
 /// While drafting is off, a probe is a step drafting one token (two over a text bridge), with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
 /// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
@@ -244,8 +243,8 @@ class draft_length_controller {
   static constexpr double kLevelGain = 0.02;  // ... and to the level (~50 steps)
   static constexpr double kLoadClip = 0.25;   // log deviation a faster step can move them by
   static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
-  static constexpr std::size_t kShiftSteps = 3;  // steps in a row past kStallLog that are a rise of the
-                                                 // load, not stalls
+  static constexpr std::size_t kShiftSteps = 4;  // steps in a row past kStallLog (or kLoadClip faster)
+                                                 // that are a shift of the load, not stalls
   static constexpr double kClearLoss = 0.9;         // a shorter neighbour this far below the choice ...
   static constexpr std::size_t kClearLossSkip = 4;  // ... is probed on every kClearLossSkip-th turn
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
@@ -624,14 +623,13 @@ class draft_length_controller {
   /// descheduled and moves neither; a fast one moves them by at most kLoadClip. A length's first
   /// kSettleSamples samples set its level (the fastest of them) and move no load: a first step over a
   /// new number of rows may be a transient.
-  /// The load also rises by more than a stall's 1.5x from one generation to the next (a shared machine's
-  /// speed differed by 0.74-1.35x between the runs of one prompt): kShiftSteps such steps in a row are a
-  /// rise, and the load jumps by the smallest of them. A step that far off keeps no time (returns false):
-  /// counted as a capped sample, a rise taken for stalls lifted the timed length's envelope while a length
-  /// timed before it kept the old load's time, then the load caught up with both, and drafting stopped
-  /// (test: a per-generation load of 0.61-1.65x, 0.966 of the best static rate with drafting off on 22% of
-  /// the steps; now 0.985 and 10%). A fall needs no such rule: faster steps pull the envelope down at
-  /// once, and a jump down on a run of fast steps misfired where the confidence stop trims steps.
+  /// The load also moves by more than a stall's 1.5x, or than kLoadClip down, from one generation to the
+  /// next (a shared machine's speed differed by 0.74-1.35x between the runs of one prompt): kShiftSteps
+  /// such steps in a row, all on one side, are a shift, and the load jumps by the smallest of them. Until
+  /// then a step that far off keeps no time (returns false): a rise that counted as stalls still lifted
+  /// the timed length's envelope, while a length timed before it kept the old load's time, and then the
+  /// load caught up with both (simulated, weak pair, Python ~500 with a load that moves over seconds:
+  /// drafting off on 39% of the steps, 0.961 of γ = 1; it is off on 26% of them, 0.979, without it).
   bool track_load(std::size_t g, double s) noexcept {
     double& level = level_[g];
     const double x = s / load_;
@@ -640,19 +638,27 @@ class draft_length_controller {
       return true;
     }
     const double r = std::log(x / level);
-    if (r > kStallLog) {  // descheduled, or the load rose
-      shift_log_ = shift_run_++ == 0 ? r : std::min(shift_log_, r);
-      if (shift_run_ >= kShiftSteps) load_ *= std::exp(shift_log_), shift_run_ = 0;
-      return false;
+    if (r > kStallLog || r < -kLoadClip) {
+      const bool up = r > 0.0;
+      if (shift_run_ > 0 && up != shift_up_) shift_run_ = 0;
+      shift_up_ = up;
+      shift_log_ = shift_run_++ == 0 ? r : up ? std::min(shift_log_, r) : std::max(shift_log_, r);
+      if (shift_run_ >= kShiftSteps) {
+        load_ *= std::exp(shift_log_);
+        shift_run_ = 0;
+        return false;
+      }
+      if (up) return false;  // a descheduled step says nothing about a drift of the load
+    } else {
+      shift_run_ = 0;
     }
-    shift_run_ = 0;
     // A length with few samples has an uncertain level: its deviation goes mostly to the level (a
     // running mean over its samples so far), so that a rarely timed length does not move the load.
     const double to_level = std::max(kLevelGain, 1.0 / static_cast<double>(samples_[g] - kSettleSamples + 1));
     const double moved = std::max(r, -kLoadClip);
     load_ *= std::exp(kLoadGain * (1.0 - to_level) * moved);
     level *= std::exp(to_level * moved);
-    return true;
+    return shift_run_ == 0;
   }
 
   /// Running step time that follows the fast samples: on a shared machine a step is often descheduled
@@ -716,7 +722,8 @@ class draft_length_controller {
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   double load_ = 1.0;                     // the machine's load: the factor common to every step's time
-  std::size_t shift_run_ = 0;             // timed steps in a row past kStallLog ...
+  std::size_t shift_run_ = 0;             // steps in a row far from their level on one side ...
+  bool shift_up_ = false;                 // ... that side (slower)
   double shift_log_ = 0.0;                // ... and the smallest log deviation among them
   double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
