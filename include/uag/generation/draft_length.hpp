@@ -55,8 +55,7 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// machine step times are bimodal (descheduled steps take 2-3x): every running time follows the lower
 /// envelope of its samples, which is sharp where a mean is not. Step times are kept at a common load: each is
 /// divided by the machine's load (a factor that every step's time shares, tracked from each length's
-/// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly; a shift
-/// of the load (kShiftSteps steps in a row far off on one side, e.g. from one generation to the next) moves it at once.
+/// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly.
 /// While drafting is off, a probe is a step drafting one token (two over a text bridge), with an exponential back-off
 /// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
 /// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
@@ -243,8 +242,6 @@ class draft_length_controller {
   static constexpr double kLevelGain = 0.02;  // ... and to the level (~50 steps)
   static constexpr double kLoadClip = 0.25;   // log deviation a faster step can move them by
   static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
-  static constexpr std::size_t kShiftSteps = 4;  // steps in a row past kStallLog (or kLoadClip faster)
-                                                 // that are a shift of the load, not stalls
   static constexpr double kClearLoss = 0.9;         // a shorter neighbour this far below the choice ...
   static constexpr std::size_t kClearLossSkip = 4;  // ... is probed on every kClearLossSkip-th turn
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
@@ -291,33 +288,32 @@ class draft_length_controller {
     // never went back to re-time it) and, pooled into the monotone curve and the line, priced every
     // longer draft at 10x: drafting 9% of the steps where γ = 4 ran 1.5x target-only.
     const bool cold = step_s > 0.0 && elapsed_s_ <= 0.0;  // elapsed_s_ sums every timed step so far
-    bool out_of_band = false;  // far from its length's level, and not (yet) a shift of the load: not kept
     if (step_s > 0.0) {
       elapsed_s_ += step_s;
       // The step's time at the load the estimates are kept at, by the load before this step moves it:
       // normalised by itself, the length timed most often would look steadier than the others, and its
       // lower envelope dearer.
       const double load_free = step_s / load_;
-      if (!(catch_up || after_probe || cold) && requested <= max_) out_of_band = !track_load(requested, step_s);
+      if (!(catch_up || after_probe || cold) && requested <= max_) track_load(requested, step_s);
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
       // commits) bounds a target-only step's time from above at the load the machine has now: every step
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
         const double own = std::max(0.0, load_free - static_cast<double>(proposed) * d / load_);
-        if (!catch_up && !out_of_band) nondraft_s_ = track_low(nondraft_s_, own);
+        if (!catch_up) nondraft_s_ = track_low(nondraft_s_, own);
         // A probe from "off" costs the time a target-only run would not have spent on the tokens it
         // committed (a probe that was right commits two tokens for the time of one probe step).
         const double target_only = static_cast<double>(accepted + 1) * zero_time() * load_;
         if (best_ == 0) probe_cost_s_ += std::max(0.0, step_s - target_only);
       } else if (after_probe) {
         probe_cost_s_ += std::max(0.0, step_s - zero_time() * load_);
-      } else if (nondraft_s_ > 0.0 && !out_of_band) {
+      } else if (nondraft_s_ > 0.0) {
         // Target-only steps pull a bound from a quieter time up to the load of now.
         nondraft_s_ = std::max(nondraft_s_, track_low(nondraft_s_, load_free));
       }
       step_s = load_free;
     }
-    if (catch_up || after_probe || cold || out_of_band) step_s = 0.0;  // counted in the elapsed time (and probe budget)
+    if (catch_up || after_probe || cold) step_s = 0.0;  // counted in the elapsed time (and probe budget) above
     off_streak_ = requested == 0 ? off_streak_ + 1 : 0;
     if (best_ == 0 && requested > 0)  // a probe from "off": a hit when the draft was right on every candidate
       // (over a text bridge the last candidate may be open, so a probe right on all but it is a hit)
@@ -623,42 +619,21 @@ class draft_length_controller {
   /// descheduled and moves neither; a fast one moves them by at most kLoadClip. A length's first
   /// kSettleSamples samples set its level (the fastest of them) and move no load: a first step over a
   /// new number of rows may be a transient.
-  /// The load also moves by more than a stall's 1.5x, or than kLoadClip down, from one generation to the
-  /// next (a shared machine's speed differed by 0.74-1.35x between the runs of one prompt): kShiftSteps
-  /// such steps in a row, all on one side, are a shift, and the load jumps by the smallest of them. Until
-  /// then a step that far off keeps no time (returns false): a rise that counted as stalls still lifted
-  /// the timed length's envelope, while a length timed before it kept the old load's time, and then the
-  /// load caught up with both (simulated, weak pair, Python ~500 with a load that moves over seconds:
-  /// drafting off on 39% of the steps, 0.961 of γ = 1; it is off on 26% of them, 0.979, without it).
-  bool track_load(std::size_t g, double s) noexcept {
+  void track_load(std::size_t g, double s) noexcept {
     double& level = level_[g];
     const double x = s / load_;
     if (samples_[g] < kSettleSamples) {  // may be a transient: the fastest sets the level
       level = level > 0.0 ? std::min(level, x) : x;
-      return true;
+      return;
     }
     const double r = std::log(x / level);
-    if (r > kStallLog || r < -kLoadClip) {
-      const bool up = r > 0.0;
-      if (shift_run_ > 0 && up != shift_up_) shift_run_ = 0;
-      shift_up_ = up;
-      shift_log_ = shift_run_++ == 0 ? r : up ? std::min(shift_log_, r) : std::max(shift_log_, r);
-      if (shift_run_ >= kShiftSteps) {
-        load_ *= std::exp(shift_log_);
-        shift_run_ = 0;
-        return false;
-      }
-      if (up) return false;  // a descheduled step says nothing about a drift of the load
-    } else {
-      shift_run_ = 0;
-    }
+    if (r > kStallLog) return;  // a descheduled step says nothing about a drift of the load
     // A length with few samples has an uncertain level: its deviation goes mostly to the level (a
     // running mean over its samples so far), so that a rarely timed length does not move the load.
     const double to_level = std::max(kLevelGain, 1.0 / static_cast<double>(samples_[g] - kSettleSamples + 1));
     const double moved = std::max(r, -kLoadClip);
     load_ *= std::exp(kLoadGain * (1.0 - to_level) * moved);
     level *= std::exp(to_level * moved);
-    return shift_run_ == 0;
   }
 
   /// Running step time that follows the fast samples: on a shared machine a step is often descheduled
@@ -722,9 +697,6 @@ class draft_length_controller {
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
   double probe_cost_s_ = 0.0;             // what probes from "off" cost beyond a target-only step
   double load_ = 1.0;                     // the machine's load: the factor common to every step's time
-  std::size_t shift_run_ = 0;             // steps in a row far from their level on one side ...
-  bool shift_up_ = false;                 // ... that side (slower)
-  double shift_log_ = 0.0;                // ... and the smallest log deviation among them
   double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
