@@ -426,12 +426,21 @@ TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
   }
   std::ifstream t(trace);
   std::map<std::pair<std::string, std::size_t>, std::size_t> committed;  // (run name, prompt run) -> tokens
-  for (std::string line; std::getline(t, line);) {
+  std::map<std::pair<std::string, std::size_t>, std::size_t> first_line;  // ... -> its first step's line
+  std::size_t line_no = 0;
+  for (std::string line; std::getline(t, line); ++line_no) {
     const json s = json::parse(line);
-    committed[{s["run"].get<std::string>(), s["prompt"].get<std::size_t>()}] += s["committed"].get<std::size_t>();
+    const std::pair<std::string, std::size_t> key{s["run"].get<std::string>(), s["prompt"].get<std::size_t>()};
+    committed[key] += s["committed"].get<std::size_t>();
+    first_line.emplace(key, line_no);
   }
   for (const char* name : {"baseline", "g2", "adaptive"})
     for (std::size_t run = 0; run < 6; ++run) EXPECT_EQ((committed[{name, run}]), 8u) << name << " run " << run;
+  // The baseline runs first in a prompt's 1st and 3rd repeats and last in its 2nd (prompt runs 1 and 4):
+  // a pair of repeats cancels a steady drift of the machine's speed.
+  for (std::size_t run = 0; run < 6; ++run)
+    for (const char* name : {"g2", "adaptive"})
+      EXPECT_EQ((first_line[{"baseline", run}] > first_line[{name, run}]), run % 3 == 1) << name << " run " << run;
   // benchmarks/trace_by_gamma.py splits each run's steps by draft length: the baseline's 48 steps are all g = 0.
   const std::string script = std::string("python3 ") + UAG_SOURCE_DIR + "/benchmarks/trace_by_gamma.py ";
   const auto by_gamma = run_command(script + trace);

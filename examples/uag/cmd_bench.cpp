@@ -42,8 +42,9 @@ overhead.
   --prompts FILE       JSON lines with a "prompt" field (required)
   --limit N            use the first N prompts only
   --repeats N          run each prompt N times, the baseline and every configuration again each time,
-                       in a rotated order (default 1): on a shared, noisy machine the per-prompt ratios
-                       of N runs average out what one run's neighbours did to it; per-prompt figures
+                       in a rotated order, the baseline first in the 1st, 3rd, ... and last in the
+                       2nd, 4th, ... (default 1): on a shared, noisy machine the per-prompt ratios of N
+                       runs average out what one run's neighbours did to it; per-prompt figures
                        (and --trace's "prompt" field) then count prompt runs, prompt p's at p*N..p*N+N-1
   --max-new-tokens N   tokens per generation (default 128)
   --temperature T      0 = greedy (default 0)
@@ -368,22 +369,36 @@ int bench_main(std::vector<std::string> argv) {
     for (std::size_t rep = 0; rep < repeats; ++rep) {
       const std::size_t run = i * repeats + rep;
       uag::generation_stats st;
-      const auto base_ids = run_baseline(i, run, st);
-      if (table_file && rep == 0) baseline_outputs.push_back(base_ids);
-      baseline.add(st);
-      ++done_runs;
-      progress();
-      // Rotate the configuration order per prompt run so slow drift does not favour any configuration.
-      for (std::size_t k = 0; k < cfgs.size(); ++k) {
-        const std::size_t ci = (k + run) % cfgs.size();
-        const auto ids = run_assisted(ci, i, run, st);
-        res[ci].add(st);
-        res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
-        const double base_rate = baseline.last_end_to_end_rate();
-        res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
-        if (ids != base_ids) res[ci].identical = false, prompt_identical[ci] = 0;  // expected where expects_identical(ci)
+      std::vector<uag::token_id> base_ids;
+      const auto baseline_run = [&] {
+        base_ids = run_baseline(i, run, st);
+        if (table_file && rep == 0) baseline_outputs.push_back(base_ids);
+        baseline.add(st);
         ++done_runs;
         progress();
+      };
+      // Every second repeat runs the baseline after the configurations: a speedup divides two runs made
+      // seconds apart, and on a shared machine the load moves by ±30% over seconds (weak pair, prose
+      // ~1,200: one prompt's target-only steps ran 0.88-1.67x of the baseline's); with the baseline
+      // always first, a drift during a prompt's runs entered every repeat the same way, and now a pair of
+      // repeats cancels a steady one.
+      const bool baseline_last = rep % 2 == 1;
+      if (!baseline_last) baseline_run();
+      // Rotate the configuration order per prompt run so slow drift does not favour any configuration.
+      std::vector<std::vector<uag::token_id>> outputs(cfgs.size());
+      for (std::size_t k = 0; k < cfgs.size(); ++k) {
+        const std::size_t ci = (k + run) % cfgs.size();
+        outputs[ci] = run_assisted(ci, i, run, st);
+        res[ci].add(st);
+        ++done_runs;
+        progress();
+      }
+      if (baseline_last) baseline_run();
+      const double base_rate = baseline.last_end_to_end_rate();
+      for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
+        res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
+        res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
+        if (outputs[ci] != base_ids) res[ci].identical = false, prompt_identical[ci] = 0;  // expected where expects_identical(ci)
       }
     }
     for (std::size_t ci = 0; ci < cfgs.size(); ++ci) res[ci].identical_prompts += prompt_identical[ci] ? 1 : 0;
