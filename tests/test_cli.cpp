@@ -856,6 +856,31 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
     EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
     EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
   }
+  // s35_weak_prose1500_trace/per_prompt_steps.py (adaptive's target-only steps against the baseline's, per
+  // prompt): a small trace, then bad inputs.
+  {
+    std::ofstream t(dir / "off_steps.jsonl");
+    for (const auto& [run, asked, ms] : std::vector<std::tuple<std::string, int, double>>{
+             {"baseline", 0, 2.0}, {"baseline", 0, 2.0}, {"adaptive", 0, 3.0}, {"adaptive", 1, 4.0}})
+      t << json{{"run", run}, {"step", 1}, {"asked", asked}, {"prompt", 0}, {"step_s", ms * 1e-3}}.dump() << "\n";
+    std::ofstream(dir / "baseline_only.jsonl")
+        << json{{"run", "baseline"}, {"step", 1}, {"asked", 0}, {"prompt", 0}, {"step_s", 2e-3}}.dump() << "\n";
+  }
+  const std::string per_prompt = "python3 " + std::string(UAG_SOURCE_DIR) +
+                                 "/benchmarks/results/matrix/s35_weak_prose1500_trace/per_prompt_steps.py ";
+  r = run_command(per_prompt + (dir / "off_steps.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("adaptive_off  steps     1  mean 3.000 ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1.500"), std::string::npos) << r.out;  // off / baseline on prompt 0
+  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+           {"missing.jsonl", "cannot read"},
+           {"garbage.jsonl", ":1: not a `uag bench --trace` step"},
+           {"baseline_only.jsonl", "has no baseline or no target-only adaptive steps"}}) {
+    r = run_command(per_prompt + (dir / file).string());
+    EXPECT_EQ(r.code, 2) << file << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+  }
   // benchmarks/simulate.sh, its driver: a usage text, an unknown command, a folder without recordings;
   // benchmarks/sim_cell.sh (one cell of a sim_s*/simulate_all.sh): its usage, a recording that is missing.
   const std::string bench_dir = "bash " + std::string(UAG_SOURCE_DIR) + "/benchmarks/";

@@ -1,34 +1,43 @@
 #!/usr/bin/env python3
 """Per prompt: the mean and median step time of the baseline, of adaptive's target-only steps and of g1,
-from a `uag bench --trace` file (.jsonl or .jsonl.xz). usage: per_prompt_steps.py TRACE"""
+from a `uag bench --trace` file (.jsonl or .jsonl.xz). usage: per_prompt_steps.py TRACE
+Bad input (a missing file, a line that is not a trace step, no baseline or no target-only adaptive steps):
+one line naming the problem, exit status 2."""
 import collections
 import json
 import lzma
 import statistics
 import sys
 
+
+
+def fail(message):
+    print(f"per_prompt_steps.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 if len(sys.argv) != 2:
-    sys.exit("usage: per_prompt_steps.py TRACE.jsonl[.xz]")
+    fail("usage: per_prompt_steps.py TRACE.jsonl[.xz]")
 path = sys.argv[1]
 try:
     f = lzma.open(path, "rt") if path.endswith(".xz") else open(path)
     lines = f.readlines()
 except (OSError, lzma.LZMAError) as e:
-    sys.exit(f"per_prompt_steps.py: cannot read {path}: {e}")
+    fail(f"cannot read {path}: {e}")
 by = collections.defaultdict(lambda: collections.defaultdict(list))
 for n, line in enumerate(lines, 1):
     try:
         j = json.loads(line)
         run, step, asked, prompt, s = j["run"], j["step"], j["asked"], j["prompt"], j["step_s"]
     except (ValueError, KeyError, TypeError):
-        sys.exit(f"per_prompt_steps.py: {path}:{n} is not a trace step line")
+        fail(f"{path}:{n}: not a `uag bench --trace` step")
     if step == 0:
         continue  # the prefill's step
     if run == "adaptive":
         run = "adaptive_off" if asked == 0 else "adaptive_on"
     by[run][prompt].append(s * 1e3)
 if not by["baseline"] or not by["adaptive_off"]:
-    sys.exit(f"per_prompt_steps.py: {path} has no baseline or no target-only adaptive steps")
+    fail(f"{path} has no baseline or no target-only adaptive steps")
 for k in ("baseline", "adaptive_off", "adaptive_on", "g1"):
     v = sorted(x for p in by[k].values() for x in p)
     if v:
