@@ -847,17 +847,8 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   r = run_command(stall_rate + (dir / "steady.jsonl").string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("20 steps, > 1.5x median 0.050, > 2x 0.050"), std::string::npos) << r.out;
-  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
-           {"missing.jsonl", "cannot read"},
-           {"garbage.jsonl", ":1: not a `uag bench --trace` step"},
-           {"trace.jsonl", "no run of a prompt with 10 or more steps"}}) {
-    r = run_command(stall_rate + (dir / file).string());
-    EXPECT_EQ(r.code, 2) << file << ": " << r.out;
-    EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
-    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
-  }
   // s35_weak_prose1500_trace/per_prompt_steps.py (adaptive's target-only steps against the baseline's, per
-  // prompt): a small trace, then bad inputs.
+  // prompt): a small trace; then both scripts' bad inputs.
   {
     std::ofstream t(dir / "off_steps.jsonl");
     for (const auto& [run, asked, ms] : std::vector<std::tuple<std::string, int, double>>{
@@ -872,11 +863,14 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("adaptive_off  steps     1  mean 3.000 ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1.500"), std::string::npos) << r.out;  // off / baseline on prompt 0
-  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
-           {"missing.jsonl", "cannot read"},
-           {"garbage.jsonl", ":1: not a `uag bench --trace` step"},
-           {"baseline_only.jsonl", "has no baseline or no target-only adaptive steps"}}) {
-    r = run_command(per_prompt + (dir / file).string());
+  for (const auto& [script, file, message] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {stall_rate, "missing.jsonl", "cannot read"},
+           {stall_rate, "garbage.jsonl", ":1: not a `uag bench --trace` step"},
+           {stall_rate, "trace.jsonl", "no run of a prompt with 10 or more steps"},
+           {per_prompt, "missing.jsonl", "cannot read"},
+           {per_prompt, "garbage.jsonl", ":1: not a `uag bench --trace` step"},
+           {per_prompt, "baseline_only.jsonl", "has no baseline or no target-only adaptive steps"}}) {
+    r = run_command(script + (dir / file).string());
     EXPECT_EQ(r.code, 2) << file << ": " << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
     EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
