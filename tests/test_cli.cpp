@@ -231,6 +231,22 @@ TEST_F(cli_test, generate_streams_and_samples_in_every_mode) {
   }
 }
 
+// The 95% interval of a geomean of ratios, recomputed from the per-prompt-run ratios: a t-interval on
+// their logarithms, with t read from a table of Student's t (two-sided 95%) for the run's degrees of freedom.
+static void expect_geomean_interval(const json& ratios, const json& interval, double t_975, const std::string& what) {
+  ASSERT_TRUE(interval.is_array()) << what << ": " << interval;
+  ASSERT_EQ(interval.size(), 2u) << what;
+  const double n = static_cast<double>(ratios.size());
+  double s = 0.0, ss = 0.0;
+  for (const auto& x : ratios) s += std::log(x.get<double>());
+  for (const auto& x : ratios) ss += std::pow(std::log(x.get<double>()) - s / n, 2);
+  const double half = t_975 * std::sqrt(ss / (n - 1) / n);
+  EXPECT_NEAR(interval[0].get<double>(), std::exp(s / n - half), 1e-9) << what;
+  EXPECT_NEAR(interval[1].get<double>(), std::exp(s / n + half), 1e-9) << what;
+  EXPECT_LE(interval[0].get<double>(), std::exp(s / n)) << what;
+  EXPECT_GE(interval[1].get<double>(), std::exp(s / n)) << what;
+}
+
 TEST_F(cli_test, bench_json_shape) {
   const std::string out = (root_ / "bench.json").string(), svg = (root_ / "bench.svg").string();
   const std::string trace = (root_ / "bench_trace.jsonl").string();
@@ -283,7 +299,12 @@ TEST_F(cli_test, bench_json_shape) {
     double log_sum = 0.0;
     for (const auto& x : by_prompt) log_sum += std::log(x.get<double>());
     EXPECT_NEAR(std::exp(log_sum / static_cast<double>(by_prompt.size())), c["speedup"].get<double>(), 1e-9);
+    // Two prompts: one degree of freedom.
+    expect_geomean_interval(by_prompt, c["speedup_interval_95"], 12.706, c["name"].get<std::string>());
+    expect_geomean_interval(c["speedup_end_to_end_by_prompt"], c["speedup_end_to_end_interval_95"], 12.706,
+                            c["name"].get<std::string>() + " end to end");
   }
+  EXPECT_NE(r.out.find("95% CI"), std::string::npos) << r.out;
   std::ifstream s(svg);
   std::string svg_text((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
   EXPECT_NE(svg_text.find("<svg"), std::string::npos);
@@ -406,6 +427,22 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
   EXPECT_EQ(ids.size(), 4u);
 }
 
+// One prompt run gives no spread to judge the noise by: the interval is null in the JSON and n/a in the table.
+TEST_F(cli_test, bench_one_prompt_run_has_no_interval) {
+  const std::string out = (root_ / "one_run.json").string();
+  const auto r = run("bench --target " + target() + " --draft " + draft() + " --prompts " + (root_ / "prompts.jsonl").string() +
+                     " --limit 1 --max-new-tokens 4 --configs g1 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(out);
+  const json j = json::parse(in);
+  ASSERT_EQ(j["configs"].size(), 1u);
+  EXPECT_TRUE(j["configs"][0]["speedup_interval_95"].is_null()) << j["configs"][0]["speedup_interval_95"];
+  EXPECT_TRUE(j["configs"][0]["speedup_end_to_end_interval_95"].is_null());
+  const auto row = r.out.find("\ng1 ");
+  ASSERT_NE(row, std::string::npos) << r.out;
+  EXPECT_NE(r.out.substr(row, r.out.find('\n', row + 1) - row).find(" n/a "), std::string::npos) << r.out;
+}
+
 // --repeats N: every prompt runs N times (baseline and each configuration), per-prompt figures count
 // prompt runs, and a greedy prompt's runs all commit the baseline's tokens.
 TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
@@ -421,6 +458,8 @@ TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
   EXPECT_EQ(j["baseline"]["tokens_by_prompt"].size(), 6u);
   for (const auto& c : j["configs"]) {
     EXPECT_EQ(c["speedup_by_prompt"].size(), 6u) << c["name"];
+    // Six prompt runs: five degrees of freedom.
+    expect_geomean_interval(c["speedup_by_prompt"], c["speedup_interval_95"], 2.571, c["name"].get<std::string>());
     EXPECT_EQ(c["identical_prompts"], 2) << c["name"];
     EXPECT_EQ(c["tokens"], 48) << c["name"];
   }
@@ -1015,6 +1054,28 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
               std::string::npos)
         << r.out;
   }
+  // summarize.py with uag bench's 95% intervals: adaptive's shown beside its decode speedup, and the pair's
+  // cells counted by where their interval lies against the 0.97x floor (wholly above, wholly below, across).
+  {
+    auto cell = [](double adaptive, double lo, double hi) {
+      auto c = [](const char* name, double speedup) {
+        return json{{"name", name}, {"speedup", speedup}, {"speedup_end_to_end", speedup}, {"tokens_per_step", 1.2},
+                    {"cost_ratio", 0.1}, {"bound", 1.1}, {"verify_pass_cost", 1.1}};
+      };
+      json a = c("adaptive", adaptive);
+      a["speedup_interval_95"] = {lo, hi};
+      return json{{"baseline", {{"tokens_per_s", 300.0}}}, {"identical_outputs", true}, {"temperature", 0.0},
+                  {"forward_time_ratio", 0.1}, {"configs", json::array({c("g1", 1.0), a})}};
+    };
+    write(root_ / "scripts" / "ci" / "weak_draft_c_100_t0.json", cell(1.05, 0.98, 1.12));
+    write(root_ / "scripts" / "ci" / "weak_draft_c_500_t0.json", cell(0.96, 0.93, 0.99));
+    write(root_ / "scripts" / "ci" / "weak_draft_c_1500_t0.json", cell(0.94, 0.92, 0.965));
+    r = script("matrix/summarize.py", (root_ / "scripts" / "ci").string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("| 0.96× (0.93–0.99) / 0.96× |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("95% intervals of adaptive decode vs 0.97×: 1 above, 1 below, 1 across"), std::string::npos)
+        << r.out;
+  }
   // The matrix and simulator drivers refuse a bad setting with exit 2 and one line naming it, before they
   // create their output folder.
   auto refuses = [&](const std::string& env, const std::string& driver, const std::string& message) {
@@ -1109,6 +1170,12 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     step("a", 0, 0, 1, false, 1e-3);
     step("a", 1, 2, 3, true, 2e-3);
     step("a", 2, 0, 1, false, 1.5e-3);
+    // Run "b": a drafting step, then target-only steps of 1.2, 1.0, 1.0, 1.0 ms (median 1.0): the first
+    // one after drafting at 1.200 of the median, the next three at 1.000.
+    step("b", 0, 0, 1, false, 1e-3);
+    step("b", 1, 1, 2, false, 2e-3);
+    int i = 2;
+    for (double ms : {1.2, 1.0, 1.0, 1.0}) step("b", i++, 0, 1, false, ms * 1e-3);
     t.close();
     r = script("trace_summary.py", trace.string());
     ASSERT_EQ(r.code, 0) << r.out;
@@ -1116,6 +1183,10 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     EXPECT_NE(r.out.find("a                     3     0.900"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("1     1.500  +11.1% |"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("1  -22.2%"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("b: target-only steps k steps after drafting, time over the prompt run's median: "
+                         "1: 1.200 (1), 2: 1.000 (1), 3: 1.000 (1), 4: 1.000 (1)"),
+              std::string::npos)
+        << r.out;
     std::ofstream(root_ / "scripts" / "trace_garbage.jsonl") << "garbage\n";
     std::ofstream(root_ / "scripts" / "trace_other.jsonl") << "{\"a\": 1}\n";
     for (const auto& [file, expected] : std::vector<std::pair<std::string, std::string>>{

@@ -23,6 +23,25 @@ def geomean(xs):
     return math.exp(sum(math.log(max(x, 1e-9)) for x in xs) / len(xs))
 
 
+def interval(c):
+    """ (lo–hi): a configuration's 95% interval of its decode geomean (uag bench's speedup_interval_95;
+    absent in runs before session 36 and with a single prompt run)."""
+    i = c.get("speedup_interval_95")
+    return f" ({i[0]:.2f}–{i[1]:.2f})" if i else ""
+
+
+def floor_verdict(sel, floor=0.97):
+    """Where the do-no-harm floor stands given the noise: cells whose adaptive decode interval lies wholly
+    below it (a loss the run shows), wholly at or above it, or across it (the run cannot tell)."""
+    iv = [r["ad"].get("speedup_interval_95") for r in sel]
+    if not all(iv):
+        return ""
+    below = sum(i[1] < floor for i in iv)
+    above = sum(i[0] >= floor for i in iv)
+    return (f"; 95% intervals of adaptive decode vs {floor:.2f}×: {above} above, {below} below, "
+            f"{len(iv) - above - below} across")
+
+
 def statics(cfg, suffix=""):
     """Decode speedups of a cell's static lengths (g1..g16) carrying exactly `suffix` ("" or ":slem")."""
     k = len(suffix)
@@ -68,7 +87,7 @@ def main():
         lev, at_cost = r["bounds"]
         print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | {r['base']:.0f} | "
               f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
-              f"{a['speedup']:.2f}× / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
+              f"{a['speedup']:.2f}×{interval(a)} / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
               f"{b['tokens_per_step']:.2f} / {a['tokens_per_step']:.2f} | {b['cost_ratio']:.2f} | {r['fwd']:.2f} | "
               f"{lev:.2f}× / {at_cost:.2f}× | "
               f"{('yes' if r['same'] else 'NO') if r['checked'] else 'n/a'} | {r['load']} |")
@@ -83,7 +102,8 @@ def main():
             ae = [r["ad"]["speedup_end_to_end"] for r in sel]
             bs = [r["best"]["speedup"] for r in sel]
             print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {geomean(ad):.2f}× (worst {min(ad):.2f}×), "
-                  f"end to end {geomean(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {geomean(bs):.2f}×")
+                  f"end to end {geomean(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {geomean(bs):.2f}×"
+                  + floor_verdict(sel))
     # Issue 14: adaptive >= 1.05x wherever the measured alpha and c allow a bound above 1.2x. Leviathan's
     # bound prices a pass over 1 + gamma rows like a one-token pass; on a CPU it costs 1.1-1.5x that
     # (verify_pass_cost), so the bound at that cost is shown beside each cell that misses.

@@ -27,7 +27,9 @@ constexpr const char* kHelp = R"(usage: uag bench --prompts FILE.jsonl [options]
 For each prompt ({"prompt": "..."} per line) runs the target-only baseline and every configuration,
 interleaved, checks that greedy outputs equal the baseline's (and SLEM-sampled ones: same seed, same
 text), and prints per configuration: tokens/s, speedup over the baseline (median and geometric mean
-of per-prompt ratios of decode tokens/s), e2e (geometric mean of per-prompt ratios of end-to-end
+of per-prompt ratios of decode tokens/s), its 95% confidence interval (95% CI: a t-interval on the
+logarithms of the per-prompt-run ratios, so the noise between runs and the prompts' spread both widen
+it), e2e (geometric mean of per-prompt ratios of end-to-end
 tokens/s, prefill included: the time ratio when both runs generate as many tokens, as greedy ones do;
 sampled runs may stop at an EOS at different lengths), acceptance, tokens per target pass, time split
 (draft / bridge / target / other) and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
@@ -440,17 +442,20 @@ int bench_main(std::vector<std::string> argv) {
   };
   int name_w = 11;  // the first column fits the longest configuration name ("adaptive:hold")
   for (const auto& b : cfgs) name_w = std::max(name_w, static_cast<int>(b.name.size()));
-  std::printf("%-*s %8s %8s %8s %7s %7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", name_w, "config", "tok/s", "median",
-              "geomean", "e2e", "accept", "drafted", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
+  std::printf("%-*s %8s %8s %8s %11s %7s %7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %s\n", name_w, "config", "tok/s", "median",
+              "geomean", "95% CI", "e2e", "accept", "drafted", "tok/pass", "alpha", "c", "draft", "bridge", "target", "other", "pass", "bound%",
               "cost%", "identical");
   for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
     const auto& r = res[ci];
     const double d = r.decode_s > 0 ? r.decode_s : 1.0;
     const double other = std::max(0.0, r.decode_s - r.draft_s - r.bridge_s - r.target_s);
     const double gm = geomean(r.speedups);
+    const ratio_interval band = geomean_interval(r.speedups);
+    char ci_text[32] = "n/a";  // one prompt run: no spread to judge the noise by
+    if (band.hi > 0) std::snprintf(ci_text, sizeof ci_text, "%.2f-%.2f", band.lo, band.hi);
     std::printf(
-        "%-*s %8.1f %7.2fx %7.2fx %6.2fx %7.3f %6.0f%% %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
-        name_w, cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, geomean(r.e2e), r.acceptance(), 100 * r.drafting_share(),
+        "%-*s %8.1f %7.2fx %7.2fx %11s %6.2fx %7.3f %6.0f%% %7.2f %6.3f %6.3f %5.0f%% %5.0f%% %5.0f%% %5.0f%% %6.2f %5.0f%% %5.0f%% %s\n",
+        name_w, cfgs[ci].name.c_str(), r.tokens_per_s(), median(r.speedups), gm, ci_text, geomean(r.e2e), r.acceptance(), 100 * r.drafting_share(),
         r.tokens_per_pass(), r.alpha(), r.cost_ratio(), 100 * r.draft_s / d,
         100 * r.bridge_s / d, 100 * r.target_s / d, 100 * other / d, pass_cost(r), 100 * gm / r.bound(),
         100 * gm * pass_cost(r) / r.bound(), expects_identical(ci) ? (r.identical ? "yes" : "NO") : "n/a");
@@ -465,6 +470,10 @@ int bench_main(std::vector<std::string> argv) {
   if (json_out) {
     nlohmann::json j;
     const auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+    // [lo, hi] of the geomean's 95% interval; null with a single prompt run.
+    const auto interval_json = [](ratio_interval i) {
+      return i.hi > 0 ? nlohmann::json::array({i.lo, i.hi}) : nlohmann::json(nullptr);
+    };
     // End to end: new tokens over wall time with the prefill, comparable with harnesses that time whole calls.
     j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()},
                      {"tokens", baseline.tokens},
@@ -482,6 +491,8 @@ int bench_main(std::vector<std::string> argv) {
                               {"speedup", geomean(r.speedups)},
                               {"speedup_median", median(r.speedups)},
                               {"speedup_end_to_end", geomean(r.e2e)},
+                              {"speedup_interval_95", interval_json(geomean_interval(r.speedups))},
+                              {"speedup_end_to_end_interval_95", interval_json(geomean_interval(r.e2e))},
                               {"drafting_share", r.drafting_share()},
                               {"acceptance", r.acceptance()},
                               {"tokens_per_step", r.tokens_per_pass()},
