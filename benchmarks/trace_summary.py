@@ -8,7 +8,11 @@ splits the time against the baseline's median step time (the price of one token 
   - drafting steps (asked > 0): their count, tokens, and their time beyond what the baseline would take
     for the same tokens (negative: the draft saved time), with catch-up steps (the draft ingesting the
     text committed while it was off) counted apart;
-  - the run's time over the baseline's for the same prompts (> 1: slower), with and without prompt 0.
+  - the run's time over the baseline's for the same prompts (> 1: slower), with and without prompt 0;
+  - for runs that switch drafting off and on: their target-only steps by how many steps after a drafting
+    step they ran (1st, 2nd, ... 6th and later), each step's target time (its step time where the trace
+    has none) over the median of its prompt run's target-only steps: what running the draft costs the
+    target passes after it (caches the draft evicted).
 usage: benchmarks/trace_summary.py TRACE.jsonl   (or TRACE.jsonl.xz)
 """
 import json
@@ -90,6 +94,36 @@ def main():
         off_med = statistics.median(s["step_s"] for s in off) * 1e3 if off else float("nan")
         print(f"{name:<16} {len(rs):>6} {ratio:>9.3f} {ratio_rest:>7} | {len(off):>9} {off_med:>9.3f} {extra(off):>+7.1%} |"
               f" {len(on):>8} {sum(s['committed'] for s in on):>6} {extra(on):>+7.1%} | {len(cu):>8} {extra(cu):>+7.1%}")
+
+    for name, rs in runs.items():
+        after_draft(name, rs)
+
+
+def after_draft(name, rs, far=6):
+    """One line: the run's target-only steps grouped by steps since the last drafting step (far = "or more")."""
+    by_prompt = defaultdict(list)
+    for s in rs:
+        by_prompt[s["prompt"]].append(s)
+    groups = defaultdict(list)
+    for steps in by_prompt.values():
+        off = [s.get("target_s", s["step_s"]) for s in steps if s["asked"] == 0 and s["step"] > 0]
+        if not off or not any(s["asked"] > 0 for s in steps):
+            continue
+        median = statistics.median(off)
+        since = None  # steps since the last drafting step (None: none yet in this prompt run)
+        for s in steps:
+            if s["asked"] > 0:
+                since = 0
+                continue
+            if since is None:
+                continue
+            since += 1
+            if s["step"] > 0 and median > 0:
+                groups[min(since, far)].append(s.get("target_s", s["step_s"]) / median)
+    if not groups:
+        return
+    parts = [f"{k}{'+' if k == far else ''}: {statistics.median(v):.3f} ({len(v)})" for k, v in sorted(groups.items())]
+    print(f"{name}: target-only steps k steps after drafting, time over the prompt run's median: " + ", ".join(parts))
 
 
 if __name__ == "__main__":
