@@ -6,6 +6,8 @@ uag_add_test(model)
 if(TARGET uag_cli)  # the command-line test drives the built uag binary
   uag_add_test(cli)
   add_dependencies(test_cli uag_cli)
+  # ratio_stats.hpp (uag bench's interval) has no dependencies: tested directly as well as through the CLI.
+  target_include_directories(test_cli PRIVATE ${PROJECT_SOURCE_DIR}/examples/uag)
 endif()
 # Tokenizer parity needs the six real tokenizers: the fetch_tokenizers test (cached, sha256-checked)
 # runs first as a ctest fixture, so `ctest` alone fetches them.

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
+
+#include "ratio_stats.hpp"
 #include <utility>
 #include <vector>
 
@@ -425,6 +427,26 @@ TEST_F(cli_test, logits_file_and_greedy_ids) {
   const json ids = json::parse(r.out.substr(0, r.out.find('\n')));
   ASSERT_TRUE(ids.is_array());
   EXPECT_EQ(ids.size(), 4u);
+}
+
+// Student's t quantile behind uag bench's interval, past the table it holds (df <= 30): against a
+// published two-sided 95% table (df 40, 60, 120 and the normal limit) within 1e-3, and continuous at 30/31.
+TEST(ratio_stats, student_t_matches_the_published_table_past_its_own) {
+  EXPECT_NEAR(uag_cli::student_t_975(1), 12.706, 1e-9);
+  EXPECT_NEAR(uag_cli::student_t_975(30), 2.042, 1e-9);
+  EXPECT_NEAR(uag_cli::student_t_975(31), 2.040, 1e-3);
+  EXPECT_NEAR(uag_cli::student_t_975(40), 2.021, 1e-3);
+  EXPECT_NEAR(uag_cli::student_t_975(60), 2.000, 1e-3);
+  EXPECT_NEAR(uag_cli::student_t_975(120), 1.980, 1e-3);
+  EXPECT_NEAR(uag_cli::student_t_975(100000), 1.960, 1e-3);
+  // 32 prompt runs (a matrix cell: 16 prompts, twice): ratios 1.0 and 1.21 alternating, log sd known.
+  std::vector<double> v;
+  for (int i = 0; i < 32; ++i) v.push_back(i % 2 ? 1.21 : 1.0);
+  const auto band = uag_cli::geomean_interval(v);
+  const double mean = std::log(1.21) / 2, sd = std::log(1.21) / 2 * std::sqrt(32.0 / 31.0);
+  EXPECT_NEAR(band.lo, std::exp(mean - 2.040 * sd / std::sqrt(32.0)), 1e-3);
+  EXPECT_NEAR(band.hi, std::exp(mean + 2.040 * sd / std::sqrt(32.0)), 1e-3);
+  EXPECT_EQ(uag_cli::geomean_interval({1.1}).hi, 0.0);  // one run: no interval
 }
 
 // One prompt run gives no spread to judge the noise by: the interval is null in the JSON and n/a in the table.
