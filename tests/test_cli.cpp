@@ -509,6 +509,21 @@ TEST_F(cli_test, bench_repeats_runs_every_prompt_again) {
   EXPECT_NE(by_gamma.out.find("baseline: 48 steps, 48 tokens"), std::string::npos) << by_gamma.out;
   EXPECT_NE(by_gamma.out.find("  g= 0 steps    48  time 100.0%"), std::string::npos) << by_gamma.out;
   EXPECT_NE(by_gamma.out.find("g2: "), std::string::npos) << by_gamma.out;
+  // A length with full and short steps (fewer candidates than asked) is split: two full steps asking for 4
+  // (6 ms each, 3 tokens), one trimmed to 1 candidate (4 ms, 1 token).
+  const std::string mixed = (root_ / "mixed_trace.jsonl").string();
+  {
+    std::ofstream m(mixed);
+    for (auto [proposed, committed, ms] : {std::tuple{4, 3, 6.0}, std::tuple{4, 3, 6.0}, std::tuple{1, 1, 4.0}})
+      m << json{{"run", "adaptive"}, {"asked", 4}, {"proposed", proposed}, {"committed", committed},
+                {"step_s", ms * 1e-3}, {"target_s", ms * 1e-3}, {"draft_s", 0.0}}.dump() << "\n";
+  }
+  const auto split = run_command(script + mixed);
+  ASSERT_EQ(split.code, 0) << split.out;
+  EXPECT_NE(split.out.find("    full  steps     2  proposed  4.00  tokens/step  3.00  median step 6.00 ms"), std::string::npos)
+      << split.out;
+  EXPECT_NE(split.out.find("    short steps     1  proposed  1.00  tokens/step  1.00  median step 4.00 ms"), std::string::npos)
+      << split.out;
   const auto not_a_trace = run_command(script + out);  // the bench JSON, not a trace
   EXPECT_EQ(not_a_trace.code, 1) << not_a_trace.out;
   EXPECT_NE(not_a_trace.out.find("is not a trace step line"), std::string::npos) << not_a_trace.out;
