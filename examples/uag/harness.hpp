@@ -375,13 +375,6 @@ inline double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-inline double geomean(const std::vector<double>& v) {
-  if (v.empty()) return 0.0;
-  double s = 0;
-  for (double x : v) s += std::log(std::max(x, 1e-12));
-  return std::exp(s / double(v.size()));
-}
-
 /// Nearest-rank percentile (q in [0, 100]) of sorted values: an observed value, so p50 ≤ p90 ≤ p99 ≤ max
 /// always holds.
 inline double percentile_sorted(const std::vector<double>& sorted, double q) {

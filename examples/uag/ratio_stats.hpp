@@ -8,6 +8,16 @@
 
 namespace uag_cli {
 
+/// A ratio's logarithm; a ratio of 0 (a baseline that made no tokens) counts as 1e-12.
+inline double log_ratio(double x) { return std::log(std::max(x, 1e-12)); }
+
+inline double geomean(const std::vector<double>& v) {
+  if (v.empty()) return 0.0;
+  double s = 0;
+  for (double x : v) s += log_ratio(x);
+  return std::exp(s / double(v.size()));
+}
+
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom (df >= 1): the standard table to
 /// df = 30, then the Cornish-Fisher expansion around the normal quantile (error < 1e-3 there).
 inline double student_t_975(std::size_t df) {
@@ -27,11 +37,9 @@ struct ratio_interval {
 };
 inline ratio_interval geomean_interval(const std::vector<double>& v) {
   if (v.size() < 2) return {};
-  const auto lg = [](double x) { return std::log(std::max(x, 1e-12)); };
-  double s = 0, ss = 0;
-  for (double x : v) s += lg(x);
-  const double n = double(v.size()), mean = s / n;
-  for (double x : v) ss += (lg(x) - mean) * (lg(x) - mean);
+  const double n = double(v.size()), mean = std::log(geomean(v));
+  double ss = 0;
+  for (double x : v) ss += (log_ratio(x) - mean) * (log_ratio(x) - mean);
   const double half = student_t_975(v.size() - 1) * std::sqrt(ss / (n - 1) / n);
   return {std::exp(mean - half), std::exp(mean + half)};
 }
