@@ -1079,3 +1079,71 @@ TEST(draft_test, adaptive_controller_does_not_stop_a_weak_pairs_draft_short) {
     }
   }
 }
+
+// A strong pair whose greedy steps the confidence stop cuts short (min_confidence()): a step of γ >= 3
+// proposes candidates up to the first one the draft is unsure of, and costs what it proposed (a target
+// pass over 1 + proposed rows, a draft pass per candidate and one for the token it stopped at). Asking
+// for a long draft then mixes full steps with cheap short ones, and a length's time must be what its
+// steps cost on average, not the short steps' (a lower envelope of the mix): the 151k pair on a Xeon,
+// asking for 4, made full steps of 6.32 ms for 3.01 tokens and cut 39% short at 4.40 ms for 1.57, and a
+// controller that priced γ = 4 by the short steps drafted longer than paid (0.962 of the best static
+// length over the matrix's 151k cells). Times here are that trace's (target pass by rows, ms; a draft
+// pass 0.37 ms, the rest 0.36 ms); each candidate past the first is one the draft is sure of with chance
+// 0.65, accepted with chance 0.85 if so and 0.25 if not (true rates, tokens/ms: γ = 1 0.453, γ = 2-4
+// 0.469-0.475 with γ = 3 best, γ = 8 0.447). Over 10 seeds the steps taken must make 98% of the best
+// length's rate, each length at its own rule (γ = 1-2 never trimmed, γ >= 3 trimmed): 0.992 now, 0.960
+// before step times were kept under the candidates proposed.
+TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_propose) {
+  const double target_ms[] = {2.59, 2.89, 3.22, 3.62, 4.05, 4.55, 5.2, 6.0, 7.0, 8.2};  // [rows - 1]
+  constexpr double kDraftPass = 0.37, kOther = 0.36, kSure = 0.65, kSureOk = 0.85, kUnsureOk = 0.25;
+  constexpr std::size_t kMax = 8;
+  struct step_result {
+    std::size_t proposed, accepted;
+    double ms;
+  };
+  // One step asking for g: trimmed at the first unsure candidate past the first where `trim`.
+  auto step = [&](uag::rng& r, std::size_t g, bool trim) {
+    if (g == 0) return step_result{0, 0, target_ms[0] + kOther};
+    std::size_t proposed = 0, accepted = 0, passes = 0;
+    bool alive = true;
+    for (std::size_t i = 0; i < g; ++i) {
+      const bool sure = r.uniform() < kSure;
+      ++passes;
+      if (i > 0 && trim && !sure) break;  // the pass that produced it is paid; the candidate is not drafted
+      ++proposed;
+      const bool ok = r.uniform() < (sure ? kSureOk : kUnsureOk);
+      if (alive && ok) ++accepted;
+      else alive = false;
+    }
+    return step_result{proposed, accepted, kDraftPass * static_cast<double>(passes) + target_ms[proposed] + kOther};
+  };
+  // Each length's true rate (tokens per ms), at its own rule.
+  double best = 0;
+  {
+    uag::rng r(99);
+    for (std::size_t g = 0; g <= kMax; ++g) {
+      double tokens = 0, ms = 0;
+      for (int i = 0; i < 40000; ++i) {
+        const step_result s = step(r, g, g >= 3);
+        tokens += static_cast<double>(s.accepted + 1), ms += s.ms;
+      }
+      best = std::max(best, tokens / ms);
+    }
+  }
+  double realized = 0;
+  constexpr int kSeeds = 10;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    auto c = adaptive_controller(4, kMax);
+    uag::rng r(seed);
+    double tokens = 0, ms = 0;
+    for (int s = 0; s < 2000; ++s) {
+      const std::size_t g = c.next();
+      const step_result x = step(r, g, c.min_confidence() > 0.0f);
+      const double d = x.proposed ? kDraftPass * 1e-3 : 0.0;
+      c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed], 1e-3 * x.ms, g);
+      if (s >= 500) tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
+    }
+    realized += tokens / ms / best / kSeeds;
+  }
+  EXPECT_GE(realized, 0.98) << "best static rate " << best << " tokens/ms";
+}

@@ -39,7 +39,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// last-candidate rate, and the choice stayed short or off where γ = 3-5 paid 1.3-2x.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ (a
 /// least-squares line through the measured lengths stands in for the others); only measured lengths
-/// compete. Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
+/// compete. Where the confidence stop may cut a step short, its time is kept under the candidates it
+/// proposed and S(γ) is the time of a step proposing what γ's steps propose on average (ask_time), the
+/// same count that E(γ) uses. Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
 /// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
 /// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding (do no
 /// harm). The first timed steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the
@@ -192,7 +194,10 @@ class draft_length_controller {
     return expected_tokens(std::min(gamma, max_));
   }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
-  double predicted_step_seconds(std::size_t gamma) const noexcept { return step_time(std::min(gamma, max_)) * load_; }
+  double predicted_step_seconds(std::size_t gamma) const noexcept { return ask_time(std::min(gamma, max_)) * load_; }
+  /// @brief Candidates a step asking for γ is expected to propose (adaptive policy; for diagnostics): fewer
+  /// than γ where the confidence stop trims its steps or a text bridge holds a last word back.
+  double expected_candidates(std::size_t gamma) const noexcept { return ask_rows(std::min(gamma, max_)); }
   /// @brief The survival curve (adaptive policy; for diagnostics): the chance that candidate `position`
   /// (0-based) is accepted as an inner candidate once the ones before it were.
   double position_rate(std::size_t position) const noexcept {
@@ -244,6 +249,9 @@ class draft_length_controller {
   static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
   static constexpr double kClearLoss = 0.9;         // a shorter neighbour this far below the choice ...
   static constexpr std::size_t kClearLossSkip = 4;  // ... is probed on every kClearLossSkip-th turn
+  static constexpr double kAskDecay = 0.9;      // per step asking for a length the stop trims: its record of
+                                                // candidates proposed remembers ~10 such steps
+  static constexpr double kAskPrior = 1.0;      // steps' weight of that record's prior (untrimmed yield)
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -271,6 +279,16 @@ class draft_length_controller {
 
   void adapt(std::size_t proposed, std::size_t accepted, bool rejected, double d, double t, double step_s,
              std::size_t requested) noexcept {
+    // A step the confidence stop may cut short costs what it proposed (a target pass over 1 + proposed
+    // rows, a draft pass per candidate and one more for the token it stopped at), not what it asked for:
+    // its time is kept under the candidates it proposed, and what a length asks for is priced from the
+    // candidates its steps propose (ask_time). Kept under the length asked, the lower envelope of a mix
+    // of full steps and cheap short ones followed the short ones (151k pair, asking for 4: full steps
+    // 6.32 ms for 3.01 tokens, 39% cut short at 4.40 ms for 1.57) and priced long drafts ~15% below
+    // their cost: adaptive ran at 0.962 of the best static length, drafting longer than it.
+    const bool floored = requested == gamma_ && requested > 0 && requested <= max_ && min_confidence() > 0.0f;
+    const std::size_t key = floored ? proposed : requested;
+    if (floored && proposed == 0) step_s = 0.0;  // nothing drafted: not a drafting step's cost
     // A drafting step right after two or more steps without a draft is not timed: it pays the draft's
     // catch-up on the text committed meanwhile, and the target pass after it runs on caches the catch-up
     // evicted (151k target, C ~800: a probe step took 4.1 ms where a steady γ = 1 step takes 2.15 ms and
@@ -294,13 +312,14 @@ class draft_length_controller {
       // normalised by itself, the length timed most often would look steadier than the others, and its
       // lower envelope dearer.
       const double load_free = step_s / load_;
-      if (!(catch_up || after_probe || cold) && requested <= max_) track_load(requested, step_s);
+      if (!(catch_up || after_probe || cold) && key <= max_) track_load(key, step_s);
       // A drafting step's time without its draft (the target pass over 1 + γ rows, verification,
       // commits) bounds a target-only step's time from above at the load the machine has now: every step
       // refreshes it, where a timing of γ = 0 alone is taken rarely and may date from another load.
       if (requested > 0) {
         const double own = std::max(0.0, load_free - static_cast<double>(proposed) * d / load_);
         if (!catch_up) nondraft_s_ = track_low(nondraft_s_, own);
+        if (!catch_up && proposed > 0) draft_token_s_ = track_low(draft_token_s_, d / load_);
         // A probe from "off" costs the time a target-only run would not have spent on the tokens it
         // committed (a probe that was right commits two tokens for the time of one probe step).
         const double target_only = static_cast<double>(accepted + 1) * zero_time() * load_;
@@ -350,16 +369,22 @@ class draft_length_controller {
       // prompt's best static length paid 1.05-1.8x; a probe every ~100 steps, each one judged against it).
       scale_survival(kStaleDecay);
     }
-    if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
+    if (floored) {  // what a step of this length proposes once the stop may trim it
+      ask_rows_[requested] = kAskDecay * ask_rows_[requested] + static_cast<double>(std::min(proposed, requested));
+      ask_cut_[requested] = kAskDecay * ask_cut_[requested] + (proposed < requested ? 1.0 : 0.0);
+      ask_weight_[requested] = kAskDecay * ask_weight_[requested] + 1.0;
+      if (step_s > 0.0) ++ask_samples_[requested];
+    } else if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
       yielded_ = kSurvivalDecay * yielded_ + static_cast<double>(std::min(proposed, requested));
     }
     if (proposed > 0 && t > 0.0 && d >= 0.0) c_ = has_c_ ? 0.8 * c_ + 0.2 * (d / t) : d / t, has_c_ = true;
     // Timing is keyed by the γ asked for, not the candidates that came back: a text bridge may yield
-    // fewer candidates than asked (a held-back last word, tokens that merge) for the same cost.
+    // fewer candidates than asked (a held-back last word, tokens that merge) for the same cost. Steps the
+    // stop may trim are the exception (key: the candidates proposed; see above).
     // (step_s > 0 only when the step asked for what next() said.)
-    if (step_s > 0.0 && requested <= max_) {
-      double& e = step_time_[requested];
+    if (step_s > 0.0 && key <= max_) {
+      double& e = step_time_[key];
       // On a loaded machine a step is now and then descheduled for a whole time slice (several times
       // its length): such a sample is capped at twice the running value, so that one stall does not
       // switch drafting off (or on) for many steps.
@@ -369,10 +394,10 @@ class draft_length_controller {
       // the warm-up times γ = 0 exactly then; on a CPU a length's first step passes over a number of rows
       // for the first time (151k target: γ = 2's first step 2.13 ms, its next ones ~1.8). Until a length
       // has kSettleSamples samples, its running value is the fastest of them.
-      ++samples_[requested];
-      e = samples_[requested] <= kSettleSamples && e > 0.0 ? std::min(e, step_s) : track_low(e, step_s);
+      ++samples_[key];
+      e = samples_[key] <= kSettleSamples && e > 0.0 ? std::min(e, step_s) : track_low(e, step_s);
       for (std::size_t g = 0; g <= max_; ++g) weight_[g] *= kWeightDecay;
-      weight_[requested] += 1.0;
+      weight_[key] += 1.0;
     }
     ++steps_;
     fit();
@@ -406,7 +431,7 @@ class draft_length_controller {
     // line misses the jump in cost past 8 verified rows and would lure the choice to long drafts again
     // and again. The ±1 probes extend the measured set, so the choice climbs one length at a time.
     const auto tokens_per_second = [&](std::size_t g) {
-      const double time = g > 0 && step_time_[g] <= 0.0 ? 0.0 : step_time(g);
+      const double time = g > 0 && !measured(g) ? 0.0 : ask_time(g);
       return time > 0.0 ? expected_tokens(g) / time : 0.0;
     };
     std::size_t best = argmax_length(0, tokens_per_second);
@@ -436,7 +461,7 @@ class draft_length_controller {
     if (best == 0 && best_ > 0) {
       const std::size_t drafting = argmax_length(1, tokens_per_second);
       const double drafting_rate = tokens_per_second(drafting);
-      if (samples_[drafting] < kSettleSamples ||
+      if (!settled(drafting) ||
           (drafting_run_ >= kMinEvidence && kStopMargin * drafting_rate > tokens_per_second(0))) {
         best = drafting;
       } else if (kNearTie * drafting_rate > tokens_per_second(0)) {
@@ -470,7 +495,7 @@ class draft_length_controller {
     ++drafting_steps_, ++drafting_run_;
     if (drafting_steps_ % kZeroRefresh == 0 && tokens_per_second(best) < 1.25 * tokens_per_second(0)) {
       gamma_ = 0;  // near break-even: target-only gets slower as the context grows, time it again
-    } else if (best < max_ && samples_[best + 1] < kSettleSamples && steps_ % (kProbePeriod / 2) == 0) {
+    } else if (best < max_ && !settled(best + 1) && steps_ % (kProbePeriod / 2) == 0) {
       gamma_ = best + 1;  // a longer draft with too few samples to judge: look at it twice as often
     } else if (steps_ % kProbePeriod == 0) {
       // Alternate +1 and −1 around the choice: the choice climbs one measured length at a time. A settled
@@ -483,9 +508,9 @@ class draft_length_controller {
       // steps 6.2 ms, γ = 7 4.4 ms), and probing it every 16 steps cost ~1.3% of the steps' time.
       const std::size_t turn = steps_ / kProbePeriod;
       const std::size_t g = turn % 2 == 0 ? std::min(max_, best + 1) : best - 1;
-      const bool loses = g > best ? optimistic_tokens(best) / step_time(g) < tokens_per_second(best)
+      const bool loses = g > best ? optimistic_tokens(best) / ask_time(g) < tokens_per_second(best)
                                   : tokens_per_second(g) < kClearLoss * tokens_per_second(best);
-      const bool rarely = samples_[g] >= kSettleSamples && loses;
+      const bool rarely = settled(g) && loses;
       if (g != best && (!rarely || (turn / 2) % kClearLossSkip == 0)) gamma_ = g;
     }
   }
@@ -496,8 +521,7 @@ class draft_length_controller {
   /// last-candidate factor (1 unless set_last_candidate_open()).
   double expected_tokens(std::size_t g) const noexcept {
     if (g == 0) return 1.0;
-    const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
-    const double m = yield * static_cast<double>(g);
+    const double m = ask_rows(g);
     double e = 1.0, survive = 1.0, prev = alpha(), pair_prev = alpha();
     for (std::size_t i = 0; static_cast<double>(i) < m && i < kMaxGamma; ++i) {
       const double a_i = inner_rate(i, prev, pair_prev);
@@ -506,6 +530,40 @@ class draft_length_controller {
       e += survive * std::min(1.0, m - static_cast<double>(i));  // a fractional last candidate
     }
     return e;
+  }
+
+  /// Whether a step asking for γ would be one the confidence stop may trim, were γ the choice.
+  bool floors(std::size_t g) const noexcept {
+    return stop_unsure_ && warmed_up_ && g >= kStopFromLength && first_rate() >= kWeakRate;
+  }
+  /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
+  bool measured(std::size_t g) const noexcept {
+    return step_time_[g] > 0.0 || (floors(g) && ask_weight_[g] > 0.0);
+  }
+  /// Whether γ's timing is past its first, possibly transient, samples.
+  bool settled(std::size_t g) const noexcept {
+    return floors(g) && ask_weight_[g] > 0.0 ? ask_samples_[g] >= kSettleSamples : samples_[g] >= kSettleSamples;
+  }
+  /// Candidates a step asking for γ proposes: γ times the pooled yield of untrimmed steps (a text bridge may
+  /// hold a last word back); where the stop may trim, the record of γ's own steps, with that as its prior.
+  double ask_rows(std::size_t g) const noexcept {
+    const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
+    const double full = yield * static_cast<double>(g);
+    if (g == 0 || !floors(g) || ask_weight_[g] <= 0.0) return full;
+    const double m = (ask_rows_[g] + kAskPrior * full) / (ask_weight_[g] + kAskPrior);
+    return m > static_cast<double>(g) - 1e-9 ? static_cast<double>(g) : m;  // never cut: exactly γ
+  }
+  /// Time of a step asking for γ: step_time(γ), or where the stop trims γ's steps, the time of a step
+  /// proposing what they propose on average (interpolated between the candidate counts around it) and a
+  /// draft pass for the token each cut step stopped at.
+  double ask_time(std::size_t g) const noexcept {
+    if (g == 0 || timed_ < 2 || !floors(g) || ask_weight_[g] <= 0.0) return step_time(g);
+    const double m = std::clamp(ask_rows(g), 1.0, static_cast<double>(g));
+    const auto lo = static_cast<std::size_t>(m);
+    const double frac = m - static_cast<double>(lo);
+    const double t = lo >= g || frac <= 0.0 ? step_time(lo) : (1.0 - frac) * step_time(lo) + frac * step_time(lo + 1);
+    const double cut = ask_cut_[g] / (ask_weight_[g] + kAskPrior);  // the prior: never cut
+    return t + cut * draft_token_s_;
   }
 
   /// Position i's rate as an inner candidate (one follows it): its inner record, its last record with
@@ -672,7 +730,8 @@ class draft_length_controller {
   std::size_t steps_ = 0;
   std::size_t timed_ = 0;  // draft lengths γ > 0 with a measured step time
   double slope_ = 0.0, intercept_ = 0.0;
-  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
+  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates (that
+                                      // proposed γ, where the stop may trim)
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
@@ -685,7 +744,13 @@ class draft_length_controller {
   double pair_survived_[kMaxGamma] = {};  // [i] = survived_ likewise
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
-  std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates
+  std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates (proposed γ, where
+                                          // the stop may trim)
+  double ask_rows_[kMaxGamma] = {};       // [γ] = decayed candidates proposed by steps the stop may trim ...
+  double ask_cut_[kMaxGamma] = {};        // [γ] = ... those steps cut short ...
+  double ask_weight_[kMaxGamma] = {};     // [γ] = ... and their decayed count
+  std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
+  double draft_token_s_ = 0.0;            // lower envelope of a draft pass's time (at load 1)
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
