@@ -1112,10 +1112,13 @@ TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_p
       if (i > 0 && trim && !sure) break;  // the pass that produced it is paid; the candidate is not drafted
       ++proposed;
       const bool ok = r.uniform() < (sure ? kSureOk : kUnsureOk);
-      if (alive && ok) ++accepted;
-      else alive = false;
+      if (alive && ok)
+        ++accepted;
+      else
+        alive = false;
     }
-    return step_result{proposed, accepted, kDraftPass * static_cast<double>(passes) + target_ms[proposed] + kOther};
+    return step_result{proposed, accepted,
+                       kDraftPass * static_cast<double>(passes) + target_ms[proposed] + kOther};
   };
   // Each length's true rate (tokens per ms), at its own rule.
   double best = 0;
@@ -1140,7 +1143,8 @@ TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_p
       const std::size_t g = c.next();
       const step_result x = step(r, g, c.min_confidence() > 0.0f);
       const double d = x.proposed ? kDraftPass * 1e-3 : 0.0;
-      c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed], 1e-3 * x.ms, g);
+      c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed], 1e-3 * x.ms,
+               g);
       if (s >= 500) tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
     }
     realized += tokens / ms / best / kSeeds;

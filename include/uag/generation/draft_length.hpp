@@ -41,9 +41,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// least-squares line through the measured lengths stands in for the others); only measured lengths
 /// compete. Where the confidence stop may cut a step short, its time is kept under the candidates it
 /// proposed and S(γ) is the time of a step proposing what γ's steps propose on average (ask_time), the
-/// same count that E(γ) uses. Leviathan's bound assumes a target pass costs the same for any number of rows; on a CPU it
-/// does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0 (no
-/// drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding (do no
+/// same count that E(γ) uses. Leviathan's bound assumes a target pass costs the same for any number of rows;
+/// on a CPU it does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0
+/// (no drafting) is a candidate too, so a pair that does not pay falls back to target-only decoding (do no
 /// harm). The first timed steps (once per controller) try the starting γ, γ ± 2 and γ = 0 (the
 /// reference every length must beat), and drafting cannot stop before kMinEvidence steps have verified
 /// candidates; then every probe_period steps the controller tries a neighbour of its choice (+1 and −1
@@ -58,9 +58,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// envelope of its samples, which is sharp where a mean is not. Step times are kept at a common load: each is
 /// divided by the machine's load (a factor that every step's time shares, tracked from each length's
 /// deviation from its own level), so that lengths timed at busier or quieter moments compare fairly.
-/// While drafting is off, a probe is a step drafting one token (two over a text bridge), with an exponential back-off
-/// (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the text
-/// committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
+/// While drafting is off, a probe is a step drafting one token (two over a text bridge), with an exponential
+/// back-off (kMinProbeGap..kMaxProbeGap steps) that survives restart(). It pays the draft's catch-up on the
+/// text committed while it was off, so it is not timed (a probe burst's second step is, where γ = 1 has no
 /// timing yet). Each probe
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
@@ -194,7 +194,9 @@ class draft_length_controller {
     return expected_tokens(std::min(gamma, max_));
   }
   /// @brief Predicted wall time of a step drafting γ tokens (adaptive policy; 0 before any timing).
-  double predicted_step_seconds(std::size_t gamma) const noexcept { return ask_time(std::min(gamma, max_)) * load_; }
+  double predicted_step_seconds(std::size_t gamma) const noexcept {
+    return ask_time(std::min(gamma, max_)) * load_;
+  }
   /// @brief Candidates a step asking for γ is expected to propose (adaptive policy; for diagnostics): fewer
   /// than γ where the confidence stop trims its steps or a text bridge holds a last word back.
   double expected_candidates(std::size_t gamma) const noexcept { return ask_rows(std::min(gamma, max_)); }
@@ -249,9 +251,9 @@ class draft_length_controller {
   static constexpr double kStallLog = 0.4;    // log deviation (1.5x) past which a step was descheduled
   static constexpr double kClearLoss = 0.9;         // a shorter neighbour this far below the choice ...
   static constexpr std::size_t kClearLossSkip = 4;  // ... is probed on every kClearLossSkip-th turn
-  static constexpr double kAskDecay = 0.9;      // per step asking for a length the stop trims: its record of
-                                                // candidates proposed remembers ~10 such steps
-  static constexpr double kAskPrior = 1.0;      // steps' weight of that record's prior (untrimmed yield)
+  static constexpr double kAskDecay = 0.9;  // per step asking for a length the stop trims: its record of
+                                            // candidates proposed remembers ~10 such steps
+  static constexpr double kAskPrior = 1.0;  // steps' weight of that record's prior (untrimmed yield)
   static constexpr std::size_t kZeroRefresh = 64;  // drafting steps between two timings of γ = 0 (near
                                                    // break-even only: elsewhere it cannot flip the choice)
 
@@ -370,11 +372,13 @@ class draft_length_controller {
       scale_survival(kStaleDecay);
     }
     if (floored) {  // what a step of this length proposes once the stop may trim it
-      ask_rows_[requested] = kAskDecay * ask_rows_[requested] + static_cast<double>(std::min(proposed, requested));
+      ask_rows_[requested] =
+          kAskDecay * ask_rows_[requested] + static_cast<double>(std::min(proposed, requested));
       ask_cut_[requested] = kAskDecay * ask_cut_[requested] + (proposed < requested ? 1.0 : 0.0);
       ask_weight_[requested] = kAskDecay * ask_weight_[requested] + 1.0;
       if (step_s > 0.0) ++ask_samples_[requested];
-    } else if (requested > 0) {  // candidates per candidate asked for (a text bridge may hold the last one back)
+    } else if (requested > 0) {
+      // Candidates per candidate asked for (a text bridge may hold the last one back).
       asked_ = kSurvivalDecay * asked_ + static_cast<double>(requested);
       yielded_ = kSurvivalDecay * yielded_ + static_cast<double>(std::min(proposed, requested));
     }
@@ -542,7 +546,8 @@ class draft_length_controller {
   }
   /// Whether γ's timing is past its first, possibly transient, samples.
   bool settled(std::size_t g) const noexcept {
-    return floors(g) && ask_weight_[g] > 0.0 ? ask_samples_[g] >= kSettleSamples : samples_[g] >= kSettleSamples;
+    return floors(g) && ask_weight_[g] > 0.0 ? ask_samples_[g] >= kSettleSamples
+                                             : samples_[g] >= kSettleSamples;
   }
   /// Candidates a step asking for γ proposes: γ times the pooled yield of untrimmed steps (a text bridge may
   /// hold a last word back); where the stop may trim, the record of γ's own steps, with that as its prior.
@@ -561,7 +566,8 @@ class draft_length_controller {
     const double m = std::clamp(ask_rows(g), 1.0, static_cast<double>(g));
     const auto lo = static_cast<std::size_t>(m);
     const double frac = m - static_cast<double>(lo);
-    const double t = lo >= g || frac <= 0.0 ? step_time(lo) : (1.0 - frac) * step_time(lo) + frac * step_time(lo + 1);
+    const double t =
+        lo >= g || frac <= 0.0 ? step_time(lo) : (1.0 - frac) * step_time(lo) + frac * step_time(lo + 1);
     const double cut = ask_cut_[g] / (ask_weight_[g] + kAskPrior);  // the prior: never cut
     return t + cut * draft_token_s_;
   }
@@ -730,8 +736,8 @@ class draft_length_controller {
   std::size_t steps_ = 0;
   std::size_t timed_ = 0;  // draft lengths γ > 0 with a measured step time
   double slope_ = 0.0, intercept_ = 0.0;
-  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates (that
-                                      // proposed γ, where the stop may trim)
+  double step_time_[kMaxGamma] = {};  // [γ] = EWMA of the wall time of steps that asked for γ candidates
+                                      // (that proposed γ, where the stop may trim)
   double weight_[kMaxGamma] = {};     // [γ] = decayed count of those steps
   double monotone_[kMaxGamma] = {};   // [γ] = step_time_ made nondecreasing in γ (measured lengths only)
   double reached_[kMaxGamma] = {};    // [i] = decayed count of steps that verified candidate i
@@ -744,13 +750,13 @@ class draft_length_controller {
   double pair_survived_[kMaxGamma] = {};  // [i] = survived_ likewise
   double asked_ = 0.0, yielded_ = 0.0;  // decayed candidates asked for / proposed
   std::size_t probe_gap_ = kMinProbeGap;  // steps without a draft between probes (back-off)
-  std::size_t samples_[kMaxGamma] = {};   // [γ] = timed steps that asked for γ candidates (proposed γ, where
-                                          // the stop may trim)
-  double ask_rows_[kMaxGamma] = {};       // [γ] = decayed candidates proposed by steps the stop may trim ...
-  double ask_cut_[kMaxGamma] = {};        // [γ] = ... those steps cut short ...
-  double ask_weight_[kMaxGamma] = {};     // [γ] = ... and their decayed count
+  std::size_t samples_[kMaxGamma] = {};  // [γ] = timed steps that asked for γ candidates (proposed γ, where
+                                         // the stop may trim)
+  double ask_rows_[kMaxGamma] = {};    // [γ] = decayed candidates proposed by steps the stop may trim ...
+  double ask_cut_[kMaxGamma] = {};     // [γ] = ... those steps cut short ...
+  double ask_weight_[kMaxGamma] = {};  // [γ] = ... and their decayed count
   std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
-  double draft_token_s_ = 0.0;            // lower envelope of a draft pass's time (at load 1)
+  double draft_token_s_ = 0.0;               // lower envelope of a draft pass's time (at load 1)
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
