@@ -114,9 +114,7 @@ class draft_length_controller {
   float min_confidence() const noexcept {
     if (stop_unsure_)
       // (a probe from "off" runs while best_ is 0)
-      return warmed_up_ && best_ >= kStopFromLength && gamma_ >= kStopFromLength && first_rate() >= kWeakRate
-                 ? kStopConfidence
-                 : 0.0f;
+      return best_ >= kStopFromLength && floors(gamma_) ? kStopConfidence : 0.0f;
     return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
   }
   /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
@@ -288,7 +286,8 @@ class draft_length_controller {
     // of full steps and cheap short ones followed the short ones (151k pair, asking for 4: full steps
     // 6.32 ms for 3.01 tokens, 39% cut short at 4.40 ms for 1.57) and priced long drafts ~15% below
     // their cost: adaptive ran at 0.962 of the best static length, drafting longer than it.
-    const bool floored = requested == gamma_ && requested > 0 && requested <= max_ && min_confidence() > 0.0f;
+    // (A step the generator clamped near the end asked for less than next() but had the same floor.)
+    const bool floored = requested > 0 && requested <= max_ && min_confidence() > 0.0f;
     const std::size_t key = floored ? proposed : requested;
     if (floored && proposed == 0) step_s = 0.0;  // nothing drafted: not a drafting step's cost
     // A drafting step right after two or more steps without a draft is not timed: it pays the draft's
@@ -540,21 +539,20 @@ class draft_length_controller {
   bool floors(std::size_t g) const noexcept {
     return stop_unsure_ && warmed_up_ && g >= kStopFromLength && first_rate() >= kWeakRate;
   }
+  /// Whether γ is priced from the record of its trimmed steps (ask_rows, ask_time), not its own timing.
+  bool priced_by_asks(std::size_t g) const noexcept { return floors(g) && ask_weight_[g] > 0.0; }
   /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
-  bool measured(std::size_t g) const noexcept {
-    return step_time_[g] > 0.0 || (floors(g) && ask_weight_[g] > 0.0);
-  }
+  bool measured(std::size_t g) const noexcept { return step_time_[g] > 0.0 || priced_by_asks(g); }
   /// Whether γ's timing is past its first, possibly transient, samples.
   bool settled(std::size_t g) const noexcept {
-    return floors(g) && ask_weight_[g] > 0.0 ? ask_samples_[g] >= kSettleSamples
-                                             : samples_[g] >= kSettleSamples;
+    return (priced_by_asks(g) ? ask_samples_[g] : samples_[g]) >= kSettleSamples;
   }
   /// Candidates a step asking for γ proposes: γ times the pooled yield of untrimmed steps (a text bridge may
   /// hold a last word back); where the stop may trim, the record of γ's own steps, with that as its prior.
   double ask_rows(std::size_t g) const noexcept {
     const double yield = asked_ > 0.0 ? std::clamp(yielded_ / asked_, 0.0, 1.0) : 1.0;
     const double full = yield * static_cast<double>(g);
-    if (g == 0 || !floors(g) || ask_weight_[g] <= 0.0) return full;
+    if (g == 0 || !priced_by_asks(g)) return full;
     const double m = (ask_rows_[g] + kAskPrior * full) / (ask_weight_[g] + kAskPrior);
     return m > static_cast<double>(g) - 1e-9 ? static_cast<double>(g) : m;  // never cut: exactly γ
   }
@@ -562,7 +560,7 @@ class draft_length_controller {
   /// proposing what they propose on average (interpolated between the candidate counts around it) and a
   /// draft pass for the token each cut step stopped at.
   double ask_time(std::size_t g) const noexcept {
-    if (g == 0 || timed_ < 2 || !floors(g) || ask_weight_[g] <= 0.0) return step_time(g);
+    if (g == 0 || timed_ < 2 || !priced_by_asks(g)) return step_time(g);
     const double m = std::clamp(ask_rows(g), 1.0, static_cast<double>(g));
     const auto lo = static_cast<std::size_t>(m);
     const double frac = m - static_cast<double>(lo);
