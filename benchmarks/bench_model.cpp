@@ -565,38 +565,100 @@ BENCHMARK(BM_bf16_products)->ArgsProduct({{1, 2, 3, 4, 5, 6, 8}, {100, 1000}})->
 
 #if defined(UAG_SIMD_X86)
 /// The matmul alone: a 48 MiB bfloat16 matrix (32768 x 768, streamed from memory) times k rows, one thread,
-/// float32 products (AVX-512), bfloat16 products in two FMAs (AVX-512) and with vdpbf16ps where the CPU
-/// has AVX512_BF16, interleaved. Time = vdpbf16ps; counters: f32_vs_dot, fma_vs_dot (their time / its).
+/// interleaved: bfloat16 products in two FMAs (AVX-512, inputs as floats: what kernels_for picks where
+/// vdpbf16ps is slow), with vdpbf16ps (where the CPU has AVX512_BF16), and float32 products of the same
+/// bfloat16 weights. Time = two FMAs; counters: dot_vs_fma, f32_vs_fma (their time / its; above 1: the
+/// FMAs faster), k1_ms (the FMAs' one-row time, for cost_vs_k1 = this row count's time / it).
 void BM_bf16_products_matmul(benchmark::State& state) {
   using namespace uag::detail;
   const auto k = static_cast<std::size_t>(state.range(0));
-  if (!cpu_has_avx512_bf16()) return state.SkipWithError("no AVX512_BF16 here");
+  const bool dot = cpu_has_avx512_bf16();
   const auto* w = &streamed_bf16_matrix();
   const std::size_t out = w->out(), in = w->in();
-  std::vector<float> x(k * in, 0.01f), y(k * out);
-  std::vector<std::uint32_t> pairs(k * in / 2);
-  double t[3] = {};
+  std::vector<float> x(8 * in), y(8 * out);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.01f * static_cast<float>(i % 13);
+  std::vector<std::uint32_t> inputs(products_input_words(8, in));
+  double t[4] = {};
   for (auto _ : state) {
-    double s[4];
+    double s[5];
     s[0] = thread_cpu_seconds();
-    matmul_products(kernels_for(uag::instruction_set::avx512), x.data(), in, k, *w, nullptr, y.data(), out, false, 1,
-                    weight_residence::memory, pairs.data());
+    matmul_products(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1,
+                    weight_residence::memory, inputs.data());
     benchmark::DoNotOptimize(y.data());
     s[1] = thread_cpu_seconds();
-    matmul(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1);
+    if (dot)
+      matmul_products(avx512_bf16_table(), x.data(), in, k, *w, nullptr, y.data(), out, false, 1,
+                      weight_residence::memory, inputs.data());
     benchmark::DoNotOptimize(y.data());
     s[2] = thread_cpu_seconds();
-    matmul_products(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1, weight_residence::memory,
-                    pairs.data());
+    matmul(avx512::table, x.data(), in, k, *w, nullptr, y.data(), out, false, 1);
     benchmark::DoNotOptimize(y.data());
     s[3] = thread_cpu_seconds();
-    for (int i = 0; i < 3; ++i) t[i] += s[i + 1] - s[i];
+    matmul_products(avx512::table, x.data(), in, 1, *w, nullptr, y.data(), out, false, 1,
+                    weight_residence::memory, inputs.data());
+    benchmark::DoNotOptimize(y.data());
+    s[4] = thread_cpu_seconds();
+    for (int i = 0; i < 4; ++i) t[i] += s[i + 1] - s[i];
     state.SetIterationTime(s[1] - s[0]);
   }
-  state.counters["f32_vs_dot"] = t[1] / t[0];
-  state.counters["fma_vs_dot"] = t[2] / t[0];
+  if (dot) state.counters["dot_vs_fma"] = t[1] / t[0];
+  state.counters["f32_vs_fma"] = t[2] / t[0];
+  state.counters["cost_vs_k1"] = t[0] / t[3];
 }
 BENCHMARK(BM_bf16_products_matmul)->DenseRange(1, 8)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+UAG_TARGET_AVX512_BF16_BEGIN
+namespace {
+/// `iterations` × 16 independent chains of one instruction, in registers: vdpbf16ps (dot) or vfmadd (fma).
+template <bool Dot>
+__attribute__((noinline)) float instruction_chains(long iterations) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  __m512 a = _mm512_set1_ps(1.0001f), b = _mm512_set1_ps(0.999f);
+  for (long k = 0; k < iterations; ++k) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i)
+      if constexpr (Dot)
+        acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_castps_si512(a), (__m512bh)_mm512_castps_si512(b));
+      else
+        acc[i] = _mm512_fmadd_ps(a, b, acc[i]);
+    __asm__ volatile("" : "+v"(a));  // keeps the loop from being folded
+  }
+  for (int i = 1; i < 16; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+  float lanes[16];
+  _mm512_storeu_ps(lanes, acc[0]);
+  return lanes[0];
+}
+}  // namespace
+UAG_TARGET_END
+namespace {
+
+/// The instructions' peak rates on this core, side by side (one thread, CPU time): vdpbf16ps (32
+/// multiply-adds) against vfmadd231ps (16) on 512-bit registers, 16 independent chains each (beyond any
+/// latency). What decides whether bfloat16 products take the instruction (cpu_prefers_bf16_dot). Time =
+/// the dot loop; counters: dot_G_per_s, fma_G_per_s (instructions), dot_work_vs_fma (multiply-adds per
+/// second, dot / fma: below 1, two FMAs do a pair faster).
+void BM_bf16_dot_peak(benchmark::State& state) {
+  using namespace uag::detail;
+  if (!cpu_has_avx512_bf16()) return state.SkipWithError("no AVX512_BF16 here");
+  constexpr long iterations = 1'000'000;
+  double t[2] = {};
+  for (auto _ : state) {
+    const double a = thread_cpu_seconds();
+    benchmark::DoNotOptimize(instruction_chains<true>(iterations));
+    const double b = thread_cpu_seconds();
+    benchmark::DoNotOptimize(instruction_chains<false>(iterations));
+    const double c = thread_cpu_seconds();
+    t[0] += b - a, t[1] += c - b;
+    state.SetIterationTime(b - a);
+  }
+  const double n = 16.0 * iterations * static_cast<double>(state.iterations());
+  state.counters["dot_G_per_s"] = n / t[0] / 1e9;
+  state.counters["fma_G_per_s"] = n / t[1] / 1e9;
+  state.counters["dot_work_vs_fma"] = (2.0 * n / t[0]) / (n / t[1]);
+}
+BENCHMARK(BM_bf16_dot_peak)->UseManualTime()->Unit(benchmark::kMillisecond);
 #endif
 
 /// The bf16 kernel in cache for each vector ISA: (1024 x 512) weights (1 MiB) times k rows, one thread,

@@ -362,10 +362,15 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
   std::vector<const uag::detail::kernel_table*> tables;
   for (auto isa : uag::supported_instruction_sets()) tables.push_back(&uag::detail::kernels_for(isa));
 #if defined(UAG_SIMD_X86)
-  if (uag::detail::cpu_has_avx512_bf16()) {  // the AVX-512 table takes the instruction, and so is tested here
+  if (uag::detail::cpu_has_avx512_bf16()) {  // both AVX-512 forms run here: vdpbf16ps and two FMAs
+    // The automatic choice takes the instruction only where the CPU runs it fast (AMD), else two FMAs.
     EXPECT_EQ(uag::detail::kernels_for(uag::instruction_set::avx512).matmul_bf16_products,
-              &uag::detail::avx512_bf16::matmul_bf16_products);
-    tables.push_back(&uag::detail::avx512::table);  // the two-FMA form on AVX-512 too
+              uag::detail::cpu_prefers_bf16_dot() ? &uag::detail::avx512_bf16::matmul_bf16_products
+                                                  : &uag::detail::avx512::matmul_bf16_products);
+    for (const auto* k : {&uag::detail::avx512_bf16_table(), &uag::detail::avx512::table})
+      if (std::find(tables.begin(), tables.end(), k) == tables.end()) tables.push_back(k);
+    EXPECT_EQ(uag::detail::avx512_bf16_table().products_words_per_pair, 1u);
+    EXPECT_EQ(uag::detail::avx512::table.products_words_per_pair, 2u);
   }
 #endif
   const auto rounded = [](float f) {
@@ -396,7 +401,7 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
             }
             want[r * ldy + o] += acc + bias[o];  // accumulate = true
           }
-        std::vector<std::uint32_t> pairs(n * ((in + 1) / 2));
+        std::vector<std::uint32_t> pairs(uag::detail::products_input_words(n, in));
         for (const auto* k : tables) {
           const std::string name(uag::instruction_set_name(k->isa));
           for (auto residence : {uag::detail::weight_residence::memory, uag::detail::weight_residence::cache}) {
@@ -410,18 +415,27 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
       }
     }
   }
-  // Every table's (vectorised) rounding gives bf16_pairs' words, tails and special values included.
+  // Every table's (vectorised) rounding gives bf16_pairs' or bf16_floats' words (the form its kernels
+  // read), tails and special values included.
   std::vector<float> xs(3 * 45);
   for (auto& v : xs) v = d(rng) * 100.0f;
   for (std::size_t i = 0; i < xs.size(); i += 7) xs[i] = std::bit_cast<float>(0x3f808000u + (static_cast<std::uint32_t>(i) << 17));  // ties
   xs[3] = 1e-40f, xs[4] = -1e-40f, xs[5] = -0.0f, xs[6] = std::numeric_limits<float>::quiet_NaN();
   xs[8] = std::numeric_limits<float>::infinity(), xs[9] = std::numeric_limits<float>::max();
   for (std::size_t in = 1; in <= 40; ++in) {
-    std::vector<std::uint32_t> want(3 * ((in + 1) / 2)), got(want.size() + 1, 0xdeadbeefu);
-    uag::detail::bf16_pairs(xs.data(), 45, 3, in, want.data());
+    const std::size_t pairs = (in + 1) / 2;
+    std::vector<std::uint32_t> want_pairs(3 * pairs), want_floats(3 * 2 * pairs);
+    uag::detail::bf16_pairs(xs.data(), 45, 3, in, want_pairs.data());
+    uag::detail::bf16_floats(xs.data(), 45, 3, in, want_floats.data());
+    // The two forms hold the same bits: float 2q is pair q's low half, float 2q + 1 its high half.
+    for (std::size_t i = 0; i < want_pairs.size(); ++i) {
+      EXPECT_EQ(want_floats[2 * i], want_pairs[i] << 16) << "in=" << in << " word " << i;
+      EXPECT_EQ(want_floats[2 * i + 1], want_pairs[i] & 0xFFFF0000u) << "in=" << in << " word " << i;
+    }
     for (const auto* k : tables) {
-      std::fill(got.begin(), got.end(), 0xdeadbeefu);
-      k->to_bf16_pairs(xs.data(), 45, 3, in, got.data());
+      const auto& want = k->products_words_per_pair == 1 ? want_pairs : want_floats;
+      std::vector<std::uint32_t> got(want.size() + 1, 0xdeadbeefu);
+      k->products_input(xs.data(), 45, 3, in, got.data());
       EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << uag::instruction_set_name(k->isa) << " in=" << in;
       EXPECT_EQ(got.back(), 0xdeadbeefu) << "wrote past the rows, in=" << in;
     }

@@ -101,6 +101,24 @@ inline bool cpu_has_avx512_bf16() noexcept {
 #endif
 }
 
+/// Whether vdpbf16ps is worth taking over two FMAs for bfloat16 products: on AMD's cores (Zen 4, Zen 5)
+/// it runs at the rate of an FMA and does the work of two; Intel's (Cooper Lake to Emerald Rapids) issue
+/// one every two cycles against two FMAs per cycle, a quarter of the rate (bench_model
+/// BM_bf16_dot_peak on Emerald Rapids: 1.35 G/s against 5.5 G/s), so there the FMAs win from any row
+/// count. Results are the same bits either way (matmul_kernels.inc).
+inline bool cpu_prefers_bf16_dot() noexcept {
+#if defined(UAG_ISA_X86)
+  static const bool prefers = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!cpu_has_avx512_bf16() || !__get_cpuid(0, &a, &b, &c, &d)) return false;
+    return b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u;  // "AuthenticAMD"
+  }();
+  return prefers;
+#else
+  return false;
+#endif
+}
+
 }  // namespace detail
 
 /// @brief True when this binary has kernels for isa and this CPU can run them (automatic: always).

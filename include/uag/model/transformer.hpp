@@ -301,9 +301,11 @@ class transformer {
     act_.assign(chunk_ * config_.intermediate_size, 0.0f);
     scores_.assign(scores_floats(), 0.0f);
     logits_.assign(chunk_ * config_.vocab_size, 0.0f);
-    // Every product's input rows rounded to bfloat16 pairs (hidden, q_dim or intermediate wide).
+    // Every product's input rows rounded to bfloat16 (hidden, q_dim or intermediate wide).
     if (products_)
-      pairs_.assign(chunk_ * ((std::max({h, config_.q_dim(), config_.intermediate_size}) + 1) / 2), 0u);
+      product_inputs_.assign(
+          detail::products_input_words(chunk_, std::max({h, config_.q_dim(), config_.intermediate_size})),
+          0u);
   }
 
   transformer(const transformer&) = delete;  // holds pointers into its own weights
@@ -404,7 +406,7 @@ class transformer {
           std::size_t ldy, bool accumulate) noexcept {
     if (m.bf16 && products_)
       detail::matmul_products(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_,
-                              pairs_.data());
+                              product_inputs_.data());
     else if (m.bf16)
       detail::matmul(*kernels_, x, ldx, n, *m.bf16, bias, y, ldy, accumulate, n_threads_, residence_);
     else
@@ -690,7 +692,8 @@ class transformer {
   std::vector<float> logits_;   // (rows, vocab), grows to the largest batch asked for
   bool bf16_ = false;                                            // projections held as bfloat16
   bool products_ = false;                                        // their products on bfloat16 inputs
-  std::vector<std::uint32_t> pairs_;                             // (chunk, widest input / 2) product inputs
+  std::vector<std::uint32_t>
+      product_inputs_;  // (chunk, widest input) rounded product inputs (products_input)
   detail::bump_arena weight_arena_;                                // storage of every packed matrix
   std::deque<detail::packed_matrix<float>> f32_store_;            // packed matrices (float32 storage)
   std::deque<detail::packed_matrix<std::uint16_t>> bf16_store_;   // packed matrices (bfloat16 storage)

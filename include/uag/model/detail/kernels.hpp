@@ -35,7 +35,11 @@ struct kernel_table {
   void (*matmul_bf16)(const matmul_call<std::uint16_t>&, std::size_t part, std::size_t parts) noexcept;
   void (*matmul_bf16_products)(const matmul_call<std::uint16_t, std::uint32_t>&, std::size_t part,
                                std::size_t parts) noexcept;
-  void (*to_bf16_pairs)(const float* x, std::size_t ldx, std::size_t n, std::size_t in, std::uint32_t* out) noexcept;
+  // Rounds a bfloat16 product's input rows into the form matmul_bf16_products reads: bf16_pairs (one
+  // word per pair; vdpbf16ps) or bf16_floats (two; the two-FMA kernels), products_words_per_pair says.
+  void (*products_input)(const float* x, std::size_t ldx, std::size_t n, std::size_t in,
+                         std::uint32_t* out) noexcept;
+  std::size_t products_words_per_pair;
   void (*attend)(const attention_rows&, std::size_t n, const float* kt, const float* v, std::size_t v_stride,
                  std::size_t hd, float scale) noexcept;
   void (*silu_mul)(const float* g, const float* u, float* out, std::size_t n) noexcept;
@@ -58,7 +62,7 @@ inline float widen(const std::uint16_t* w, std::size_t i, std::size_t lane) noex
 inline float high_half(std::uint32_t p) noexcept { return std::bit_cast<float>(p & 0xFFFF0000u); }
 inline float low_half(std::uint32_t p) noexcept { return std::bit_cast<float>(p << 16); }
 
-/// Float32 x: one FMA per input. bfloat16 products (x as bf16 pairs): per pair the high input's product,
+/// Float32 x: one FMA per input. bfloat16 products (x as bf16_floats): per pair the high input's product,
 /// then the low one's, as vdpbf16ps.
 template <class W, class X>
 inline void matmul_part(const matmul_call<W, X>& c, std::size_t part, std::size_t parts) noexcept {
@@ -72,10 +76,11 @@ inline void matmul_part(const matmul_call<W, X>& c, std::size_t part, std::size_
         float acc = 0.0f;
         if constexpr (std::is_same_v<X, std::uint32_t>) {
           const auto* words = reinterpret_cast<const std::uint32_t*>(block);  // one word per (pair, lane)
+          const std::uint32_t* xr = c.x + r * c.ldx;
           for (std::size_t q = 0; q < (in + 1) / 2; ++q) {
-            const std::uint32_t xp = c.x[r * c.ldx + q], wp = words[q * block_rows + lane];
-            acc = std::fma(high_half(xp), high_half(wp), acc);
-            acc = std::fma(low_half(xp), low_half(wp), acc);
+            const std::uint32_t wp = words[q * block_rows + lane];
+            acc = std::fma(std::bit_cast<float>(xr[2 * q + 1]), high_half(wp), acc);
+            acc = std::fma(std::bit_cast<float>(xr[2 * q]), low_half(wp), acc);
           }
         } else {
           for (std::size_t i = 0; i < in; ++i) acc = std::fma(c.x[r * c.ldx + i], widen(block, i, lane), acc);
@@ -134,8 +139,16 @@ inline double sum_squares(const float* x, std::size_t n) noexcept {
   return s;
 }
 
-inline constexpr kernel_table table{instruction_set::scalar, 1,         &matmul_f32,  &matmul_bf16, &matmul_bf16_products,
-                                    &bf16_pairs,             &attend,   &silu_mul,    &sum_squares};
+inline constexpr kernel_table table{instruction_set::scalar,
+                                    1,
+                                    &matmul_f32,
+                                    &matmul_bf16,
+                                    &matmul_bf16_products,
+                                    &bf16_floats,
+                                    2,
+                                    &attend,
+                                    &silu_mul,
+                                    &sum_squares};
 
 }  // namespace scalar
 
@@ -175,6 +188,8 @@ inline const kernel_table& avx512_bf16_table() noexcept {
   static const kernel_table t = [] {
     kernel_table k = avx512::table;
     k.matmul_bf16_products = &avx512_bf16::matmul_bf16_products;
+    k.products_input = &avx512_bf16::products_input<>;
+    k.products_words_per_pair = avx512_bf16::products_words_per_pair<>;
     return k;
   }();
   return t;
@@ -182,13 +197,13 @@ inline const kernel_table& avx512_bf16_table() noexcept {
 #endif
 
 /// @brief The kernels for isa (automatic: resolve_instruction_set()); AVX-512 takes vdpbf16ps for
-/// bfloat16 products where the CPU has it (same results as without, see matmul_kernels.inc). throws: as
-/// resolve_instruction_set.
+/// bfloat16 products where the CPU runs it fast (cpu_prefers_bf16_dot; same results as without, see
+/// matmul_kernels.inc). throws: as resolve_instruction_set.
 inline const kernel_table& kernels_for(instruction_set isa) {
   switch (resolve_instruction_set(isa)) {
 #if defined(UAG_SIMD_X86)
     case instruction_set::avx512:
-      return cpu_has_avx512_bf16() ? avx512_bf16_table() : avx512::table;
+      return cpu_prefers_bf16_dot() ? avx512_bf16_table() : avx512::table;
     case instruction_set::avx2:
       return avx2::table;
 #endif
@@ -245,15 +260,18 @@ inline void matmul(const kernel_table& k, const float* x, std::size_t ldx, std::
   run_matmul(k, matmul_call<W>{x, ldx, n, &w, bias, y, ldy, accumulate, residence}, n_threads);
 }
 
-/// @brief matmul() with bfloat16 products: x's rows rounded to bfloat16 first (bf16_pairs, into `pairs`:
-/// n·(w.in() + 1) / 2 words), then summed in float32 (matmul_kernels.inc). Bit-identical across n, row
-/// position, threads, residence and instruction sets, like matmul(); not equal to it.
+/// @brief matmul() with bfloat16 products: x's rows rounded to bfloat16 first (k.products_input, into
+/// `inputs`: products_input_words(n, w.in()) words), then summed in float32 (matmul_kernels.inc).
+/// Bit-identical across n, row position, threads, residence and instruction sets, like matmul(); not
+/// equal to it.
 inline void matmul_products(const kernel_table& k, const float* x, std::size_t ldx, std::size_t n,
-                            const packed_matrix<std::uint16_t>& w, const float* bias, float* y, std::size_t ldy,
-                            bool accumulate, int n_threads, weight_residence residence,
-                            std::uint32_t* pairs) noexcept {
-  k.to_bf16_pairs(x, ldx, n, w.in(), pairs);
-  const matmul_call<std::uint16_t, std::uint32_t> c{pairs, (w.in() + 1) / 2, n, &w, bias, y, ldy, accumulate, residence};
+                            const packed_matrix<std::uint16_t>& w, const float* bias, float* y,
+                            std::size_t ldy, bool accumulate, int n_threads, weight_residence residence,
+                            std::uint32_t* inputs) noexcept {
+  k.products_input(x, ldx, n, w.in(), inputs);
+  const std::size_t words = k.products_words_per_pair * ((w.in() + 1) / 2);
+  const matmul_call<std::uint16_t, std::uint32_t> c{inputs, words, n,          &w,       bias,
+                                                    y,      ldy,   accumulate, residence};
   run_matmul(k, c, n_threads);
 }
 

@@ -6,9 +6,9 @@
 /// W is repacked once, at load time, into blocks of 32 output rows: inside a block the 32 weights of one
 /// input index are contiguous (whole vectors on every instruction set), so each input value x[r][i] is one
 /// broadcast and every vector lane is one output (no horizontal sums). A tile keeps one block × up to 8 rows
-/// (AVX2: one block × up to 3 rows; NEON: half a block × up to 4 rows) of accumulators in registers and reads its block once for all rows as one contiguous stream, prefetched a
-/// few blocks ahead so that memory keeps flowing while the tile computes: verifying k draft tokens reads W
-/// once, like decoding one token.
+/// (AVX2: one block × up to 3 rows; NEON: half a block × up to 4 rows) of accumulators in registers and reads
+/// its block once for all rows as one contiguous stream, prefetched a few blocks ahead so that memory keeps
+/// flowing while the tile computes: verifying k draft tokens reads W once, like decoding one token.
 ///
 /// Every output is the same chain of float32 fused multiply-adds over i = 0, 1, …, in − 1 whatever the
 /// tile shape, the number of rows, the number of threads or the instruction set; so a row's result does not
@@ -19,10 +19,10 @@
 /// (high half); a shift and a mask widen both exactly to float32. Half the memory traffic, float32
 /// arithmetic.
 ///
-/// bfloat16 products (matmul_call<std::uint16_t, std::uint32_t>) round X to bfloat16 too, in the same
-/// pairs (bf16_pairs), and each output's chain per pair is x[2q+1]·w[2q+1], then x[2q]·w[2q], each
-/// rounded once: AVX512_BF16's vdpbf16ps computes a pair in one instruction, the other kernels in two
-/// FMAs, with the same bits (matmul_kernels.inc).
+/// bfloat16 products (matmul_call<std::uint16_t, std::uint32_t>) round X to bfloat16 too, and each
+/// output's chain per pair is x[2q+1]·w[2q+1], then x[2q]·w[2q], each rounded once: AVX512_BF16's
+/// vdpbf16ps computes a pair in one instruction (X in pairs, bf16_pairs), the other kernels in two FMAs
+/// (X one float per input, bf16_floats), with the same bits (matmul_kernels.inc).
 ///
 /// Measured on an earlier machine (Zen 5, one thread, bf16, 53 MB of weights): 8 rows cost 1.3-1.4x one
 /// row, 4 rows 1.0x; the kernel reaches ~215 GFLOP/s in cache and ~32 GB/s from memory. Since session 23
@@ -49,23 +49,48 @@ inline std::uint16_t float_to_bf16(float f) noexcept {
   return static_cast<std::uint16_t>(u >> 16);
 }
 
-/// @brief Rows x (n, in; row stride ldx) rounded to bfloat16 (nearest even) for bfloat16 products, packed
-/// like the weights: word q of a row holds inputs 2q (low half) and 2q + 1 (high half; zero past in).
-/// Subnormal inputs become zero of the same sign, as vdpbf16ps treats them (so the emulated kernels agree
-/// with the instruction); NaN stays NaN. out: n rows of (in + 1) / 2 words. cost: one pass over x.
+/// @brief One input of a bfloat16 product rounded as vdpbf16ps reads it: nearest even; a subnormal becomes
+/// zero of the same sign (the instruction flushes them, so the emulated kernels agree with it); NaN stays
+/// NaN. Returns the bfloat16 bits (low 16 bits).
+inline std::uint32_t bf16_product_input(float f) noexcept {
+  const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+  if ((u & 0x7f800000u) == 0) return (u >> 16) & 0x8000u;  // zero or subnormal: signed zero
+  return float_to_bf16(f);
+}
+
+/// @brief Rows x (n, in; row stride ldx) rounded for bfloat16 products (bf16_product_input), packed like
+/// the weights: word q of a row holds inputs 2q (low half) and 2q + 1 (high half; zero past in). The form
+/// vdpbf16ps reads (one broadcast per pair). out: n rows of (in + 1) / 2 words. cost: one pass over x.
 inline void bf16_pairs(const float* x, std::size_t ldx, std::size_t n, std::size_t in, std::uint32_t* out) noexcept {
   const std::size_t pairs = (in + 1) / 2;
-  const auto round = [](float f) -> std::uint32_t {
-    const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
-    if ((u & 0x7f800000u) == 0) return (u >> 16) & 0x8000u;  // zero or subnormal: signed zero
-    return float_to_bf16(f);
-  };
   for (std::size_t r = 0; r < n; ++r) {
     const float* xr = x + r * ldx;
     std::uint32_t* o = out + r * pairs;
-    for (std::size_t q = 0; q < in / 2; ++q) o[q] = round(xr[2 * q]) | round(xr[2 * q + 1]) << 16;
-    if (in & 1) o[pairs - 1] = round(xr[in - 1]);
+    for (std::size_t q = 0; q < in / 2; ++q)
+      o[q] = bf16_product_input(xr[2 * q]) | bf16_product_input(xr[2 * q + 1]) << 16;
+    if (in & 1) o[pairs - 1] = bf16_product_input(xr[in - 1]);
   }
+}
+
+/// @brief The same rounded inputs one float32 per input (the bfloat16 bits in the high half of each
+/// word), rows padded with a zero to an even length: the form the two-FMA kernels read, each input one
+/// broadcast straight from memory into its FMA (from pairs they would split every word in registers).
+/// out: n rows of 2·((in + 1) / 2) words. cost: one pass over x.
+inline void bf16_floats(const float* x, std::size_t ldx, std::size_t n, std::size_t in,
+                        std::uint32_t* out) noexcept {
+  const std::size_t words = 2 * ((in + 1) / 2);
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* xr = x + r * ldx;
+    std::uint32_t* o = out + r * words;
+    for (std::size_t i = 0; i < in; ++i) o[i] = bf16_product_input(xr[i]) << 16;
+    if (in & 1) o[in] = 0;
+  }
+}
+
+/// @brief Words the product inputs of n rows of `in` inputs may take in either form (bf16_pairs or
+/// bf16_floats): what a caller of matmul_products() provides.
+constexpr std::size_t products_input_words(std::size_t n, std::size_t in) noexcept {
+  return n * 2 * ((in + 1) / 2);
 }
 
 /// Output rows per block: two AVX-512 vectors, four AVX2 vectors, eight NEON vectors.
@@ -145,7 +170,8 @@ enum class weight_residence {
 
 /// @brief One product Y[r][o] (+)= Σ_i X[r][i]·W[o][i] + bias[o] as the kernels see it (see matmul() in
 /// kernels.hpp): X (n, w.in()) with row stride ldx, Y (n, w.out()) with row stride ldy, bias (out) or null.
-/// X = std::uint32_t: bfloat16 products, X holds bf16_pairs() of the rows ((in + 1) / 2 words each).
+/// X = std::uint32_t: bfloat16 products, X holds the rows' rounded inputs in the form the kernel table
+/// names (kernel_table::products_input: bf16_pairs or bf16_floats).
 template <class W, class X = float>
 struct matmul_call {
   const X* x;

@@ -135,9 +135,9 @@ struct ops {
   static vec widen_bf16_lo(const std::uint16_t* p) noexcept {
     return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_loadu_si512(p), 16));
   }
-  /// 16 floats → 8 words of bfloat16 pairs, rounded as bf16_pairs (matmul.hpp) rounds them: nearest even,
-  /// subnormals to signed zero, NaN stays NaN.
-  static __m256i round_bf16_pairs(vec x) noexcept {
+  /// 16 floats rounded as bf16_product_input (matmul.hpp) rounds them: nearest even, subnormals to signed
+  /// zero, NaN stays NaN; each lane's bfloat16 bits in its low half.
+  static __m512i round_bf16_bits(vec x) noexcept {
     const __m512i u = _mm512_castps_si512(x);
     const __m512i top = _mm512_maskz_srli_epi32(0xFFFF, u, 16);
     const __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(top, _mm512_set1_epi32(1)));
@@ -146,12 +146,24 @@ struct ops {
     r = _mm512_mask_mov_epi32(r, tiny, _mm512_and_si512(top, _mm512_set1_epi32(0x8000)));
     const __mmask16 nan =
         _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40)));
-    return _mm512_maskz_cvtepi32_epi16(0xFFFF, r);
+    return _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(top, _mm512_set1_epi32(0x40)));
+  }
+  /// 16 floats → 8 words of bfloat16 pairs, as bf16_pairs (matmul.hpp) makes them.
+  static __m256i round_bf16_pairs(vec x) noexcept {
+    return _mm512_maskz_cvtepi32_epi16(0xFFFF, round_bf16_bits(x));
+  }
+  /// 16 floats → 16 words, each the rounded float32 (bfloat16 bits in the high half), as bf16_floats makes
+  /// them.
+  static __m512i round_bf16_floats(vec x) noexcept {
+    return _mm512_maskz_slli_epi32(0xFFFF, round_bf16_bits(x), 16);
   }
   /// Stores the first `words` (<= 8) words of v.
   static void store_words(std::uint32_t* p, __m256i v, std::size_t words) noexcept {
     _mm256_mask_storeu_epi32(p, static_cast<__mmask8>((1u << words) - 1u), v);
+  }
+  /// Stores the first `words` (<= 16) words of v.
+  static void store_words(std::uint32_t* p, __m512i v, std::size_t words) noexcept {
+    _mm512_mask_storeu_epi32(p, static_cast<__mmask16>((1u << words) - 1u), v);
   }
   // Fixed-order horizontal reductions. Masked extracts: GCC 12's _mm512_reduce_* read an "undefined"
   // register and trip -Werror=maybe-uninitialized.
