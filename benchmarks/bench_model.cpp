@@ -568,10 +568,11 @@ BENCHMARK(BM_bf16_products)->ArgsProduct({{1, 2, 3, 4, 5, 6, 8}, {100, 1000}})->
 /// interleaved: bfloat16 products in two FMAs (AVX-512, inputs as floats: what kernels_for picks where
 /// vdpbf16ps is slow), with vdpbf16ps (where the CPU has AVX512_BF16), and float32 products of the same
 /// bfloat16 weights. Time = two FMAs; counters: dot_vs_fma, f32_vs_fma (their time / its; above 1: the
-/// FMAs faster), k1_ms (the FMAs' one-row time, for cost_vs_k1 = this row count's time / it).
+/// FMAs faster), cost_vs_k1 (the two FMAs' time over their one-row time, also interleaved).
 void BM_bf16_products_matmul(benchmark::State& state) {
   using namespace uag::detail;
   const auto k = static_cast<std::size_t>(state.range(0));
+  if (detect_instruction_set() != uag::instruction_set::avx512) return state.SkipWithError("no AVX-512 here");
   const bool dot = cpu_has_avx512_bf16();
   const auto* w = &streamed_bf16_matrix();
   const std::size_t out = w->out(), in = w->in();

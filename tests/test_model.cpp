@@ -401,13 +401,13 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
             }
             want[r * ldy + o] += acc + bias[o];  // accumulate = true
           }
-        std::vector<std::uint32_t> pairs(uag::detail::products_input_words(n, in));
+        std::vector<std::uint32_t> inputs(uag::detail::products_input_words(n, in));
         for (const auto* k : tables) {
           const std::string name(uag::instruction_set_name(k->isa));
           for (auto residence : {uag::detail::weight_residence::memory, uag::detail::weight_residence::cache}) {
             std::vector<float> y(n * ldy, 0.5f);
             uag::detail::matmul_products(*k, x.data(), ldx, n, wb, bias.data(), y.data(), ldy, true, 2, residence,
-                                         pairs.data());
+                                         inputs.data());
             ASSERT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float)))
                 << name << " in=" << in << " out=" << out << " n=" << n;
           }

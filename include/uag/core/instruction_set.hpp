@@ -101,11 +101,11 @@ inline bool cpu_has_avx512_bf16() noexcept {
 #endif
 }
 
-/// Whether vdpbf16ps is worth taking over two FMAs for bfloat16 products: on AMD's cores (Zen 4, Zen 5)
-/// it runs at the rate of an FMA and does the work of two; Intel's (Cooper Lake to Emerald Rapids) issue
-/// one every two cycles against two FMAs per cycle, a quarter of the rate (bench_model
-/// BM_bf16_dot_peak on Emerald Rapids: 1.35 G/s against 5.5 G/s), so there the FMAs win from any row
-/// count. Results are the same bits either way (matmul_kernels.inc).
+/// Whether vdpbf16ps is worth taking over two FMAs for bfloat16 products: on AMD's cores (Zen 4, Zen 5,
+/// measured in sessions 24-35) it does the work of two FMAs at their rate; Intel's issue one every two
+/// cycles against two FMAs per cycle (bench_model BM_bf16_dot_peak on Emerald Rapids: 1.28 G/s against
+/// 5.26-5.43 G/s), half the multiply-adds per second, so there the FMAs win at any row count. Results are
+/// the same bits either way (matmul_kernels.inc).
 inline bool cpu_prefers_bf16_dot() noexcept {
 #if defined(UAG_ISA_X86)
   static const bool prefers = [] {
