@@ -406,8 +406,8 @@ TEST(model_test, bf16_products_kernel_matches_its_definition_on_every_instructio
           const std::string name(uag::instruction_set_name(k->isa));
           for (auto residence : {uag::detail::weight_residence::memory, uag::detail::weight_residence::cache}) {
             std::vector<float> y(n * ldy, 0.5f);
-            uag::detail::matmul_products(*k, x.data(), ldx, n, wb, bias.data(), y.data(), ldy, true, 2, residence,
-                                         inputs.data());
+            uag::detail::matmul_products(*k, x.data(), ldx, n, wb, bias.data(), y.data(), ldy, true, 2,
+                                         residence, inputs.data());
             ASSERT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float)))
                 << name << " in=" << in << " out=" << out << " n=" << n;
           }
