@@ -483,6 +483,18 @@ class draft_length_controller {
     if (best_ == 0 && best > 0 && probe_hits_ < kResumeHits) best = 0;
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
+      // A probe that was right, judged against a timing of γ = 1 that has not settled: the next step is a
+      // timed γ = 1 (another probe, too). γ = 1 is the cheapest drafting step, where a weak pair settles,
+      // and while drafting is off nothing else times it (a probe is a catch-up step, and over a text
+      // bridge asks for two candidates). The warm-up times it once, right after its longest steps: a
+      // transient there (weak pair, AVX2, Python ~500: 4.9 ms where its steps take 3.1) left γ = 2 the best
+      // drafting length, drafting stopped on γ = 2's settled timing, and probes that were right were judged
+      // against 4.9 ms: a pair that γ = 1 paid 1.14x stayed off for whole prompts (0.87 and 0.94 of γ = 1
+      // in two runs of five). Only after a hit: on a pair that loses, timing γ = 1 costs steps for nothing.
+      if (best_ == 0 && gamma_ > 0 && probe_hits_ > 0 && !settled(1)) {
+        gamma_ = 1;
+        return;
+      }
       if (best_ > 0 || gamma_ > 0) {
         // Drafting just stopped, or a probe burst ended without bringing it back: wait longer.
         if (best_ == 0) probe_gap_ = probe_hits_ > 0 ? kMinProbeGap : std::min(kMaxProbeGap, 2 * probe_gap_);
