@@ -942,7 +942,7 @@ TEST(draft_test, adaptive_controller_lets_a_hard_stretch_go_stale) {
 // the next four's 34-42%; the first γ = 1 step takes 1.6x its time, and a step after an off streak pays a
 // catch-up. Over those four prompts, averaged over seeds, the controller must reach 0.95 of the static
 // γ = 1 rate (before: 0.90, off through all four on 14 of 20 seeds, at 0.88; now 0.97).
-TEST(draft_test, adaptive_controller_times_one_token_drafts_again_before_it_stops) {
+TEST(draft_test, adaptive_controller_times_one_token_drafts_after_a_probe_that_was_right) {
   const open_last_pair pair{0.42, 0.34};  // over a text bridge: probes ask for two candidates
   auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 0.82 + 0.37 * static_cast<double>(g); };
   auto rate = [&](std::size_t g) {
@@ -967,7 +967,8 @@ TEST(draft_test, adaptive_controller_times_one_token_drafts_again_before_it_stop
       for (int s = 0; s < 256; ++s) {
         const std::size_t g = c.next();
         const std::size_t acc = (prompt == 0 ? hard : pair).accepts(r, g);
-        const double t = step_time(g) * (g == 1 && !timed_one ? 1.6 : 1.0) + (g > 0 && off_streak >= 2 ? 0.4 : 0.0);
+        const double t =
+            step_time(g) * (g == 1 && !timed_one ? 1.6 : 1.0) + (g > 0 && off_streak >= 2 ? 0.4 : 0.0);
         timed_one = timed_one || g == 1;
         c.update(g, acc, acc < g, g ? 0.1 : 0.0, 1.0, t);
         off_streak = g == 0 ? off_streak + 1 : 0;
