@@ -884,11 +884,12 @@ struct open_last_pair {
     return k;
   }
   static double step_time(std::size_t g) { return g == 0 ? 1.0 : 1.1 + 0.35 * static_cast<double>(g); }
-  double rate(std::size_t g) const {  // expected committed tokens per unit of time at a static γ
+  double expected_tokens(std::size_t g) const {  // committed per step at a static γ
     double e = 1.0, p = 1.0;
     for (std::size_t k = 0; k < g; ++k) p *= k + 1 == g ? last : inner, e += p;
-    return e / step_time(g);
+    return e;
   }
+  double rate(std::size_t g) const { return expected_tokens(g) / step_time(g); }  // per unit of time
   double best_static_rate() const {
     return rate(best_length([this](std::size_t g) { return rate(g); }, 12));
   }
@@ -945,11 +946,7 @@ TEST(draft_test, adaptive_controller_lets_a_hard_stretch_go_stale) {
 TEST(draft_test, adaptive_controller_times_one_token_drafts_after_a_probe_that_was_right) {
   const open_last_pair pair{0.42, 0.34};  // over a text bridge: probes ask for two candidates
   auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 0.82 + 0.37 * static_cast<double>(g); };
-  auto rate = [&](std::size_t g) {
-    double e = 1.0, p = 1.0;
-    for (std::size_t k = 0; k < g; ++k) p *= k + 1 == g ? pair.last : pair.inner, e += p;
-    return e / step_time(g);
-  };
+  auto rate = [&](std::size_t g) { return pair.expected_tokens(g) / step_time(g); };
   ASSERT_EQ(best_length(rate, 12), 1u);
   ASSERT_GT(rate(1), 1.1 * rate(0));
   const open_last_pair hard{0.06, 0.05};
