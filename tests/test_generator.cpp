@@ -672,8 +672,8 @@ TEST(generator_test, greedy_adaptive_with_an_unsure_draft_stops_short_and_equals
   // how long the warm-up lasted (63% at 100 tokens, 36% at 300; failed ~1 run in 4 under load). At this
   // sharpness: 76-77% long, 21-25% short, at 100 tokens loaded or not; 90% long at 300 tokens.
   slow_model target{f.tok, {.seed = 77, .sharpness = 2.5f, .eos_bias = -50.0f}, std::chrono::milliseconds(1)};
-  test_model flat{f.tok, {.seed = 77, .sharpness = 5.0f, .eos_bias = -50.0f}};
-  uag::model_draft<test_model> draft(flat);
+  test_model sometimes_unsure{f.tok, {.seed = 77, .sharpness = 5.0f, .eos_bias = -50.0f}};
+  uag::model_draft<test_model> draft(sometimes_unsure);
   std::size_t steps = 0, short_steps = 0, long_steps = 0;
   for (token_id first = 2; first < 8; ++first) {
     generation_config cfg;

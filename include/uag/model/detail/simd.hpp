@@ -215,8 +215,8 @@ UAG_TARGET_END
 // AVX-512 with AVX512_BF16 (Zen 4 and later, Cooper Lake, Sapphire Rapids and later): only the bfloat16
 // products differ, one vdpbf16ps for the two FMAs (and the widening) the other instruction sets spend per
 // input pair. Its own region: code compiled for it may only run where the CPU has the instruction.
-// Chosen on AMD only (cpu_prefers_bf16_dot: Intel's cores issue it at a quarter of the FMAs' rate); the
-// row counts below were measured on Zen 4 and Zen 5.
+// Chosen on AMD only (cpu_prefers_bf16_dot: Intel's cores issue it at a quarter of the FMAs' rate, half
+// their multiply-adds per second); the row counts below were measured on Zen 4 and Zen 5.
 UAG_TARGET_AVX512_BF16_BEGIN
 namespace uag::detail::avx512_bf16 {
 
