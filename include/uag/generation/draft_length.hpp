@@ -555,12 +555,14 @@ class draft_length_controller {
   bool priced_by_asks(std::size_t g) const noexcept { return floors(g) && ask_weight_[g] > 0.0; }
   /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
   bool measured(std::size_t g) const noexcept { return step_time_[g] > 0.0 || priced_by_asks(g); }
-  /// Whether γ's timing is past its first, possibly transient, samples. Where the stop may trim γ, its
-  /// trimmed steps count, and so do the untrimmed steps that proposed γ: while the choice is below
-  /// kStopFromLength, the +1 probes of γ are untrimmed, and counted only as trimmed steps they never
-  /// settled it (bundled pair on AVX2, choice γ = 2: γ = 3 probed every 4 steps, 0.96 of γ = 2).
+  /// Whether γ's timing is past its first, possibly transient, samples: of the steps γ takes now. Where
+  /// the stop may trim γ and the choice is in its range, those are γ's trimmed steps; while the choice is
+  /// below kStopFromLength, a step of γ (a +1 probe) is untrimmed. Counted as trimmed steps alone, those
+  /// probes never settled γ (bundled pair on AVX2, choice γ = 2: γ = 3 probed every 4 steps as a length
+  /// with too few samples, 0.96 of γ = 2 over three runs).
   bool settled(std::size_t g) const noexcept {
-    return samples_[g] >= kSettleSamples || (priced_by_asks(g) && ask_samples_[g] >= kSettleSamples);
+    const bool trimmed = priced_by_asks(g) && best_ >= kStopFromLength;
+    return (trimmed ? ask_samples_[g] : samples_[g]) >= kSettleSamples;
   }
   /// Candidates a step asking for γ proposes: γ times the pooled yield of untrimmed steps (a text bridge may
   /// hold a last word back); where the stop may trim, the record of γ's own steps, with that as its prior.
