@@ -6,7 +6,9 @@ included), tokens per target pass, c (draft-side seconds per drafted token / tar
 of the best static configuration) beside the models' one-token forward-time ratio, Leviathan's bound
 from the measured alpha and c (the best over the static lengths) beside the same bound with a
 verification pass priced at its measured cost, identical greedy outputs, and the machine's load average
-when the cell started. Usage: summarize.py JSON_DIR"""
+when the cell started. Adaptive over the best static length carries its 95% interval paired by prompt
+(paired()), and each pair's summary line counts the cells more than 3% below it whose interval still
+reaches 0.97. Usage: summarize.py JSON_DIR"""
 import glob
 import json
 import math
@@ -42,6 +44,38 @@ def floor_verdict(sel, floor=0.97):
             f"{len(iv) - above - below} across")
 
 
+# Two-sided 95% quantiles of Student's t, df = 1..30 (uag bench's ratio_stats.hpp table); 1.96 past it.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042]
+
+
+def miss_verdict(sel, floor=0.97):
+    """Of the cells below 3% of their best static length, those whose paired interval (paired()) still
+    reaches it: the run cannot tell them from a tie within 3%."""
+    miss = [r for r in sel if r["ad"]["speedup"] < floor * r["best"]["speedup"]]
+    if not miss or not all(r["vs"] for r in miss):
+        return ""
+    return f"; of the {len(miss)} below, {sum(r['vs'][1] >= floor for r in miss)} with a paired 95% interval reaching 0.97"
+
+
+def paired(a, b):
+    """(lo, hi): 95% interval of a's decode geomean over b's, paired by prompt (a t-interval on the logs of
+    the per-prompt ratios, from uag bench's speedup_by_prompt; both ran every prompt side by side, so the
+    prompts' own spread cancels and what is left is the noise between their runs and the controller's
+    choices). None where a run lacks per-prompt figures or has fewer than two prompts. The best static
+    length is picked on the same run, so its figure leans high (the best of several noisy figures)."""
+    pa, pb = a.get("speedup_by_prompt"), b.get("speedup_by_prompt")
+    if not pa or not pb or len(pa) != len(pb) or len(pa) < 2:
+        return None
+    logs = [math.log(max(x, 1e-9) / max(y, 1e-9)) for x, y in zip(pa, pb)]
+    n = len(logs)
+    mean = sum(logs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (n - 1))
+    half = (T975[n - 2] if n - 1 <= len(T975) else 1.96) * sd / math.sqrt(n)
+    return math.exp(mean - half), math.exp(mean + half)
+
+
 def statics(cfg, suffix=""):
     """Decode speedups of a cell's static lengths (g1..g16) carrying exactly `suffix` ("" or ":slem")."""
     k = len(suffix)
@@ -71,7 +105,7 @@ def main():
             load = mm.group(1) if mm else ""
         rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
                          base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
-                         best=best, ad=ad, fwd=j.get("forward_time_ratio", 0),
+                         best=best, ad=ad, vs=paired(ad, best), fwd=j.get("forward_time_ratio", 0),
                          same=j["identical_outputs"], load=load, cfg=cfg, bounds=bounds(cfg),
                          # greedy cells, and SLEM twins of sampled ones (same seed, same text)
                          checked=any(c.get("identical_expected", j["temperature"] == 0) for c in j["configs"])))
@@ -87,7 +121,8 @@ def main():
         lev, at_cost = r["bounds"]
         print(f"| {r['pair']} | {r['dom']} | {r['ptok']:.0f} | {r['t']:g} | {r['base']:.0f} | "
               f"{b['name']} {b['speedup']:.2f}× / {b['speedup_end_to_end']:.2f}× | "
-              f"{a['speedup']:.2f}×{interval(a)} / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f} | "
+              f"{a['speedup']:.2f}×{interval(a)} / {a['speedup_end_to_end']:.2f}× | {a['speedup'] / b['speedup']:.2f}"
+              + (" ({:.2f}–{:.2f})".format(*r["vs"]) if r["vs"] else "") + " | "
               f"{b['tokens_per_step']:.2f} / {a['tokens_per_step']:.2f} | {b['cost_ratio']:.2f} | {r['fwd']:.2f} | "
               f"{lev:.2f}× / {at_cost:.2f}× | "
               f"{('yes' if r['same'] else 'NO') if r['checked'] else 'n/a'} | {r['load']} |")
@@ -106,7 +141,7 @@ def main():
             print(f"- {pair}, T={t:g}, {len(sel)} cells: adaptive decode geomean {geomean(ad):.2f}× (worst {min(ad):.2f}×), "
                   f"end to end {geomean(ae):.2f}× (worst {min(ae):.2f}×); best static decode geomean {geomean(bs):.2f}×; "
                   f"adaptive over the best static length {geomean(vs):.3f} ({sum(v >= 0.97 for v in vs)} of {len(vs)} "
-                  f"cells within 3%)" + floor_verdict(sel))
+                  f"cells within 3%" + miss_verdict(sel) + ")" + floor_verdict(sel))
     # Issue 14: adaptive >= 1.05x wherever the measured alpha and c allow a bound above 1.2x. Leviathan's
     # bound prices a pass over 1 + gamma rows like a one-token pass; on a CPU it costs 1.1-1.5x that
     # (verify_pass_cost), so the bound at that cost is shown beside each cell that misses.
