@@ -1,6 +1,9 @@
 // Draft sources and draft-length control: prompt lookup, the model runner, controllers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "support/test_doubles.hpp"
 #include "uag/draft/draft_model_runner.hpp"
 #include "uag/draft/model_draft.hpp"
@@ -191,6 +194,73 @@ static void simulate(uag::draft_length_controller& c, int steps, Accepts accepts
     observe(s, g);
   }
 }
+
+// A greedy pair whose draft is sure of each candidate with chance `sure` (accepted at `sure_ok` if so,
+// `unsure_ok` if not), with a target pass's time by rows: for the confidence stop (min_confidence()),
+// which ends a step at the first unsure candidate past the first, and for what a trimmed step costs (a
+// target pass over 1 + proposed rows, a draft pass per candidate and one for the token it stopped at).
+struct sure_or_unsure_pair {
+  std::vector<double> target_ms;  // [rows - 1]
+  double draft_pass_ms, other_ms, sure, sure_ok, unsure_ok;
+  struct step_result {
+    std::size_t proposed, accepted;
+    double ms;
+  };
+  // One step asking for g, trimmed at the first unsure candidate past the first where `trim`.
+  step_result step(uag::rng& r, std::size_t g, bool trim) const {
+    if (g == 0) return step_result{0, 0, target_ms[0] + other_ms};
+    std::size_t proposed = 0, accepted = 0, passes = 0;
+    bool alive = true;
+    for (std::size_t i = 0; i < g; ++i) {
+      const bool is_sure = r.uniform() < sure;
+      ++passes;
+      if (i > 0 && trim && !is_sure)
+        break;  // the pass that produced it is paid; the candidate is not drafted
+      ++proposed;
+      const bool ok = r.uniform() < (is_sure ? sure_ok : unsure_ok);
+      if (alive && ok)
+        ++accepted;
+      else
+        alive = false;
+    }
+    return step_result{proposed, accepted,
+                       draft_pass_ms * static_cast<double>(passes) + target_ms[proposed] + other_ms};
+  }
+  // Each length's true rate (tokens per ms) for γ = 0..max, at its own rule (γ >= 3 trimmed).
+  std::vector<double> rates(std::size_t max) const {
+    std::vector<double> rate(max + 1);
+    uag::rng r(99);
+    for (std::size_t g = 0; g <= max; ++g) {
+      double tokens = 0, ms = 0;
+      for (int i = 0; i < 40000; ++i) {
+        const step_result x = step(r, g, g >= 3);
+        tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
+      }
+      rate[g] = tokens / ms;
+    }
+    return rate;
+  }
+  // A fresh greedy adaptive controller (start γ, max γ) per seed 1..seeds, `steps` steps each, trimmed
+  // where min_confidence() says: the rate of its steps past the first `skip`, over `best`, averaged.
+  double realized(std::size_t start, std::size_t max, int steps, int skip, int seeds, double best) const {
+    double sum = 0;
+    for (std::uint64_t seed = 1; seed <= static_cast<std::uint64_t>(seeds); ++seed) {
+      auto c = adaptive_controller(start, max);
+      uag::rng r(seed);
+      double tokens = 0, ms = 0;
+      for (int s = 0; s < steps; ++s) {
+        const std::size_t g = c.next();
+        const step_result x = step(r, g, c.min_confidence() > 0.0f);
+        const double d = x.proposed ? draft_pass_ms * 1e-3 : 0.0;
+        c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed],
+                 1e-3 * x.ms, g);
+        if (s >= skip) tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
+      }
+      sum += tokens / ms / best;
+    }
+    return sum / seeds;
+  }
+};
 
 // The γ in [1, max] with the largest rate(γ).
 template <class Rate>
@@ -1017,64 +1087,14 @@ TEST(draft_test, adaptive_controller_models_an_open_last_candidate) {
 // the steps at 0.87 of γ = 2's rate: 0.96 of the best static length on that cell). Over 10 seeds the
 // steps taken after the first 200 must make 97.5% of the best length's rate (before: 0.968; now 0.984).
 TEST(draft_test, adaptive_controller_settles_the_untrimmed_probes_of_a_length_the_stop_may_trim) {
-  const double target_ms[] = {2.36, 2.52, 2.97, 4.2, 4.9, 5.6, 7.1, 7.6, 8.1};  // [rows - 1]
-  constexpr double kDraftPass = 0.30, kOther = 0.07, kSure = 0.8, kSureOk = 0.9, kUnsureOk = 0.4;
+  const sure_or_unsure_pair pair{{2.36, 2.52, 2.97, 4.2, 4.9, 5.6, 7.1, 7.6, 8.1}, 0.30, 0.07, 0.8, 0.9, 0.4};
   constexpr std::size_t kMax = 8;
-  struct step_result {
-    std::size_t proposed, accepted;
-    double ms;
-  };
-  // One step asking for g: trimmed at the first unsure candidate past the first where `trim`.
-  auto step = [&](uag::rng& r, std::size_t g, bool trim) {
-    if (g == 0) return step_result{0, 0, target_ms[0] + kOther};
-    std::size_t proposed = 0, accepted = 0, passes = 0;
-    bool alive = true;
-    for (std::size_t i = 0; i < g; ++i) {
-      const bool sure = r.uniform() < kSure;
-      ++passes;
-      if (i > 0 && trim && !sure) break;
-      ++proposed;
-      const bool ok = r.uniform() < (sure ? kSureOk : kUnsureOk);
-      if (alive && ok)
-        ++accepted;
-      else
-        alive = false;
-    }
-    return step_result{proposed, accepted,
-                       kDraftPass * static_cast<double>(passes) + target_ms[proposed] + kOther};
-  };
-  double rate[kMax + 1] = {};
-  {
-    uag::rng r(99);
-    for (std::size_t g = 0; g <= kMax; ++g) {
-      double tokens = 0, ms = 0;
-      for (int i = 0; i < 40000; ++i) {
-        const step_result s = step(r, g, g >= 3);
-        tokens += static_cast<double>(s.accepted + 1), ms += s.ms;
-      }
-      rate[g] = tokens / ms;
-    }
-  }
+  const std::vector<double> rate = pair.rates(kMax);
   ASSERT_EQ(best_length([&](std::size_t g) { return rate[g]; }, kMax), 2u);
   ASSERT_LT(rate[3], 0.95 * rate[2]);
   ASSERT_GT(rate[2], 1.3 * rate[0]);
-  double realized = 0;
-  constexpr int kSeeds = 10;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    auto c = adaptive_controller(5, kMax);
-    uag::rng r(seed);
-    double tokens = 0, ms = 0;
-    for (int s = 0; s < 1200; ++s) {
-      const std::size_t g = c.next();
-      const step_result x = step(r, g, c.min_confidence() > 0.0f);
-      const double d = x.proposed ? kDraftPass * 1e-3 : 0.0;
-      c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed], 1e-3 * x.ms,
-               g);
-      if (s >= 200) tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
-    }
-    realized += tokens / ms / rate[2] / kSeeds;
-  }
-  EXPECT_GE(realized, 0.975) << "best static rate " << rate[2] << " tokens/ms";
+  EXPECT_GE(pair.realized(5, kMax, 1200, 200, 10, rate[2]), 0.975)
+      << "best static rate " << rate[2] << " tokens/ms";
 }
 
 // A length's timing must keep what it measured as it ages. The bundled pair's step times on a Zen 5 CPU
@@ -1207,60 +1227,10 @@ TEST(draft_test, adaptive_controller_does_not_stop_a_weak_pairs_draft_short) {
 // length's rate, each length at its own rule (γ = 1-2 never trimmed, γ >= 3 trimmed): 0.992 now, 0.960
 // before step times were kept under the candidates proposed.
 TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_propose) {
-  const double target_ms[] = {2.59, 2.89, 3.22, 3.62, 4.05, 4.55, 5.2, 6.0, 7.0, 8.2};  // [rows - 1]
-  constexpr double kDraftPass = 0.37, kOther = 0.36, kSure = 0.65, kSureOk = 0.85, kUnsureOk = 0.25;
+  const sure_or_unsure_pair pair{
+      {2.59, 2.89, 3.22, 3.62, 4.05, 4.55, 5.2, 6.0, 7.0, 8.2}, 0.37, 0.36, 0.65, 0.85, 0.25};
   constexpr std::size_t kMax = 8;
-  struct step_result {
-    std::size_t proposed, accepted;
-    double ms;
-  };
-  // One step asking for g: trimmed at the first unsure candidate past the first where `trim`.
-  auto step = [&](uag::rng& r, std::size_t g, bool trim) {
-    if (g == 0) return step_result{0, 0, target_ms[0] + kOther};
-    std::size_t proposed = 0, accepted = 0, passes = 0;
-    bool alive = true;
-    for (std::size_t i = 0; i < g; ++i) {
-      const bool sure = r.uniform() < kSure;
-      ++passes;
-      if (i > 0 && trim && !sure) break;  // the pass that produced it is paid; the candidate is not drafted
-      ++proposed;
-      const bool ok = r.uniform() < (sure ? kSureOk : kUnsureOk);
-      if (alive && ok)
-        ++accepted;
-      else
-        alive = false;
-    }
-    return step_result{proposed, accepted,
-                       kDraftPass * static_cast<double>(passes) + target_ms[proposed] + kOther};
-  };
-  // Each length's true rate (tokens per ms), at its own rule.
-  double best = 0;
-  {
-    uag::rng r(99);
-    for (std::size_t g = 0; g <= kMax; ++g) {
-      double tokens = 0, ms = 0;
-      for (int i = 0; i < 40000; ++i) {
-        const step_result s = step(r, g, g >= 3);
-        tokens += static_cast<double>(s.accepted + 1), ms += s.ms;
-      }
-      best = std::max(best, tokens / ms);
-    }
-  }
-  double realized = 0;
-  constexpr int kSeeds = 10;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    auto c = adaptive_controller(4, kMax);
-    uag::rng r(seed);
-    double tokens = 0, ms = 0;
-    for (int s = 0; s < 2000; ++s) {
-      const std::size_t g = c.next();
-      const step_result x = step(r, g, c.min_confidence() > 0.0f);
-      const double d = x.proposed ? kDraftPass * 1e-3 : 0.0;
-      c.update(x.proposed, x.accepted, x.accepted < x.proposed, d, 1e-3 * target_ms[x.proposed], 1e-3 * x.ms,
-               g);
-      if (s >= 500) tokens += static_cast<double>(x.accepted + 1), ms += x.ms;
-    }
-    realized += tokens / ms / best / kSeeds;
-  }
-  EXPECT_GE(realized, 0.98) << "best static rate " << best << " tokens/ms";
+  const std::vector<double> rate = pair.rates(kMax);
+  const double best = *std::max_element(rate.begin(), rate.end());
+  EXPECT_GE(pair.realized(4, kMax, 2000, 500, 10, best), 0.98) << "best static rate " << best << " tokens/ms";
 }
