@@ -1103,18 +1103,29 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     // Each cell's four prompts: g1 at 1.0 on each, adaptive at `by_prompt` (geomean = `adaptive`).
     auto cell = [](double adaptive, double lo, double hi, std::vector<double> by_prompt) {
       auto c = [](const char* name, double speedup, std::vector<double> per_prompt) {
-        return json{{"name", name},          {"speedup", speedup}, {"speedup_end_to_end", speedup},
-                    {"tokens_per_step", 1.2}, {"cost_ratio", 0.1},  {"bound", 1.1},
-                    {"verify_pass_cost", 1.1}, {"speedup_by_prompt", per_prompt}};
+        return json{{"name", name},
+                    {"speedup", speedup},
+                    {"speedup_end_to_end", speedup},
+                    {"tokens_per_step", 1.2},
+                    {"cost_ratio", 0.1},
+                    {"bound", 1.1},
+                    {"verify_pass_cost", 1.1},
+                    {"speedup_by_prompt", per_prompt}};
       };
       json a = c("adaptive", adaptive, by_prompt);
       a["speedup_interval_95"] = {lo, hi};
-      return json{{"baseline", {{"tokens_per_s", 300.0}}}, {"identical_outputs", true}, {"temperature", 0.0},
-                  {"forward_time_ratio", 0.1}, {"configs", json::array({c("g1", 1.0, {1.0, 1.0, 1.0, 1.0}), a})}};
+      return json{{"baseline", {{"tokens_per_s", 300.0}}},
+                  {"identical_outputs", true},
+                  {"temperature", 0.0},
+                  {"forward_time_ratio", 0.1},
+                  {"configs", json::array({c("g1", 1.0, {1.0, 1.0, 1.0, 1.0}), a})}};
     };
-    write(root_ / "scripts" / "ci" / "weak_draft_c_100_t0.json", cell(1.05, 0.98, 1.12, {1.05, 1.05, 1.05, 1.05}));
-    write(root_ / "scripts" / "ci" / "weak_draft_c_500_t0.json", cell(0.96, 0.93, 0.99, {0.92, 0.96, 1.0, 0.96}));
-    write(root_ / "scripts" / "ci" / "weak_draft_c_1500_t0.json", cell(0.94, 0.92, 0.965, {0.93, 0.94, 0.94, 0.95}));
+    write(root_ / "scripts" / "ci" / "weak_draft_c_100_t0.json",
+          cell(1.05, 0.98, 1.12, {1.05, 1.05, 1.05, 1.05}));
+    write(root_ / "scripts" / "ci" / "weak_draft_c_500_t0.json",
+          cell(0.96, 0.93, 0.99, {0.92, 0.96, 1.0, 0.96}));
+    write(root_ / "scripts" / "ci" / "weak_draft_c_1500_t0.json",
+          cell(0.94, 0.92, 0.965, {0.93, 0.94, 0.94, 0.95}));
     r = script("matrix/summarize.py", (root_ / "scripts" / "ci").string());
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("| 0.96× (0.93–0.99) / 0.96× |"), std::string::npos) << r.out;
@@ -1127,9 +1138,10 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
     EXPECT_NE(r.out.find("95% intervals of adaptive decode vs 0.97×: 1 above, 1 below, 1 across"), std::string::npos)
         << r.out;
     // Adaptive over the best static length (g1 here): 1.05, 0.96 and 0.94, geomean 0.982; one within 3%.
-    EXPECT_NE(r.out.find("adaptive over the best static length 0.982 (1 of 3 cells within 3%; of the 2 below, 1 "
-                         "with a paired 95% interval reaching 0.97)"),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find("adaptive over the best static length 0.982 (1 of 3 cells within 3%; of the 2 below, 1 "
+                   "with a paired 95% interval reaching 0.97)"),
+        std::string::npos)
         << r.out;
   }
   // The matrix and simulator drivers refuse a bad setting with exit 2 and one line naming it, before they
