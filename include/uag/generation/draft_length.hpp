@@ -114,7 +114,7 @@ class draft_length_controller {
   float min_confidence() const noexcept {
     if (stop_unsure_)
       // (a probe from "off" runs while best_ is 0)
-      return best_ >= kStopFromLength && floors(gamma_) ? kStopConfidence : 0.0f;
+      return trims_now(gamma_) ? kStopConfidence : 0.0f;
     return policy_ == draft_length_policy::confidence ? confidence_ : 0.0f;
   }
   /// @brief Candidates drafted before min_confidence() applies. Adaptive: 1. Whether a step drafts at all
@@ -551,6 +551,9 @@ class draft_length_controller {
   bool floors(std::size_t g) const noexcept {
     return stop_unsure_ && warmed_up_ && g >= kStopFromLength && first_rate() >= kWeakRate;
   }
+  /// Whether a step asking for γ now is one the confidence stop may trim (min_confidence()'s rule: the
+  /// choice is in the stop's range too).
+  bool trims_now(std::size_t g) const noexcept { return best_ >= kStopFromLength && floors(g); }
   /// Whether γ is priced from the record of its trimmed steps (ask_rows, ask_time), not its own timing.
   bool priced_by_asks(std::size_t g) const noexcept { return floors(g) && ask_weight_[g] > 0.0; }
   /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
@@ -561,8 +564,7 @@ class draft_length_controller {
   /// probes never settled γ (bundled pair on AVX2, choice γ = 2: γ = 3 probed every 4 steps as a length
   /// with too few samples, 0.96 of γ = 2 over three runs).
   bool settled(std::size_t g) const noexcept {
-    const bool trimmed = priced_by_asks(g) && best_ >= kStopFromLength;
-    return (trimmed ? ask_samples_[g] : samples_[g]) >= kSettleSamples;
+    return (trims_now(g) && priced_by_asks(g) ? ask_samples_[g] : samples_[g]) >= kSettleSamples;
   }
   /// Candidates a step asking for γ proposes: γ times the pooled yield of untrimmed steps (a text bridge may
   /// hold a last word back); where the stop may trim, the record of γ's own steps, with that as its prior.
