@@ -1144,6 +1144,27 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
         std::string::npos)
         << r.out;
   }
+  // summarize.py refuses per-prompt speedups that are not positive numbers (the paired interval would take
+  // their logarithms), naming the file and the configuration.
+  for (const json& bad : {json::array({1.0, "x", 1.0}), json::array({1.0, 0.0}), json("1.0 1.1")}) {
+    json a{{"name", "adaptive"}, {"speedup", 1.0}, {"speedup_end_to_end", 1.0}, {"tokens_per_step", 1.2},
+           {"cost_ratio", 0.1},  {"bound", 1.1},   {"verify_pass_cost", 1.1},   {"speedup_by_prompt", bad}};
+    json g = a;
+    g["name"] = "g1";
+    g["speedup_by_prompt"] = json::array({1.0, 1.0, 1.0});
+    const fs::path dir = root_ / "scripts" / "bad_by_prompt";
+    write(dir / "weak_draft_c_100_t0.json", json{{"baseline", {{"tokens_per_s", 300.0}}},
+                                                 {"identical_outputs", true},
+                                                 {"temperature", 0.0},
+                                                 {"forward_time_ratio", 0.1},
+                                                 {"configs", json::array({g, a})}});
+    r = script("matrix/summarize.py", dir.string());
+    EXPECT_EQ(r.code, 1) << bad.dump() << ": " << r.out;
+    EXPECT_NE(
+        r.out.find("weak_draft_c_100_t0.json: adaptive: speedup_by_prompt is not a list of positive numbers"),
+        std::string::npos)
+        << bad.dump() << ": " << r.out;
+  }
   // The matrix and simulator drivers refuse a bad setting with exit 2 and one line naming it, before they
   // create their output folder.
   auto refuses = [&](const std::string& env, const std::string& driver, const std::string& message) {

@@ -63,9 +63,14 @@ def paired(a, b):
     """(lo, hi): 95% interval of a's decode geomean over b's, paired by prompt (a t-interval on the logs of
     the per-prompt ratios, from uag bench's speedup_by_prompt; both ran every prompt side by side, so the
     prompts' own spread cancels and what is left is the noise between their runs and the controller's
-    choices). None where a run lacks per-prompt figures or has fewer than two prompts. The best static
+    choices). None where a run lacks per-prompt figures or has fewer than two prompts; ValueError where
+    they are not positive numbers. The best static
     length is picked on the same run, so its figure leans high (the best of several noisy figures)."""
     pa, pb = a.get("speedup_by_prompt"), b.get("speedup_by_prompt")
+    for c, p in ((a, pa), (b, pb)):
+        if p is not None and not (isinstance(p, list) and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < math.inf for x in p)):
+            raise ValueError(f"{c.get('name', '?')}: speedup_by_prompt is not a list of positive numbers")
     if not pa or not pb or len(pa) != len(pb) or len(pa) < 2:
         return None
     logs = [math.log(max(x, 1e-9) / max(y, 1e-9)) for x, y in zip(pa, pb)]
@@ -98,6 +103,10 @@ def main():
             sys.exit(f"{path}: the table needs a static configuration (g1..g16) and adaptive in --configs")
         best = max(static, key=lambda c: c["speedup"])
         ad = cfg["adaptive"]
+        try:
+            vs = paired(ad, best)
+        except ValueError as e:
+            sys.exit(f"{path}: {e}")
         load = ""
         txt = os.path.join(d, tag + ".txt")
         if os.path.exists(txt):
@@ -105,7 +114,7 @@ def main():
             load = mm.group(1) if mm else ""
         rows.append(dict(pair=m.group(1), dom=m.group(2), len=int(m.group(3)), t=float(m.group(4)),
                          base=j["baseline"]["tokens_per_s"], ptok=j.get("prompt_tokens_mean", 0),
-                         best=best, ad=ad, vs=paired(ad, best), fwd=j.get("forward_time_ratio", 0),
+                         best=best, ad=ad, vs=vs, fwd=j.get("forward_time_ratio", 0),
                          same=j["identical_outputs"], load=load, cfg=cfg, bounds=bounds(cfg),
                          # greedy cells, and SLEM twins of sampled ones (same seed, same text)
                          checked=any(c.get("identical_expected", j["temperature"] == 0) for c in j["configs"])))
