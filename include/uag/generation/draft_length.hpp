@@ -65,11 +65,11 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// step shrinks the old survival counts, so a few probes that accept well (the text turned predictable)
 /// bring drafting back within the generation, and probes that do not cost < 1% of the steps.
 /// note_repetition() (the committed text repeats an earlier n-gram: a free sign of predictable text)
-/// makes the next step a probe after half the back-off. Probes from "off" are paid from a budget of 1.5%
-/// of all step time (the time they take beyond what target-only steps would take for the tokens they
-/// commit, and what the two target-only steps after them take beyond a settled one: a GPU target rebuilds
-/// its single-row graph there) after a small allowance, and drafting resumes
-/// only after a probe that was right on every candidate.
+/// makes the next step a probe after half the back-off (jittered: a looping text must not alias with it).
+/// Probes from "off" are paid from a budget of 1.5% of all step time (the time they take beyond what
+/// target-only steps would take for the tokens they commit, and what the two target-only steps after them
+/// take beyond a settled one: a GPU target rebuilds its single-row graph there) after a small allowance,
+/// and drafting resumes only after a probe that was right on every candidate.
 /// Timing survives restart() (a property of the models and the machine); the survival curve and α are
 /// carried over with less weight (a prior for the next text, not evidence about it).
 class draft_length_controller {
@@ -164,13 +164,13 @@ class draft_length_controller {
   }
 
   /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
-  /// earlier n-gram): while drafting is off, the next step probes a draft after half the back-off
-  /// instead of all of it.
+  /// earlier n-gram): while drafting is off, the next step probes a draft after about half the back-off
+  /// instead of all of it (schedule_probe()).
   void note_repetition() noexcept {
     // At most halves the back-off: code and prose repeat short phrases all the time, and a hint that
     // probed every few steps would cost more than the draft it looks for.
     if (policy_ == draft_length_policy::adaptive && best_ == 0 && gamma_ == 0 && burst_ == 0 &&
-        since_probe_ >= std::max(kMinProbeGap, probe_gap_ / 2) && timed_ >= 2 && probe_affordable())
+        since_probe_ >= std::max(kMinProbeGap, probe_wait_ / 2) && timed_ >= 2 && probe_affordable())
       start_probe();
   }
   /// @brief Whether a step's last candidate may be open: the first piece of a longer target token that
@@ -271,6 +271,19 @@ class draft_length_controller {
     const std::size_t g = probe_length();
     burst_ = step_time_[g] > 0.0 ? 1 : 2;  // a second step, timed, where the probe length has no timing
     gamma_ = g;
+  }
+  // Restarts the count to the next probe from "off". The repetition hint's wait is jittered over
+  // [0.8, 1.33) of the back-off by a golden-ratio sequence (its harmonic mean: as many probes as before,
+  // on average). The hint fires on every step of a text that repeats, and while off each step commits one
+  // token, so probes a fixed number of steps apart sample a looping text at one phase: weak pair, Python
+  // ~500, a prompt looping every 6 tokens (γ = 1 paid 1.32x): every probe, 16 steps apart, landed where
+  // the draft was wrong, 1 right of 19, and drafting stayed off for the prompt. Elsewhere the back-off is
+  // kept exact: a text that does not repeat has no phase to miss.
+  void schedule_probe() noexcept {
+    since_probe_ = 0;
+    probe_phase_ += 0.6180339887498949;
+    probe_phase_ -= std::floor(probe_phase_);
+    probe_wait_ = static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
   }
   // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
   // candidate with another after it was 0.71-0.85 on the 151k pair's C and Python tables, and 0 of 9 on
@@ -498,7 +511,7 @@ class draft_length_controller {
       if (best_ > 0 || gamma_ > 0) {
         // Drafting just stopped, or a probe burst ended without bringing it back: wait longer.
         if (best_ == 0) probe_gap_ = probe_hits_ > 0 ? kMinProbeGap : std::min(kMaxProbeGap, 2 * probe_gap_);
-        since_probe_ = 0;
+        schedule_probe();
       }
       gamma_ = best_ = 0;
       drafting_run_ = 0;
@@ -775,6 +788,8 @@ class draft_length_controller {
   std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
   double draft_token_s_ = 0.0;               // lower envelope of a draft pass's time (at load 1)
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
+  std::size_t probe_wait_ = kMinProbeGap;  // the back-off, jittered (for the repetition hint)
+  double probe_phase_ = 0.0;               // the jitter's golden-ratio sequence
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
