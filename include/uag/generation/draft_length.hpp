@@ -283,7 +283,8 @@ class draft_length_controller {
     since_probe_ = 0;
     probe_phase_ += 0.6180339887498949;
     probe_phase_ -= std::floor(probe_phase_);
-    probe_wait_ = static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
+    probe_wait_ =
+        static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
   }
   // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
   // candidate with another after it was 0.71-0.85 on the 151k pair's C and Python tables, and 0 of 9 on
