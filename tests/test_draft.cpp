@@ -1275,7 +1275,12 @@ TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_p
 // here 0.963 of the best static rate before, 0.974 after (10 seeds).
 TEST(draft_test, adaptive_controller_prices_the_full_steps_of_a_trimmed_length_past_a_row_tile) {
   const sure_or_unsure_pair pair{
-      {2.40, 2.45, 2.50, 2.60, 2.70, 2.80, 2.95, 3.10, 3.30, 4.50, 4.70, 4.90, 5.10}, 0.26, 0.1, 0.8, 0.93, 0.3};
+      {2.40, 2.45, 2.50, 2.60, 2.70, 2.80, 2.95, 3.10, 3.30, 4.50, 4.70, 4.90, 5.10},
+      0.26,
+      0.1,
+      0.8,
+      0.93,
+      0.3};
   constexpr std::size_t kMax = 12;
   const std::vector<double> rate = pair.rates(kMax);
   const double best = *std::max_element(rate.begin(), rate.end());
