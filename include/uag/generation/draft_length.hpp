@@ -170,7 +170,7 @@ class draft_length_controller {
     // At most halves the back-off: code and prose repeat short phrases all the time, and a hint that
     // probed every few steps would cost more than the draft it looks for.
     if (policy_ == draft_length_policy::adaptive && best_ == 0 && gamma_ == 0 && burst_ == 0 &&
-        since_probe_ >= std::max(kMinProbeGap, probe_wait_ / 2) && timed_ >= 2 && probe_affordable())
+        since_probe_ >= std::max(kMinProbeGap, hint_wait() / 2) && timed_ >= 2 && probe_affordable())
       start_probe();
   }
   /// @brief Whether a step's last candidate may be open: the first piece of a longer target token that
@@ -272,19 +272,21 @@ class draft_length_controller {
     burst_ = step_time_[g] > 0.0 ? 1 : 2;  // a second step, timed, where the probe length has no timing
     gamma_ = g;
   }
-  // Restarts the count to the next probe from "off". The repetition hint's wait is jittered over
+  // Restarts the count to the next probe from "off" and moves the jitter of the repetition hint's wait.
+  void schedule_probe() noexcept {
+    since_probe_ = 0;
+    probe_phase_ += 0.6180339887498949;
+    probe_phase_ -= std::floor(probe_phase_);
+  }
+  // The repetition hint's wait (before halving): the back-off jittered over
   // [0.8, 1.33) of the back-off by a golden-ratio sequence (its harmonic mean: as many probes as before,
   // on average). The hint fires on every step of a text that repeats, and while off each step commits one
   // token, so probes a fixed number of steps apart sample a looping text at one phase: weak pair, Python
   // ~500, a prompt looping every 6 tokens (γ = 1 paid 1.32x): every probe, 16 steps apart, landed where
   // the draft was wrong, 1 right of 19, and drafting stayed off for the prompt. Elsewhere the back-off is
   // kept exact: a text that does not repeat has no phase to miss.
-  void schedule_probe() noexcept {
-    since_probe_ = 0;
-    probe_phase_ += 0.6180339887498949;
-    probe_phase_ -= std::floor(probe_phase_);
-    probe_wait_ =
-        static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
+  std::size_t hint_wait() const noexcept {
+    return static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
   }
   // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
   // candidate with another after it was 0.71-0.85 on the 151k pair's C and Python tables, and 0 of 9 on
@@ -598,8 +600,8 @@ class draft_length_controller {
   /// of the steps at 0.89 tokens/ms against γ = 7's 0.96).
   double ask_time(std::size_t g) const noexcept {
     if (g == 0 || timed_ < 2 || !priced_by_asks(g)) return step_time(g);
-    const double w = ask_weight_[g] + kAskPrior, cut = ask_cut_[g] / w;  // the prior: never cut
     if (ask_cut_[g] <= 0.0) return step_time(g);
+    const double cut = ask_cut_[g] / (ask_weight_[g] + kAskPrior);  // the prior: never cut
     // The cut steps' candidates: all the record's less the full steps' γ each.
     const double full_rows = (ask_weight_[g] - ask_cut_[g]) * static_cast<double>(g);
     const double m = std::clamp((ask_rows_[g] - full_rows) / ask_cut_[g], 1.0, static_cast<double>(g));
@@ -796,7 +798,6 @@ class draft_length_controller {
   std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
   double draft_token_s_ = 0.0;               // lower envelope of a draft pass's time (at load 1)
   std::size_t since_probe_ = 0;           // steps without a draft since the last probe
-  std::size_t probe_wait_ = kMinProbeGap;  // the back-off, jittered (for the repetition hint)
   double probe_phase_ = 0.0;               // the jitter's golden-ratio sequence
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
