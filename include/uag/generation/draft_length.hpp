@@ -286,7 +286,8 @@ class draft_length_controller {
   // the draft was wrong, 1 right of 19, and drafting stayed off for the prompt. Elsewhere the back-off is
   // kept exact: a text that does not repeat has no phase to miss.
   std::size_t hint_wait() const noexcept {
-    return static_cast<std::size_t>(std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
+    return static_cast<std::size_t>(
+        std::lround(static_cast<double>(probe_gap_) / (0.75 + 0.5 * probe_phase_)));
   }
   // Over a text bridge a one-token probe is all last candidate (accepted 0.60-0.70 where the same
   // candidate with another after it was 0.71-0.85 on the 151k pair's C and Python tables, and 0 of 9 on
@@ -797,7 +798,7 @@ class draft_length_controller {
   double ask_weight_[kMaxGamma] = {};  // [γ] = ... and their decayed count
   std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
   double draft_token_s_ = 0.0;               // lower envelope of a draft pass's time (at load 1)
-  std::size_t since_probe_ = 0;           // steps without a draft since the last probe
+  std::size_t since_probe_ = 0;              // steps without a draft since the last probe
   double probe_phase_ = 0.0;               // the jitter's golden-ratio sequence
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
