@@ -799,7 +799,7 @@ class draft_length_controller {
   std::size_t ask_samples_[kMaxGamma] = {};  // [γ] = timed steps of γ the stop may trim
   double draft_token_s_ = 0.0;               // lower envelope of a draft pass's time (at load 1)
   std::size_t since_probe_ = 0;              // steps without a draft since the last probe
-  double probe_phase_ = 0.0;               // the jitter's golden-ratio sequence
+  double probe_phase_ = 0.0;                 // the jitter's golden-ratio sequence
   std::size_t burst_ = 0;                 // steps left in the current probe burst
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
