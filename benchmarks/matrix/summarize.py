@@ -73,7 +73,7 @@ def paired(a, b):
             raise ValueError(f"{c.get('name', '?')}: speedup_by_prompt is not a list of positive numbers")
     if not pa or not pb or len(pa) != len(pb) or len(pa) < 2:
         return None
-    logs = [math.log(max(x, 1e-9) / max(y, 1e-9)) for x, y in zip(pa, pb)]
+    logs = [math.log(x / y) for x, y in zip(pa, pb)]  # positive: checked above
     n = len(logs)
     mean = sum(logs) / n
     sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (n - 1))
