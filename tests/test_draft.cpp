@@ -292,11 +292,13 @@ TEST(draft_test, adaptive_controller_uses_measured_step_time_per_draft_length) {
 // chance of accepting candidate i grows with i given that the earlier ones were accepted. Steps here
 // are easy (alpha 0.97) or hard (alpha 0.45) at random; the controller must still find the γ with the
 // best tokens per second (a single pooled alpha undervalues long drafts and picks too short a γ).
-// Judged over 10 seeds: the final choice on each, and the rate of the steps taken on average. (At
-// slope 0.3 the rates of γ = 4..8 are within 4% of each other and the choice moves over them: one seed's
-// final choice, the former criterion, is a draw. Over 40 seeds the choice ends under 0.98 of the best rate
-// on 0 seeds before longer drafts with few timed steps were probed more often, on 2 after, and the rate of
-// the steps taken at slope 0.3 is 0.989 on average both ways.)
+// Judged over 10 seeds: the rate of the steps taken on average, and the final choice, within 2% of the
+// best rate on at least 8 of them. (At slope 0.3 the rates of γ = 4..8 are within 4% of each other and the
+// choice moves over them: one seed's final choice is a draw. Over 40 seeds the choice ends under 0.98 of
+// the best rate on 0 seeds before longer drafts with few timed steps were probed more often, on 2 after,
+// and the rate of the steps taken at slope 0.3 is 0.989 on average both ways. Over 100 seeds per slope,
+// 1-10, 51-60, ..., 451-460, 7 of the 300 final choices fall under 0.98, down to 0.958; until session 42
+// every seed had to pass, which seeds 1-10 happen to do.)
 TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
   for (double slope : {0.08, 0.15, 0.3}) {
     auto step_time = [&](std::size_t g) { return 1.0 + slope * static_cast<double>(g); };
@@ -306,6 +308,7 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
     auto rate = [&](std::size_t g) { return tokens(g) / step_time(g); };
     const std::size_t best = best_length(rate, 12);
     double realized = 0;
+    int short_choices = 0;
     for (std::uint64_t seed = 1; seed <= 10; ++seed) {
       auto c = adaptive_controller(4, 12);
       uag::rng r(seed);
@@ -315,10 +318,10 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
           step_time, [&](int s, std::size_t g) {
             if (s >= 500) time += step_time(g), made += tokens(g);  // the last 1,000 steps, at their true rates
           });
-      EXPECT_GE(rate(c.choice()), 0.98 * rate(best))
-          << "slope " << slope << " seed " << seed << " chose " << c.choice() << " best " << best;
+      short_choices += rate(c.choice()) < 0.98 * rate(best);
       realized += made / time / rate(best) / 10;
     }
+    EXPECT_LE(short_choices, 2) << "slope " << slope << " best " << best;
     EXPECT_GE(realized, 0.98) << "slope " << slope;
   }
 }
@@ -327,9 +330,15 @@ TEST(draft_test, adaptive_controller_follows_correlated_acceptance) {
 // noise (nor stop at a length that once measured fast by chance). Judged by what the steps it took would
 // cost at their true times, over 10 seeds: the share of steps at the best length or a neighbour (the
 // former criterion) is a coin flip where neighbouring rates are within 1% (slope 0.08: 769-782 of
-// 1,000 steps on average over seeds, with or without the cold-step rule), the rate is what a user gets.
+// 1,000 steps on average over seeds, with or without the cold-step rule), the rate is what a user gets:
+// 97% of the best on average, 93% on each seed; the final choice within 5% of the best on 9 of 10 seeds.
+// (Over 100 seeds per slope, 1-10, 51-60, ..., 451-460: rates 0.944 of the best at worst, 0.99 on
+// average; 3 of the 300 final choices under 0.95, down to 0.878. Until session 42 each seed had to reach
+// 0.95 both ways, which seeds 1-10 happen to do.)
 TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
-  for (double slope : {0.08, 0.15, 0.3})
+  for (double slope : {0.08, 0.15, 0.3}) {
+    int far_choices = 0;
+    double realized = 0;
     for (std::uint64_t seed = 1; seed <= 10; ++seed) {
       auto c = adaptive_controller(4, 12);
       uag::rng r(seed);
@@ -343,40 +352,50 @@ TEST(draft_test, adaptive_controller_tolerates_noisy_step_times) {
         c.update(g, acc, acc < g, 0.01, 1.0, step_time(g) * (0.85 + 0.3 * r.uniform()));
         if (s >= 500) time += step_time(g), tokens += static_cast<double>(acc + 1);  // the last 1,000 steps
       }
-      EXPECT_GE(rate(c.choice()), 0.95 * rate(best))
-          << "slope " << slope << " seed " << seed << " chose " << c.choice() << " best " << best;
-      EXPECT_GE(tokens / time, 0.95 * rate(best)) << "slope " << slope << " seed " << seed;
+      far_choices += rate(c.choice()) < 0.95 * rate(best);
+      EXPECT_GE(tokens / time, 0.93 * rate(best)) << "slope " << slope << " seed " << seed;
+      realized += tokens / time / rate(best) / 10;
     }
+    EXPECT_LE(far_choices, 1) << "slope " << slope;
+    EXPECT_GE(realized, 0.97) << "slope " << slope;
+  }
 }
 
 // A draft that never pays (low acceptance, steps that cost far more than a plain pass): the adaptive
-// controller stops drafting (γ = 0), still probes a γ > 0 now and then (exponential back-off), and keeps its timing across
-// restart() while other policies start over.
+// controller stops drafting (γ = 0), still probes a γ > 0 now and then (exponential back-off), and keeps
+// its timing across restart() while other policies start over. Over 50 seeds: a probe that happens to be
+// right brings the next one early, so the back-off reaches 32 steps on most seeds, not all (over 1,000
+// seeds: 41-50 of each 50, and 3-10 probes in the 200 steps judged; until session 42 one seed, which
+// reached it).
 TEST(draft_test, adaptive_controller_stops_drafting_when_it_does_not_pay) {
   uag::generation_config cfg;
   cfg.draft_policy = uag::draft_length_policy::adaptive;
   cfg.num_draft_tokens = 4;
   cfg.max_draft_tokens = 8;
-  uag::draft_length_controller c(cfg);
-  uag::rng r(3);
   auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.5 + 0.5 * static_cast<double>(g); };
-  std::size_t zero_steps = 0, probes = 0, widest_gap = 0;
-  for (int s = 0; s < 400; ++s) {
-    const std::size_t g = c.next();
-    const std::size_t acc = geometric_accepts(r, 0.2, g);
-    c.update(g, acc, acc < g, 0.1, 1.0, step_time(g));
-    if (s >= 200) (g == 0 ? zero_steps : probes) += 1, widest_gap = std::max(widest_gap, c.probe_gap());
+  int backed_off = 0;
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    uag::draft_length_controller c(cfg);
+    uag::rng r(seed);
+    std::size_t zero_steps = 0, probes = 0, widest_gap = 0;
+    for (int s = 0; s < 400; ++s) {
+      const std::size_t g = c.next();
+      const std::size_t acc = geometric_accepts(r, 0.2, g);
+      c.update(g, acc, acc < g, 0.1, 1.0, step_time(g));
+      if (s >= 200) (g == 0 ? zero_steps : probes) += 1, widest_gap = std::max(widest_gap, c.probe_gap());
+    }
+    EXPECT_EQ(c.choice(), 0u) << "seed " << seed;
+    EXPECT_GT(zero_steps, 150u) << "seed " << seed;  // mostly target-only steps
+    EXPECT_GE(probes, 2u) << "seed " << seed;        // but it keeps measuring the draft,
+    EXPECT_LE(probes, 12u) << "seed " << seed;       // backing off
+    backed_off += widest_gap >= 32;
+    EXPECT_GT(c.predicted_step_seconds(0), 0.9) << "seed " << seed;
+    EXPECT_LT(c.predicted_step_seconds(0), 1.1) << "seed " << seed;
+    c.restart();
+    EXPECT_GT(c.predicted_step_seconds(3), 2.5) << "seed " << seed;  // timing kept
+    EXPECT_LT(c.predicted_step_seconds(3), 3.5) << "seed " << seed;
   }
-  EXPECT_EQ(c.choice(), 0u);
-  EXPECT_GT(zero_steps, 150u);  // mostly target-only steps
-  EXPECT_GE(probes, 2u);        // but it keeps measuring the draft,
-  EXPECT_LE(probes, 8u);        // backing off: a probe every 32 steps once none pays
-  EXPECT_GE(widest_gap, 32u);   // (a probe that was right brings the next one early: 4 steps)
-  EXPECT_GT(c.predicted_step_seconds(0), 0.9);
-  EXPECT_LT(c.predicted_step_seconds(0), 1.1);
-  c.restart();
-  EXPECT_GT(c.predicted_step_seconds(3), 2.5);  // timing kept
-  EXPECT_LT(c.predicted_step_seconds(3), 3.5);
+  EXPECT_GE(backed_off, 40);  // a probe every 32 steps once none pays
 
   uag::generation_config h = cfg;
   h.draft_policy = uag::draft_length_policy::heuristic;
@@ -937,7 +956,8 @@ TEST(draft_test, adaptive_controller_does_not_stop_on_a_warm_up_timed_in_a_burst
 // the controller must run at ≥ 0.9 of the best static rate on average over seeds (10 seeds: 0.887 before
 // longer drafts with fewer than 4 timed steps were probed every 4 steps and their first steps' minimum
 // kept; 0.908 after; 30 seeds, as now, since a 10-seed mean moves by ±0.5% with the seed draw: 0.914,
-// and 0.912 with the shorter neighbour probed less), ≥ 0.8 on each.
+// and 0.912 with the shorter neighbour probed less), ≥ 0.75 on each (until session 42 0.8, which seeds
+// 1-30 reach and 2 of 300 others do not, down to 0.78; the 30-seed mean over ten such draws 0.912-0.943).
 TEST(draft_test, adaptive_controller_climbs_past_each_lengths_slow_first_step) {
   auto accepts = [](uag::rng& r, std::size_t g) {
     const double a = r.uniform() < 0.6 ? 0.95 : 0.55;
@@ -973,7 +993,7 @@ TEST(draft_test, adaptive_controller_climbs_past_each_lengths_slow_first_step) {
         time += t, tokens += static_cast<double>(acc + 1), made += acc + 1;
       }
     }
-    EXPECT_GE(tokens / time, 0.8 * best) << "seed " << seed << " chose " << c.choice();
+    EXPECT_GE(tokens / time, 0.75 * best) << "seed " << seed << " chose " << c.choice();
     sum += tokens / time / best;
   }
   EXPECT_GE(sum / seeds, 0.9);
@@ -1170,6 +1190,11 @@ TEST(draft_test, adaptive_controller_settles_the_untrimmed_probes_of_a_length_th
 // each: γ = 8-12 are timed now and then (warm-up, probes, easy stretches) and must not look cheaper
 // than they were measured once their timing is old. (Before: a timing faded towards the line through the
 // measured lengths, which misses the tile's jump, and the choice went past it when the load drifted.)
+// Over 200 seeds (1,000 seeds in windows of 200, before / now): the steps taken make 0.955-0.962 / 0.963-
+// 0.971 of the best static rate on average; the median seed spends 1.5-1.8% / 0.6-0.8% of its steps past
+// the tile; 29-43 / 9-16 seeds spend more than 10% there (a load that drifts the wrong way can hold the
+// choice past the tile for most of a seed: now up to 87% of one seed's steps). Until session 42 this test
+// judged 20 seeds against 0.97 and 3% on average, which seeds 1-20 meet and most other draws of 20 do not.
 TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing_ages) {
   const double cost[] = {1.812, 2.196, 2.479, 2.844, 3.319, 3.470, 3.864,
                          4.036, 5.481, 5.472, 5.870, 6.035, 6.274};
@@ -1180,8 +1205,9 @@ TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing
   };
   const std::size_t best = best_length(rate, 12);
   ASSERT_LE(best, 7u);
-  double realized = 0, past_tile = 0;
-  constexpr int kSeeds = 20;
+  double realized = 0;
+  std::vector<double> past_tile;  // per seed: the share of its steps past the tile
+  constexpr int kSeeds = 200;
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     auto c = adaptive_controller(5, 12);
     uag::rng r(seed);
@@ -1204,10 +1230,12 @@ TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing
       }
     }
     realized += made_tokens / time / rate(best) / kSeeds;
-    past_tile += long_steps / steps / kSeeds;
+    past_tile.push_back(long_steps / steps);
   }
-  EXPECT_GE(realized, 0.97);   // before: 0.965
-  EXPECT_LE(past_tile, 0.03);  // before: 8.2% of the steps past the tile, now 0.9%
+  EXPECT_GE(realized, 0.96);
+  std::sort(past_tile.begin(), past_tile.end());
+  EXPECT_LE(past_tile[kSeeds / 2], 0.012);  // the median seed
+  EXPECT_LE(std::count_if(past_tile.begin(), past_tile.end(), [](double x) { return x > 0.1; }), 25);
 }
 
 // Greedy adaptive drafting with a confidence stop (min_confidence()): a step of γ >= 3 while drafting is
@@ -1216,29 +1244,39 @@ TEST(draft_test, adaptive_controller_keeps_a_long_drafts_tile_cost_as_its_timing
 // every step while the choice is γ = 1-2 (trimmed steps would bias the survival curve), the warm-up (its
 // acceptance decides whether a pair is weak) and sampled runs. Other policies keep their floors: constant
 // none, confidence its threshold from the first token. Fails on the controller before session 32 (no floor
-// for adaptive).
+// for adaptive). A drafting step costs 1.5 + 0.25 γ against 1 for target-only, so that while α = 0.8
+// γ = 3-5 pay 7-10% more than γ = 2 and the stop has steps to act on. (Until session 42 one seed
+// at 1.5 + 0.5 γ, where γ = 2 and 3 tie within 1%: whether the choice reached 3 was a draw, on 5% of 200
+// seeds never; at 0.25, 56-233 floored steps per seed over 200 seeds.)
 TEST(draft_test, adaptive_controller_stops_an_unsure_draft_past_its_first_candidate_but_not_in_probes) {
-  auto c = adaptive_controller(4, 8);
-  EXPECT_EQ(c.min_confidence(), 0.0f);  // the warm-up drafts all it asks
-  EXPECT_EQ(c.min_confidence_from(), 1u);
-  uag::rng r(5);
-  std::size_t probes = 0, floored = 0;
-  for (int s = 0; s < 400; ++s) {
-    const std::size_t g = c.next();
-    const float floor = c.min_confidence();
-    if (g > 0 && c.choice() == 0) {
-      ++probes;
-      EXPECT_EQ(floor, 0.0f) << "probe at step " << s;
+  std::size_t floored_total = 0;
+  constexpr std::uint64_t kSeeds = 20;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    auto c = adaptive_controller(4, 8);
+    EXPECT_EQ(c.min_confidence(), 0.0f);  // the warm-up drafts all it asks
+    EXPECT_EQ(c.min_confidence_from(), 1u);
+    uag::rng r(seed);
+    std::size_t probes = 0, floored = 0;
+    for (int s = 0; s < 400; ++s) {
+      const std::size_t g = c.next();
+      const float floor = c.min_confidence();
+      if (g > 0 && c.choice() == 0) {
+        ++probes;
+        EXPECT_EQ(floor, 0.0f) << "probe at step " << s << ", seed " << seed;
+      }
+      if (g < 3 || c.choice() < 3) {
+        EXPECT_EQ(floor, 0.0f) << "γ = " << g << ", choice " << c.choice() << " at step " << s << ", seed "
+                               << seed;
+      }
+      if (floor > 0.0f) ++floored;
+      const std::size_t acc = geometric_accepts(r, s < 200 ? 0.8 : 0.1, g);  // then drafting stops paying
+      c.update(g, acc, acc < g, 0.1, 1.0, g == 0 ? 1.0 : 1.5 + 0.25 * static_cast<double>(g));
     }
-    if (g < 3 || c.choice() < 3) {
-      EXPECT_EQ(floor, 0.0f) << "γ = " << g << ", choice " << c.choice() << " at step " << s;
-    }
-    if (floor > 0.0f) ++floored;
-    const std::size_t acc = geometric_accepts(r, s < 200 ? 0.8 : 0.1, g);  // then drafting stops paying
-    c.update(g, acc, acc < g, 0.1, 1.0, g == 0 ? 1.0 : 1.5 + 0.5 * static_cast<double>(g));
+    EXPECT_GT(floored, 0u) << "seed " << seed;
+    EXPECT_GE(probes, 2u) << "seed " << seed;
+    floored_total += floored;
   }
-  EXPECT_GT(floored, 50u);
-  EXPECT_GE(probes, 2u);
+  EXPECT_GT(floored_total, 150 * kSeeds);
   uag::generation_config sampled;  // a sampled candidate's acceptance is not what q's top probability says
   sampled.draft_policy = uag::draft_length_policy::adaptive;
   sampled.sampling.temperature = 0.7f;
@@ -1258,24 +1296,38 @@ TEST(draft_test, adaptive_controller_stops_an_unsure_draft_past_its_first_candid
 
 // A weak pair (first candidate right 40% of the time) whose drafts are so cheap that γ >= 3 pays: its
 // steps are never trimmed. A trimmed step's later candidates are the confident ones, and a weak pair's
-// choice wanders back to γ = 1-2, where that record would price drafting above its worth.
+// choice wanders back to γ = 1-2, where that record would price drafting above its worth. Over 50 seeds
+// of 600 steps: a strong pair's (0.85) steps are trimmed on each, a weak pair's (0.4) on 3% of them at
+// most on average. Not never: the weak-pair rule reads the first candidate's acceptance as a running
+// estimate (memory ~50 steps), which crosses kWeakRate (0.5) now and then; over 200 seeds the weak pair
+// had 10 floored steps in 600 on average, 2 at the median, 154 on the worst seed; the choice sat at γ >= 3
+// on 269-596 of the 600 steps. (Until session 42 this test judged one seed, which had no floored step,
+// and wanted more than 300 steps at γ >= 3.)
 TEST(draft_test, adaptive_controller_does_not_stop_a_weak_pairs_draft_short) {
+  constexpr std::uint64_t kSeeds = 50;
   for (double alpha : {0.4, 0.85}) {
-    auto c = adaptive_controller(4, 8);
-    uag::rng r(7);
-    std::size_t long_choice = 0, floored = 0;
-    for (int s = 0; s < 600; ++s) {
-      const std::size_t g = c.next();
-      long_choice += c.choice() >= 3 && g >= 3 ? 1 : 0;
-      floored += c.min_confidence() > 0.0f ? 1 : 0;
-      const std::size_t acc = geometric_accepts(r, alpha, g);
-      c.update(g, acc, acc < g, 0.01, 1.0, g == 0 ? 1.0 : 1.02 + 0.02 * static_cast<double>(g));
+    std::size_t floored_total = 0;
+    for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+      auto c = adaptive_controller(4, 8);
+      uag::rng r(seed);
+      std::size_t long_choice = 0, floored = 0;
+      for (int s = 0; s < 600; ++s) {
+        const std::size_t g = c.next();
+        long_choice += c.choice() >= 3 && g >= 3 ? 1 : 0;
+        floored += c.min_confidence() > 0.0f ? 1 : 0;
+        const std::size_t acc = geometric_accepts(r, alpha, g);
+        c.update(g, acc, acc < g, 0.01, 1.0, g == 0 ? 1.0 : 1.02 + 0.02 * static_cast<double>(g));
+      }
+      EXPECT_GT(long_choice, 250u) << "α " << alpha << " seed " << seed
+                                   << ": the choice should settle at γ >= 3";
+      if (alpha > 0.5) {
+        EXPECT_GT(floored, 300u) << "seed " << seed
+                                 << ": a strong pair's draft should stop where it is unsure";
+      }
+      floored_total += floored;
     }
-    EXPECT_GT(long_choice, 300u) << "α " << alpha << ": the choice should settle at γ >= 3";
     if (alpha < 0.5) {
-      EXPECT_EQ(floored, 0u) << "a weak pair's draft was stopped short";
-    } else {
-      EXPECT_GT(floored, 300u) << "a strong pair's draft should stop where it is unsure";
+      EXPECT_LE(floored_total, 600 * kSeeds * 3 / 100) << "a weak pair's drafts were stopped short";
     }
   }
 }
@@ -1307,7 +1359,9 @@ TEST(draft_test, adaptive_controller_prices_a_trimmed_length_by_what_its_steps_p
 // and some stop early; priced at the mean count of all its steps, γ = 8 (58% full at 7.4 ms, 42% cut at
 // 3.6) cost like a step of ~6 candidates, and adaptive drafted it on 21% of its steps at 0.89 tokens/ms
 // against γ = 7's 0.96. Priced as the mix of full and cut steps it is, the choice stays nearer the tile:
-// here 0.963 of the best static rate before, 0.974 after (10 seeds).
+// here 0.9605 of the best static rate before, 0.9711 after (200 seeds; 1,000: 0.9603, 0.9696). Until
+// session 42 this judged 10 seeds against 0.97 (0.963 before, 0.974 after), which most draws of 10 seeds
+// miss (0.961-0.974 over ten draws).
 TEST(draft_test, adaptive_controller_prices_the_full_steps_of_a_trimmed_length_past_a_row_tile) {
   const sure_or_unsure_pair pair{
       {2.40, 2.45, 2.50, 2.60, 2.70, 2.80, 2.95, 3.10, 3.30, 4.50, 4.70, 4.90, 5.10},
@@ -1319,5 +1373,6 @@ TEST(draft_test, adaptive_controller_prices_the_full_steps_of_a_trimmed_length_p
   constexpr std::size_t kMax = 12;
   const std::vector<double> rate = pair.rates(kMax);
   const double best = *std::max_element(rate.begin(), rate.end());
-  EXPECT_GE(pair.realized(5, kMax, 3000, 500, 10, best), 0.97) << "best static rate " << best << " tokens/ms";
+  EXPECT_GE(pair.realized(5, kMax, 3000, 500, 200, best), 0.965)
+      << "best static rate " << best << " tokens/ms";
 }
