@@ -1058,8 +1058,9 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
   // Pooled over both runs: g1 sqrt(1.2 x 1.3) = 1.249, g2 sqrt(1.5 x 1.1) = 1.285, adaptive sqrt(1.4 x 1.2)
   // = 1.296: 1.009 of the best pooled static length, g2.
-  EXPECT_NE(r.out.find("| 2 | bundled, T 0 | 1 | 1.009 | 1 / 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| 2 | bundled, T 0 | 1 | 1.009 | 1 / 1 | 1.296x |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("- pooled, below 3% of the best static length: none"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: none"), std::string::npos) << r.out;
   // ... and a pooled cell below 3% is named (adaptive 1.1 in both runs against g2 pooled at 1.285: 0.856).
   write(root_ / "scripts" / "c" / "json" / "bundled_c_100_t0.json", cell(1.2, 1.5, 1.1));
   write(root_ / "scripts" / "d" / "json" / "bundled_c_100_t0.json", cell(1.3, 1.1, 1.1));
@@ -1068,6 +1069,16 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_NE(r.out.find("- pooled, below 3% of the best static length: bundled c 100 T 0 0.856 (of g2)"),
             std::string::npos)
       << r.out;
+  // ... and a cell whose pooled adaptive is below 0.97x of target-only (0.95 and 0.98: 0.965), though
+  // within 3% of its best pooled static length (g1 0.92 and 0.99: 0.954; 1.011).
+  write(root_ / "scripts" / "e" / "json" / "weak_draft_c_500_t0.7.json", cell(0.92, 0.85, 0.95));
+  write(root_ / "scripts" / "f" / "json" / "weak_draft_c_500_t0.7.json", cell(0.99, 0.9, 0.98));
+  r = script("matrix/held_out.py", (root_ / "scripts" / "e").string() + " " + (root_ / "scripts" / "f").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: weak_draft c 500 T 0.7 0.965x"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| 2 | weak_draft, T 0.7 | 1 | 1.011 | 1 / 1 | 0.965x |"), std::string::npos) << r.out;
 
   // summarize.py on a T = 0.7 cell with SLEM twins: the controller on the SLEM side (adaptive:slem 1.52
   // against g2:slem 1.6: 0.950), the best static lengths side by side (g1 1.2 against g2:slem 1.6:
