@@ -1073,7 +1073,8 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   // within 3% of its best pooled static length (g1 0.92 and 0.99: 0.954; 1.011).
   write(root_ / "scripts" / "e" / "json" / "weak_draft_c_500_t0.7.json", cell(0.92, 0.85, 0.95));
   write(root_ / "scripts" / "f" / "json" / "weak_draft_c_500_t0.7.json", cell(0.99, 0.9, 0.98));
-  r = script("matrix/held_out.py", (root_ / "scripts" / "e").string() + " " + (root_ / "scripts" / "f").string());
+  r = script("matrix/held_out.py",
+             (root_ / "scripts" / "e").string() + " " + (root_ / "scripts" / "f").string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: weak_draft c 500 T 0.7 0.965x"),
             std::string::npos)
