@@ -1347,10 +1347,20 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   }
   const fs::path bad_run = root_ / "scripts" / "bad";
   write(bad_run / "json" / "x.json", {{"a", 1}});
+  // A speedup of zero (or not a number) would divide by zero or fail a log: named instead.
+  const fs::path zero_run = root_ / "scripts" / "zero", text_run = root_ / "scripts" / "text";
+  write(zero_run / "json" / "bundled_c_100_t0.json", cell(0.0, 1.1, 1.2));
+  write(text_run / "json" / "bundled_c_100_t0.json",
+        json{{"configs",
+              json::array({{{"name", "g1"}, {"speedup", 1.2}}, {{"name", "adaptive"}, {"speedup", "x"}}})}});
   for (const auto& [args, expected] : std::vector<std::pair<std::string, std::string>>{
            {(root_ / "scripts" / "a").string(), "usage: benchmarks/matrix/held_out.py RUN_DIR RUN_DIR"},
            {(root_ / "none").string() + " " + (root_ / "scripts" / "a").string(), "no json/*.json under"},
-           {bad_run.string() + " " + (root_ / "scripts" / "a").string(), "not a `uag bench --json` file"}}) {
+           {bad_run.string() + " " + (root_ / "scripts" / "a").string(), "not a `uag bench --json` file"},
+           {zero_run.string() + " " + (root_ / "scripts" / "a").string(),
+            "configuration g1: speedup must be a positive number, got 0.0"},
+           {text_run.string() + " " + (root_ / "scripts" / "a").string(),
+            "configuration adaptive: speedup must be a positive number, got 'x'"}}) {
     r = script("matrix/held_out.py", args);
     EXPECT_EQ(r.code, 1) << args;
     EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;

@@ -33,6 +33,12 @@ def load(run):
             sys.exit(f"held_out.py: {path}: {e}")
         except (KeyError, TypeError):
             sys.exit(f"held_out.py: {path}: not a `uag bench --json` file (no configs with names)")
+        for name, cfg in cells[os.path.basename(path)].items():
+            if name == "adaptive" or (name.startswith("g") and ":" not in name):
+                v = cfg.get("speedup")  # the ratios and logs below need a positive number
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                    sys.exit(f"held_out.py: {path}: configuration {name}: speedup must be a positive number, "
+                             f"got {v!r}")
     if not cells:
         sys.exit(f"held_out.py: no json/*.json under {run}")
     return cells
