@@ -16,11 +16,12 @@ import math
 import os
 import sys
 
-from summarize import CELL  # the cell-name pattern matrix.sh writes
+from summarize import CELL, geomean, positive  # CELL: the cell-name pattern matrix.sh writes
 
 
-def geomean(xs):
-    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+def is_static(name):
+    """A static length's configuration (g1..g16), not a twin such as g2:slem."""
+    return name.startswith("g") and ":" not in name
 
 
 def load(run):
@@ -34,9 +35,9 @@ def load(run):
         except (KeyError, TypeError):
             sys.exit(f"held_out.py: {path}: not a `uag bench --json` file (no configs with names)")
         for name, cfg in cells[os.path.basename(path)].items():
-            if name == "adaptive" or (name.startswith("g") and ":" not in name):
+            if name == "adaptive" or is_static(name):
                 v = cfg.get("speedup")  # the ratios and logs below need a positive number
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                if not positive(v):
                     sys.exit(f"held_out.py: {path}: configuration {name}: speedup must be a positive number, "
                              f"got {v!r}")
     if not cells:
@@ -53,7 +54,7 @@ def main(runs):
     for k, cells in enumerate(data):
         groups = {}
         for name, cfg in cells.items():
-            static = {n: c["speedup"] for n, c in cfg.items() if n.startswith("g") and ":" not in n}
+            static = {n: c["speedup"] for n, c in cfg.items() if is_static(n)}
             if "adaptive" not in cfg or not static:
                 continue
             logs = {}
@@ -90,7 +91,7 @@ def pooled(data):
         have = [cells[name] for cells in data if name in cells]
         if not m or len(have) < 2 or any("adaptive" not in cfg for cfg in have):
             continue
-        names = set.intersection(*({n for n in cfg if n.startswith("g") and ":" not in n} for cfg in have))
+        names = set.intersection(*({n for n in cfg if is_static(n)} for cfg in have))
         if not names:
             continue
         pool = {n: geomean([cfg[n]["speedup"] for cfg in have]) for n in names | {"adaptive"}}

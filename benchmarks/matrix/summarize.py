@@ -25,6 +25,11 @@ def geomean(xs):
     return math.exp(sum(math.log(max(x, 1e-9)) for x in xs) / len(xs))
 
 
+def positive(x):
+    """Whether x is a positive finite number (a speedup a ratio or a log can take)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < math.inf
+
+
 def interval(c):
     """ (lo–hi): a configuration's 95% interval of its decode geomean (uag bench's speedup_interval_95;
     absent in runs before session 36 and with a single prompt run)."""
@@ -68,8 +73,7 @@ def paired(a, b):
     length is picked on the same run, so its figure leans high (the best of several noisy figures)."""
     pa, pb = a.get("speedup_by_prompt"), b.get("speedup_by_prompt")
     for c, p in ((a, pa), (b, pb)):
-        if p is not None and not (isinstance(p, list) and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < math.inf for x in p)):
+        if p is not None and not (isinstance(p, list) and all(positive(x) for x in p)):
             raise ValueError(f"{c.get('name', '?')}: speedup_by_prompt is not a list of positive numbers")
     if not pa or not pb or len(pa) != len(pb) or len(pa) < 2:
         return None

@@ -600,8 +600,7 @@ class draft_length_controller {
   /// steps, 58% full at 7.4 ms and 42% cut at 3.6, priced like a 6-candidate step, ~5.1 ms; chosen on 21%
   /// of the steps at 0.89 tokens/ms against γ = 7's 0.96).
   double ask_time(std::size_t g) const noexcept {
-    if (g == 0 || timed_ < 2 || !priced_by_asks(g)) return step_time(g);
-    if (ask_cut_[g] <= 0.0) return step_time(g);
+    if (g == 0 || timed_ < 2 || !priced_by_asks(g) || ask_cut_[g] <= 0.0) return step_time(g);
     const double cut = ask_cut_[g] / (ask_weight_[g] + kAskPrior);  // the prior: never cut
     // The cut steps' candidates: all the record's less the full steps' γ each.
     const double full_rows = (ask_weight_[g] - ask_cut_[g]) * static_cast<double>(g);
