@@ -571,9 +571,14 @@ TEST(draft_test, adaptive_controller_prices_lengths_under_a_drifting_load) {
 // step times ±15%: a run of rejections in an easy stretch predicts target-only a few % ahead, and a
 // controller that stops on it pays the stop, the probes and the resume gain. Sixteen generations of 256
 // tokens per seed (one matrix cell), 40 seeds, γ judged at its stretch's true rate: the steps must reach
-// 98% of the best static rate and drafting be off on at most 22% of them. Before the stop had to persist
-// (kStopPersistence), 0.976-0.979 and 27-31% off over five sets of 40 seeds; with it, 0.981-0.983 and
-// 16-18%.
+// 98.3% of the best static rate and drafting be off on at most 14% of them; with one step in ten also
+// descheduled (2.2x), 97.2% and 20%. Over five sets of 40 seeds (seeds 1-200), quiet / descheduled:
+// - a fixed persistence (a lead of 2-6% held for 6 decisions, more at once; sessions 30-42): 0.983-0.985
+//   and 16-18% off / 0.965-0.968 and 33-37% off (before any persistence: 0.976-0.979, 27-31% off, quiet);
+// - a persistence of 0.6 / lead decisions alone: 0.985-0.986, 12-13% / 0.970-0.973, 21-25%;
+// - the drafting lengths' timings relaxed towards their levels while off, alone: 0.982-0.985, 15-18% /
+//   0.972-0.974, 24-25%;
+// - both (now): 0.985-0.987, 11-12% / 0.974-0.977, 15-18%.
 TEST(draft_test, adaptive_controller_does_not_stop_on_a_near_tie) {
   constexpr double kEasy = 0.45, kHard = 0.35;
   auto cost = [](std::size_t g) {
@@ -588,33 +593,37 @@ TEST(draft_test, adaptive_controller_does_not_stop_on_a_near_tie) {
   ASSERT_EQ(best, 1u);
   ASSERT_GT(uag::expected_tokens_per_pass(kHard, 1) / cost(1), 1.03);  // drafting pays in either stretch
   ASSERT_LT(rate(1), 1.1);                                              // ... but little
-  double realized = 0, off = 0;
-  constexpr int kSeeds = 40;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    auto c = adaptive_controller(5, 12);
-    uag::rng r(seed);
-    bool easy = true;
-    double time = 0, made_tokens = 0, steps = 0, off_steps = 0;
-    for (int gen = 0; gen < 16; ++gen) {
-      c.restart();
-      for (int made = 0; made < 256;) {
-        if (r.uniform() < 0.02) easy = !easy;
-        const double alpha = easy ? kEasy : kHard;
-        const std::size_t g = std::min<std::size_t>(c.next(), 255 - made);
-        const std::size_t acc = geometric_accepts(r, alpha, g);
-        const double load = 0.85 + 0.3 * r.uniform(), gd = static_cast<double>(g);
-        const double target = load * (1.0 + 0.1 * gd), draft = g ? load * (0.05 + 0.15 * gd) : 0.0;
-        c.update(g, acc, acc < g, g ? draft / gd : 0.0, target, target + draft, g);
-        made += static_cast<int>(acc) + 1;
-        time += cost(g), made_tokens += uag::expected_tokens_per_pass(alpha, g);
-        steps += 1, off_steps += g == 0;
+  for (const double descheduled : {0.0, 0.1}) {
+    double realized = 0, off = 0;
+    constexpr int kSeeds = 40;
+    for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+      auto c = adaptive_controller(5, 12);
+      uag::rng r(seed);
+      bool easy = true;
+      double time = 0, made_tokens = 0, steps = 0, off_steps = 0;
+      for (int gen = 0; gen < 16; ++gen) {
+        c.restart();
+        for (int made = 0; made < 256;) {
+          if (r.uniform() < 0.02) easy = !easy;
+          const double alpha = easy ? kEasy : kHard;
+          const std::size_t g = std::min<std::size_t>(c.next(), 255 - made);
+          const std::size_t acc = geometric_accepts(r, alpha, g);
+          double load = 0.85 + 0.3 * r.uniform();
+          if (descheduled > 0.0 && r.uniform() < descheduled) load *= 2.2;
+          const double gd = static_cast<double>(g);
+          const double target = load * (1.0 + 0.1 * gd), draft = g ? load * (0.05 + 0.15 * gd) : 0.0;
+          c.update(g, acc, acc < g, g ? draft / gd : 0.0, target, target + draft, g);
+          made += static_cast<int>(acc) + 1;
+          time += cost(g), made_tokens += uag::expected_tokens_per_pass(alpha, g);
+          steps += 1, off_steps += g == 0;
+        }
       }
+      realized += made_tokens / time / rate(best) / kSeeds;
+      off += off_steps / steps / kSeeds;
     }
-    realized += made_tokens / time / rate(best) / kSeeds;
-    off += off_steps / steps / kSeeds;
+    EXPECT_GE(realized, descheduled > 0.0 ? 0.972 : 0.983) << "descheduled " << descheduled;
+    EXPECT_LE(off, descheduled > 0.0 ? 0.20 : 0.14) << "descheduled " << descheduled;
   }
-  EXPECT_GE(realized, 0.98);
-  EXPECT_LE(off, 0.22);
 }
 
 // Exploration has a price: a probe of a neighbouring length costs that length's deficit. Settled at

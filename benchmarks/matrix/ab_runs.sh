@@ -6,7 +6,9 @@
 #   usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG [UAG...]
 #   env: CELLS (default "python_100 c_100"), RUNS (2), CONFIGS (g1,g2,adaptive), N (16), TOKENS (256),
 #        WEIGHTS (bf16-products), DRAFT (a draft folder; default the matrix's weak draft), TARGET (a target
-#        folder; default the bundled one), LABEL (weak), REPEATS (uag bench --repeats, 1)
+#        folder; default the bundled one), LABEL (weak), REPEATS (uag bench --repeats, 1), EXTRA (more
+#        bench arguments, e.g. "--temperature 0.7 --mode tli"), SEEDS (a --seed per run, e.g. "0 1000 2000";
+#        RUNS then defaults to their count)
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG [UAG...]" >&2; exit 2; }
 out=$1 prompts=$2; shift 2
@@ -20,14 +22,21 @@ for b in "$@"; do [ -x "$b" ] && [ -f "$b" ] || { echo "ab_runs.sh: $b is not an
 mkdir -p "$out/json"
 target=()
 [ -n "${TARGET:-}" ] && target=(--target "$TARGET")
-for run in $(seq 1 "${RUNS:-2}"); do
+read -r -a extra <<< "${EXTRA:-}"
+read -r -a seeds <<< "${SEEDS:-}"
+if [ -n "${RUNS:-}" ]; then runs=$RUNS; elif [ ${#seeds[@]} -gt 0 ]; then runs=${#seeds[@]}; else runs=2; fi
+case "$runs" in *[!0-9]*|0*) echo "ab_runs.sh: RUNS must be a positive integer, got '$runs'" >&2; exit 2 ;; esac
+[ ${#seeds[@]} -eq 0 ] || [ ${#seeds[@]} -ge "$runs" ] || { echo "ab_runs.sh: SEEDS has fewer seeds than RUNS" >&2; exit 2; }
+for run in $(seq 1 "$runs"); do
+  seed=()
+  [ ${#seeds[@]} -eq 0 ] || seed=(--seed "${seeds[run - 1]}")
   for cell in ${CELLS:-python_100 c_100}; do
     for b in "$@"; do
       name=$(basename "$b")
       echo "== run $run ${LABEL:-weak} $cell $name (load $(cut -d' ' -f1-3 /proc/loadavg))"
       "$b" bench "${target[@]}" --draft "$draft" --prompts "$prompts/$cell.jsonl" --limit "${N:-16}" \
         --max-new-tokens "${TOKENS:-256}" --configs "${CONFIGS:-g1,g2,adaptive}" --threads 1 \
-        --weights "${WEIGHTS:-bf16-products}" --repeats "${REPEATS:-1}" --json "$out/json/${name}_${LABEL:-weak}_${cell}_run$run.json" 2>/dev/null |
+        --weights "${WEIGHTS:-bf16-products}" --repeats "${REPEATS:-1}" "${extra[@]}" "${seed[@]}" --json "$out/json/${name}_${LABEL:-weak}_${cell}_run$run.json" 2>/dev/null |
         grep -E "^(baseline|g[0-9]+|adaptive) "
     done
   done

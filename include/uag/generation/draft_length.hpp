@@ -234,9 +234,11 @@ class draft_length_controller {
   // A pair's first-candidate rate below which it is weak. Matrix, greedy, per cell and length: weak pair
   // 0.19-0.42, 151k pair 0.53-0.92, bundled 0.46-0.85 (below 0.5 only on prose ~1,200, where γ = 1 won).
   static constexpr double kWeakRate = 0.5;
-  static constexpr double kStopMargin = 1.02;    // gain of target-only over drafting that stops drafting
-  static constexpr double kNearTie = 1.06;        // ... at once; below this gain, only if it persists for
-  static constexpr std::size_t kStopPersistence = 6;  // this many decisions in a row
+  static constexpr double kStopMargin = 1.02;  // gain of target-only over drafting that may stop drafting,
+  static constexpr double kStopPersistence = 0.6;  // once a gain of 1 + x has held for 0.6 / x decisions in
+                                                   // a row (2%: 30, 5%: 12, 10%: 6, 20%: 3, 60%: 1)
+  static constexpr double kOffRelax = 0.2;  // per step off: how far the drafting lengths' frozen timings move
+                                            // towards what γ = 0's timing says of them now
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
@@ -386,6 +388,19 @@ class draft_length_controller {
       // off for whole prompts (151k target, C ~500, simulated: off on 60% of the steps where every
       // prompt's best static length paid 1.05-1.8x; a probe every ~100 steps, each one judged against it).
       scale_survival(kStaleDecay);
+      // The drafting lengths' timings are frozen too, at the values that switched drafting off: drafting
+      // stops where their lower envelopes read high (a few slow steps), and while off nothing times them
+      // again (a probe pays a catch-up and is not timed), where γ = 0 is timed every step. Frozen, they
+      // priced γ = 1 2.5-4% above its cost relative to γ = 0 for as long as drafting was off (simulated,
+      // weak pair, C ~100: against 0.2-1% while drafting), and the resume gain waited on that. Each length
+      // moves towards its level (the running value of its cost that the load model keeps, symmetric and
+      // slow) at the envelope-to-level ratio γ = 0 has now.
+      if (level_[0] > 0.0 && step_time_[0] > 0.0) {
+        const double envelope = step_time_[0] / level_[0];
+        for (std::size_t g = 1; g <= max_; ++g)
+          if (step_time_[g] > 0.0 && level_[g] > 0.0)
+            step_time_[g] += kOffRelax * (envelope * level_[g] - step_time_[g]);
+      }
     }
     if (floored) {  // what a step of this length proposes once the stop may trim it
       ask_rows_[requested] =
@@ -471,12 +486,15 @@ class draft_length_controller {
     // read from is a few dozen coin flips (the positions where drafting was off accepted as well as
     // those where it ran). Drafting that a probe has just brought back is on trial and gets no margin:
     // one lucky probe of a losing pair must not buy it a longer run.
-    // Past the margin, a lead of target-only under kNearTie stops drafting only once it has held for
-    // kStopPersistence decisions in a row: near break-even a stretch of rejections moves the predicted
-    // rates by more than the lead, and each stop costs a catch-up, probes and the resume gain. The weak
-    // pair's Python and C ~100 cells (simulate_controller, Zen 5 recordings; γ = 1 pays 1.13x and 1.12x)
-    // were off on 29% and 42% of their steps, 0.968 and 0.963 of γ = 1; now 18% and 28%, 0.977 both. A
-    // clear loss still stops at once (without the bound, three do-no-harm tests failed).
+    // Past the margin, a lead of target-only stops drafting once it has held for a number of decisions
+    // in a row that falls as the lead grows (kStopPersistence / lead: a clear loss stops at once): near
+    // break-even a stretch of rejections moves the predicted rates by more than the lead, the estimates
+    // remember ~50 steps (their errors last as long), and each stop costs a catch-up, probes and the
+    // resume gain. On a weak pair that pays ~10% at γ = 1, most stops came at predicted leads of 2-10%
+    // (simulate_controller, weak C ~100, 40 seeds: 375 stops in 640 generations, 364 of them there).
+    // Before, a lead of 2-6% had to hold for 6 decisions and one of 6% or more stopped at once: the weak
+    // pair's recorded cells were off on 18-69% of their steps where their best static length paid
+    // 1.01-1.19x (simulated, 40 seeds, --noise 0.1).
     bool near_tie_stop = false;
     if (best == 0 && best_ > 0) {
       const std::size_t drafting = argmax_length(1, tokens_per_second);
@@ -484,9 +502,10 @@ class draft_length_controller {
       if (!settled(drafting) ||
           (drafting_run_ >= kMinEvidence && kStopMargin * drafting_rate > tokens_per_second(0))) {
         best = drafting;
-      } else if (kNearTie * drafting_rate > tokens_per_second(0)) {
+      } else {
         near_tie_stop = true;
-        if (++near_tie_stops_ < kStopPersistence) best = drafting;
+        const double lead = std::max(1e-3, tokens_per_second(0) / drafting_rate - 1.0);
+        if (static_cast<double>(++near_tie_stops_) < kStopPersistence / lead) best = drafting;
       }
     }
     if (!near_tie_stop) near_tie_stops_ = 0;
@@ -803,7 +822,7 @@ class draft_length_controller {
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
   std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
-  std::size_t near_tie_stops_ = 0;        // decisions in a row that would stop drafting at a near-tie
+  std::size_t near_tie_stops_ = 0;        // decisions in a row that would stop drafting, past the margin
   double first_ok_ = 0.0;  // pair_reached_[0]'s steps whose candidate 0 was right, unweighted
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
