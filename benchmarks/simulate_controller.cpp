@@ -21,6 +21,11 @@
 // reproduce (a length timed at a quiet moment looks cheap for as long as it is not timed again).
 // With --stalls P a step is descheduled with probability P: its time x2.2, one stall in three x3.5 (a
 // per-step log of `uag bench` on the weak pair, 2 loaded cores: 3.4, 7.5 or 12 ms for the same pass).
+// With --diagnose the adaptive runs also print what the controller believed against the truth, split by
+// whether drafting was on or off at the step: the price it put on a step of γ = 0 and of γ = 1 over that
+// step's true cost at the moment (the recording's median times the load now; 1 = right), the first
+// candidate's acceptance it expected against the table's at that position; and its stops (drafting on,
+// then off by choice) counted by the lead it then predicted for target-only.
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
 #include <cmath>
@@ -48,11 +53,12 @@ struct options {
   bool per_prompt = false;
   bool open_last = false;  // the pair's drafts come through a text bridge (set_last_candidate_open)
   std::optional<std::size_t> show;  // print the adaptive steps of this prompt (first seed)
+  bool diagnose = false;
 };
 
 const uag_tools::tool_usage usage{
     "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--stalls P] [--drift SD] [--drift-ms MS]\n"
-    "  [--seeds N] [--per-prompt] [--show PROMPT]\n"
+    "  [--seeds N] [--per-prompt] [--show PROMPT] [--diagnose]\n"
     "  [--open-last]  (a text-bridged pair: its last candidates may be open pieces of longer target tokens)"};
 
 options parse(int argc, char** argv) {
@@ -66,6 +72,8 @@ options parse(int argc, char** argv) {
     else if (a == "--per-prompt") o.per_prompt = true;
     else if (a == "--open-last") o.open_last = true;
     else if (a == "--show") o.show = usage.count(a, value());
+    else if (a == "--diagnose")
+      o.diagnose = true;
     else return false;
     return true;
   });
@@ -216,13 +224,52 @@ class load_path {
   std::vector<double> x_;
 };
 
+// What the adaptive controller believed against the truth (--diagnose), [0] while drafting, [1] while off.
+struct diagnosis {
+  static constexpr double kLeads[] = {1.02, 1.04, 1.06, 1.10, 1.15};  // upper bounds of the stop bins
+  double log_price0[2] = {}, log_price1[2] = {}, expected_first[2] = {}, true_first[2] = {}, steps[2] = {};
+  double stops[std::size(kLeads) + 1] = {};
+
+  void step(const uag::draft_length_controller& c, double true0, double true1, bool first_ok) {
+    const double p0 = c.predicted_step_seconds(0), p1 = c.predicted_step_seconds(1);
+    if (p0 <= 0.0 || p1 <= 0.0) return;
+    const int off = c.choice() == 0;
+    log_price0[off] += std::log(p0 / true0), log_price1[off] += std::log(p1 / true1);
+    expected_first[off] += c.expected_tokens_per_step(1) - 1.0, true_first[off] += first_ok;
+    steps[off] += 1.0;
+  }
+  void stop(const uag::draft_length_controller& c, std::size_t lengths) {
+    double drafting = 0.0;
+    for (std::size_t l = 1; l <= lengths; ++l)
+      if (const double p = c.predicted_step_seconds(l); p > 0.0)
+        drafting = std::max(drafting, c.expected_tokens_per_step(l) / p);
+    const double lead = 1.0 / c.predicted_step_seconds(0) / drafting;
+    stops[std::upper_bound(std::begin(kLeads), std::end(kLeads), lead) - std::begin(kLeads)] += 1.0;
+  }
+  void print() const {
+    for (int off = 0; off < 2; ++off)
+      if (steps[off] > 0.0)
+        std::printf(
+            "diagnosis, drafting %s (%.0f steps): price of γ = 0 %.3f, of γ = 1 %.3f of their cost; "
+            "first candidate expected %.3f, true %.3f\n",
+            off ? "off" : "on", steps[off], std::exp(log_price0[off] / steps[off]),
+            std::exp(log_price1[off] / steps[off]), expected_first[off] / steps[off],
+            true_first[off] / steps[off]);
+    std::printf("diagnosis, stops by predicted lead of target-only:");
+    for (std::size_t b = 0; b < std::size(kLeads); ++b)
+      std::printf(" below %.2f: %.0f,", kLeads[b], stops[b]);
+    std::printf(" more: %.0f\n", stops[std::size(kLeads)]);
+  }
+};
+
 // One generation under a policy: γ = 0 constant means the adaptive controller `c`.
 struct outcome {
   double time = 0.0, steps = 0.0, off = 0.0, asked = 0.0;
 };
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
-                 std::mt19937_64& noise_rng, double noise, double stalls, load_path load, bool show = false) {
+                 std::mt19937_64& noise_rng, double noise, double stalls, load_path load, bool show = false,
+                 diagnosis* diag = nullptr) {
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform;
   const auto jitter = [&] {
@@ -243,7 +290,13 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     if (g > 0) s += cost.catch_up(off_streak);
     s *= load.at(o.time);
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
+    const std::size_t choice_before = c ? c->choice() : 0;
+    if (c && diag) {
+      const double now = load.at(o.time);
+      diag->step(*c, cost.at(0) * now, cost.at(1) * now, t.accepted[row][0] > 0);
+    }
     if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
+    if (c && diag && choice_before > 0 && c->choice() == 0) diag->stop(*c, t.lengths);
     off_streak = g == 0 ? off_streak + 1 : 0;
     if (show) {
       std::printf("s%.0f at %zu asked %zu got %zu/%zu step %.3f ms next %zu", o.steps + 1, committed, g, acc, prop, s * 1e3,
@@ -279,6 +332,7 @@ int simulate(const options& o) {
   std::vector<double> log_sum(lengths + 2, 0.0);
   double off = 0.0, steps = 0.0, asked = 0.0;
   std::vector<std::vector<double>> per_prompt(table.size(), std::vector<double>(lengths + 2, 0.0));
+  diagnosis diag;
   for (std::size_t seed = 1; seed <= o.seeds; ++seed) {
     uag::generation_config cfg;
     cfg.draft_policy = uag::draft_length_policy::adaptive;
@@ -289,7 +343,8 @@ int simulate(const options& o) {
         std::mt19937_64 r(seed * 1000003 + p);
         const load_path load(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms);
         const bool show = ctl && seed == 1 && o.show == p;
-        return generate(table[p], cost, fixed, ctl, r, o.noise, o.stalls, load, show);
+        return generate(table[p], cost, fixed, ctl, r, o.noise, o.stalls, load, show,
+                        ctl && o.diagnose ? &diag : nullptr);
       };
       const outcome base = run(0, nullptr);
       for (std::size_t g = 1; g <= lengths + 1; ++g) {
@@ -321,6 +376,7 @@ int simulate(const options& o) {
   }
   std::printf("\nadaptive %.3fx = %.3f of best static (g%zu %.3fx); off on %.1f%% of steps, mean γ %.2f\n", adaptive,
               adaptive / rate(best), best, rate(best), 100.0 * off / steps, asked / steps);
+  if (o.diagnose) diag.print();
   if (o.per_prompt)
     for (std::size_t p = 0; p < table.size(); ++p) {
       std::size_t b = best;

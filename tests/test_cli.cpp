@@ -866,6 +866,17 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   EXPECT_NE(r.out.find("drift 0.30 over 5 ms"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("g1 1.623x"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("g1 1."), std::string::npos) << r.out;
+  // --diagnose: what the controller believed against the table's truth (every first candidate is right)
+  // and its stops (none: drafting never loses here).
+  r = sim_run(files + " --diagnose");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("diagnosis, drafting on ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of their cost; first candidate expected 0.9"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", true 1.000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("below 1.02: 0, below 1.04: 0, below 1.06: 0, below 1.10: 0, below 1.15: 0, more: 0"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(sim_run(files).out.find("diagnosis"), std::string::npos);  // only when asked
   // Descheduled steps (--stalls): the run says so, and g1 moves off its steady speedup the same way.
   r = sim_run(files + " --stalls 0.3");
   ASSERT_EQ(r.code, 0) << r.out;

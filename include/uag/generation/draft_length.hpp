@@ -391,10 +391,11 @@ class draft_length_controller {
       // The drafting lengths' timings are frozen too, at the values that switched drafting off: drafting
       // stops where their lower envelopes read high (a few slow steps), and while off nothing times them
       // again (a probe pays a catch-up and is not timed), where γ = 0 is timed every step. Frozen, they
-      // priced γ = 1 2.5-4% above its cost relative to γ = 0 for as long as drafting was off (simulated,
-      // weak pair, C ~100: against 0.2-1% while drafting), and the resume gain waited on that. Each length
-      // moves towards its level (the running value of its cost that the load model keeps, symmetric and
-      // slow) at the envelope-to-level ratio γ = 0 has now.
+      // priced γ = 1 3.3-4.1% dearer against γ = 0 than it is for as long as drafting was off (weak pair,
+      // C ~100, both recordings, `simulate_controller --diagnose`: -0.5 to +0.1% while drafting), and the
+      // resume gain waited on that; relaxed, 1.3-1.5%. Each length moves towards its level (the running
+      // value of its cost that the load model keeps, symmetric and slow) at the envelope-to-level ratio
+      // γ = 0 has now.
       if (level_[0] > 0.0 && step_time_[0] > 0.0) {
         const double envelope = step_time_[0] / level_[0];
         for (std::size_t g = 1; g <= max_; ++g)
@@ -491,7 +492,8 @@ class draft_length_controller {
     // break-even a stretch of rejections moves the predicted rates by more than the lead, the estimates
     // remember ~50 steps (their errors last as long), and each stop costs a catch-up, probes and the
     // resume gain. On a weak pair that pays ~10% at γ = 1, most stops came at predicted leads of 2-10%
-    // (simulate_controller, weak C ~100, 40 seeds: 375 stops in 640 generations, 364 of them there).
+    // (`simulate_controller --diagnose`, weak C ~100, session 27's recording, 40 seeds: 375 stops in 640
+    // generations, 364 of them there).
     // Before, a lead of 2-6% had to hold for 6 decisions and one of 6% or more stopped at once: the weak
     // pair's recorded cells were off on 18-69% of their steps where their best static length paid
     // 1.01-1.19x (simulated, 40 seeds, --noise 0.1).

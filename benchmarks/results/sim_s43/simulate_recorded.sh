@@ -1,0 +1,19 @@
+#!/bin/bash
+# Every recorded cell of sim_s26..sim_s36 that has its own acceptance table (18 cells: greedy ~100-1,500
+# tokens of the three pairs, and the five T = 0.7 cells), through one simulator with the given options.
+# One line per cell: cell, adaptive / best static, adaptive, best static, % of steps off; then the mean of
+# the ratios over the weak pair's cells and over the others, and the lowest.
+#   usage: SIM=… SEEDS=40 benchmarks/results/sim_s43/simulate_recorded.sh "--noise 0.1 [--stalls P --drift SD]"
+cd "$(dirname "$0")/../../.." || exit 2
+sim=${SIM:-build/bin/simulate_controller}; flags=${1:---noise 0.1}
+[ -x "$sim" ] || { echo "simulate_recorded.sh: no simulator at $sim (SIM=…)" >&2; exit 2; }
+for c in $(git ls-files 'benchmarks/results/sim_s2[6-9]/*.costs.jsonl.xz' 'benchmarks/results/sim_s3*/*.costs.jsonl.xz'); do
+  b=${c%.costs.jsonl.xz}
+  [ -f "$b.table.jsonl.xz" ] || continue
+  [ -f "$b.table.jsonl" ] || xz -dk "$b.table.jsonl.xz"
+  [ -f "$b.costs.jsonl" ] || xz -dk "$b.costs.jsonl.xz"
+  # shellcheck disable=SC2086
+  line=$("$sim" "$b.table.jsonl" "$b.costs.jsonl" $flags --seeds "${SEEDS:-40}" --open-last | tail -1) || exit 1
+  echo "$(basename "$(dirname "$b")")/$(basename "$b") $(sed -E 's/adaptive ([0-9.]+)x = ([0-9.]+) of best static \((g[0-9]+~?) ([0-9.]+)x\).*off on ([0-9.]+)%.*/\2 \1 \3 \4 off\5/' <<< "$line")"
+done | awk '{print; r = $2; if ($1 ~ /weak/) { w += r; nw++ } else { o += r; no++ }; if (min == "" || r < min) { min = r; at = $1 } }
+  END { printf "weak %d cells mean %.4f, others %d cells mean %.4f, lowest %.3f (%s)\n", nw, w / nw, no, o / no, min, at }'
