@@ -243,6 +243,7 @@ struct diagnosis {
     for (std::size_t l = 1; l <= lengths; ++l)
       if (const double p = c.predicted_step_seconds(l); p > 0.0)
         drafting = std::max(drafting, c.expected_tokens_per_step(l) / p);
+    if (drafting <= 0.0) return;  // no drafting length timed: not a stop the rates decided
     const double lead = 1.0 / c.predicted_step_seconds(0) / drafting;
     stops[std::upper_bound(std::begin(kLeads), std::end(kLeads), lead) - std::begin(kLeads)] += 1.0;
   }

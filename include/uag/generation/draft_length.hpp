@@ -497,7 +497,7 @@ class draft_length_controller {
     // Before, a lead of 2-6% had to hold for 6 decisions and one of 6% or more stopped at once: the weak
     // pair's recorded cells were off on 18-69% of their steps where their best static length paid
     // 1.01-1.19x (simulated, 40 seeds, --noise 0.1).
-    bool near_tie_stop = false;
+    bool stop_pending = false;
     if (best == 0 && best_ > 0) {
       const std::size_t drafting = argmax_length(1, tokens_per_second);
       const double drafting_rate = tokens_per_second(drafting);
@@ -505,12 +505,12 @@ class draft_length_controller {
           (drafting_run_ >= kMinEvidence && kStopMargin * drafting_rate > tokens_per_second(0))) {
         best = drafting;
       } else {
-        near_tie_stop = true;
+        stop_pending = true;
         const double lead = std::max(1e-3, tokens_per_second(0) / drafting_rate - 1.0);
-        if (static_cast<double>(++near_tie_stops_) < kStopPersistence / lead) best = drafting;
+        if (static_cast<double>(++stop_decisions_) < kStopPersistence / lead) best = drafting;
       }
     }
-    if (!near_tie_stop) near_tie_stops_ = 0;
+    if (!stop_pending) stop_decisions_ = 0;
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
@@ -824,7 +824,7 @@ class draft_length_controller {
   std::size_t off_streak_ = 0;            // consecutive steps without a draft, up to the last one
   std::size_t drafting_steps_ = 0;        // steps that drafted by choice (for the γ = 0 refresh)
   std::size_t drafting_run_ = 0;          // ... since drafting last came back (for the stop margin)
-  std::size_t near_tie_stops_ = 0;        // decisions in a row that would stop drafting, past the margin
+  std::size_t stop_decisions_ = 0;        // decisions in a row that would stop drafting, past the margin
   double first_ok_ = 0.0;  // pair_reached_[0]'s steps whose candidate 0 was right, unweighted
   double nondraft_s_ = 0.0;               // lower envelope of drafting steps' time less their draft time
   double elapsed_s_ = 0.0;                // all timed steps' wall time (survives restart())
