@@ -289,13 +289,11 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     const std::size_t acc = g ? t.accepted[row][g - 1] : 0, prop = g ? t.proposed[row][g - 1] : 0;
     double s = cost.at(g) * jitter();
     if (g > 0) s += cost.catch_up(off_streak);
-    s *= load.at(o.time);
+    const double now = load.at(o.time);
+    s *= now;
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
-    const std::size_t choice_before = c ? c->choice() : 0;
-    if (c && diag) {
-      const double now = load.at(o.time);
-      diag->step(*c, cost.at(0) * now, cost.at(1) * now, t.accepted[row][0] > 0);
-    }
+    const std::size_t choice_before = c && diag ? c->choice() : 0;
+    if (c && diag) diag->step(*c, cost.at(0) * now, cost.at(1) * now, t.accepted[row][0] > 0);
     if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
     if (c && diag && choice_before > 0 && c->choice() == 0) diag->stop(*c, t.lengths);
     off_streak = g == 0 ? off_streak + 1 : 0;

@@ -982,6 +982,16 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
     EXPECT_EQ(r.code, 2) << script << " " << args << ": " << r.out;
     EXPECT_NE(r.out.find(message), std::string::npos) << script << " " << args << ": " << r.out;
   }
+  // sim_cell.sh's FLAGS reach the simulator: options it takes print the cell's line, one it refuses its
+  // message.
+  const std::string cell_files = (dir / "table").string() + " " + (dir / "trace").string();
+  r = run_command("SIM=" + sim.string() + " SEEDS=1 FLAGS='--noise 0.05' " + bench_dir + "sim_cell.sh " +
+                  cell_files);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" g2 2.0"), std::string::npos) << r.out;  // best static g2 (2.049x without noise)
+  r = run_command("SIM=" + sim.string() + " FLAGS='--noise abc' " + bench_dir + "sim_cell.sh " + cell_files);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--noise: 'abc' is not a non-negative number"), std::string::npos) << r.out;
 }
 
 // matrix.sh with SEEDS: each seed's T = 0.7 cells in their own folder, and matrix.md pools them with
@@ -1418,13 +1428,35 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   r = script("matrix/ab_pooled.py", out);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("weak c_100      uag runs 1: adaptive "), std::string::npos) << r.out;
+  // EXTRA reaches uag bench, and SEEDS gives each run its seed (and the number of runs).
+  const std::string out2 = (root_ / "ab_out2").string();
+  r = run_command("DRAFT=" + draft() + " TARGET=" + target() +
+                  " CELLS=c_100 N=1 TOKENS=8 SEEDS=5 EXTRA='--temperature 0.7 --mode tli' " + ab_runs + out2 +
+                  " " + prompts + " " + uag);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("== run 2"), std::string::npos) << r.out;
+  {
+    const json j = json::parse(std::ifstream(root_ / "ab_out2" / "json" / "uag_weak_c_100_run1.json"));
+    EXPECT_EQ(j.at("seed"), 5) << j.dump();
+    EXPECT_NEAR(j.at("temperature").get<double>(), 0.7, 1e-6) << j.dump();  // kept as a float
+  }
   for (const auto& [cmd, expected] : std::vector<std::pair<std::string, std::string>>{
            {ab_runs + out, "usage: benchmarks/matrix/ab_runs.sh OUT PROMPTS_DIR UAG"},
-           {"DRAFT=/nonexistent " + ab_runs + out + " " + prompts + " " + uag, "ab_runs.sh: no draft folder /nonexistent"},
+           {"DRAFT=/nonexistent " + ab_runs + out + " " + prompts + " " + uag,
+            "ab_runs.sh: no draft folder /nonexistent"},
            {"DRAFT=" + draft() + " CELLS=c_500 " + ab_runs + out + " " + prompts + " " + uag,
             "ab_runs.sh: missing " + prompts + "/c_500.jsonl"},
            {"DRAFT=" + draft() + " CELLS=c_100 " + ab_runs + out + " " + prompts + " /nonexistent/uag",
-            "ab_runs.sh: /nonexistent/uag is not an executable"}}) {
+            "ab_runs.sh: /nonexistent/uag is not an executable"},
+           {"DRAFT=" + draft() + " CELLS=c_100 RUNS=two " + ab_runs + out + " " + prompts + " " + uag,
+            "ab_runs.sh: RUNS must be a positive integer, got 'two'"},
+           {"DRAFT=" + draft() + " CELLS=c_100 RUNS=0 " + ab_runs + out + " " + prompts + " " + uag,
+            "ab_runs.sh: RUNS must be a positive integer, got '0'"},
+           {"DRAFT=" + draft() + " CELLS=c_100 SEEDS='1 x' " + ab_runs + out + " " + prompts + " " + uag,
+            "ab_runs.sh: SEEDS must be non-negative integers, got 'x'"},
+           {"DRAFT=" + draft() + " CELLS=c_100 RUNS=3 SEEDS='1 2' " + ab_runs + out + " " + prompts + " " +
+                uag,
+            "ab_runs.sh: SEEDS has 2 seeds for 3 runs"}}) {
     r = run_command(cmd);
     EXPECT_EQ(r.code, 2) << cmd << ": " << r.out;
     EXPECT_NE(r.out.find(expected), std::string::npos) << cmd << ": " << r.out;

@@ -19,14 +19,18 @@ for cell in ${CELLS:-python_100 c_100}; do
   [ -f "$prompts/$cell.jsonl" ] || { echo "ab_runs.sh: missing $prompts/$cell.jsonl" >&2; exit 2; }
 done
 for b in "$@"; do [ -x "$b" ] && [ -f "$b" ] || { echo "ab_runs.sh: $b is not an executable" >&2; exit 2; }; done
+read -r -a extra <<< "${EXTRA:-}"
+read -r -a seeds <<< "${SEEDS:-}"
+for s in "${seeds[@]}"; do
+  case "$s" in *[!0-9]*) echo "ab_runs.sh: SEEDS must be non-negative integers, got '$s'" >&2; exit 2 ;; esac
+done
+if [ -n "${RUNS:-}" ]; then runs=$RUNS; elif [ ${#seeds[@]} -gt 0 ]; then runs=${#seeds[@]}; else runs=2; fi
+case "$runs" in *[!0-9]*|0*) echo "ab_runs.sh: RUNS must be a positive integer, got '$runs'" >&2; exit 2 ;; esac
+[ ${#seeds[@]} -eq 0 ] || [ ${#seeds[@]} -ge "$runs" ] || {
+  echo "ab_runs.sh: SEEDS has ${#seeds[@]} seeds for $runs runs" >&2; exit 2; }
 mkdir -p "$out/json"
 target=()
 [ -n "${TARGET:-}" ] && target=(--target "$TARGET")
-read -r -a extra <<< "${EXTRA:-}"
-read -r -a seeds <<< "${SEEDS:-}"
-if [ -n "${RUNS:-}" ]; then runs=$RUNS; elif [ ${#seeds[@]} -gt 0 ]; then runs=${#seeds[@]}; else runs=2; fi
-case "$runs" in *[!0-9]*|0*) echo "ab_runs.sh: RUNS must be a positive integer, got '$runs'" >&2; exit 2 ;; esac
-[ ${#seeds[@]} -eq 0 ] || [ ${#seeds[@]} -ge "$runs" ] || { echo "ab_runs.sh: SEEDS has fewer seeds than RUNS" >&2; exit 2; }
 for run in $(seq 1 "$runs"); do
   seed=()
   [ ${#seeds[@]} -eq 0 ] || seed=(--seed "${seeds[run - 1]}")

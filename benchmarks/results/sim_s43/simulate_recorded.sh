@@ -10,10 +10,7 @@ sim=${SIM:-build/bin/simulate_controller}; flags=${1:---noise 0.1}
 for c in $(git ls-files 'benchmarks/results/sim_s2[6-9]/*.costs.jsonl.xz' 'benchmarks/results/sim_s3*/*.costs.jsonl.xz'); do
   b=${c%.costs.jsonl.xz}
   [ -f "$b.table.jsonl.xz" ] || continue
-  [ -f "$b.table.jsonl" ] || xz -dk "$b.table.jsonl.xz"
-  [ -f "$b.costs.jsonl" ] || xz -dk "$b.costs.jsonl.xz"
-  # shellcheck disable=SC2086
-  line=$("$sim" "$b.table.jsonl" "$b.costs.jsonl" $flags --seeds "${SEEDS:-40}" --open-last | tail -1) || exit 1
-  echo "$(basename "$(dirname "$b")")/$(basename "$b") $(sed -E 's/adaptive ([0-9.]+)x = ([0-9.]+) of best static \((g[0-9]+~?) ([0-9.]+)x\).*off on ([0-9.]+)%.*/\2 \1 \3 \4 off\5/' <<< "$line")"
+  row=$(FLAGS=$flags SIM=$sim SEEDS=${SEEDS:-40} benchmarks/sim_cell.sh "$b.table" "$b.costs") || exit 1
+  echo "$(basename "$(dirname "$b")")/$(basename "$b") $row"
 done | awk '{print; r = $2; if ($1 ~ /weak/) { w += r; nw++ } else { o += r; no++ }; if (min == "" || r < min) { min = r; at = $1 } }
   END { printf "weak %d cells mean %.4f, others %d cells mean %.4f, lowest %.3f (%s)\n", nw, w / nw, no, o / no, min, at }'
