@@ -82,6 +82,8 @@ struct totals {
   std::vector<double> tps;       // per prompt tokens/s
   std::vector<double> speedups;  // per prompt, over the baseline
   std::vector<double> wall;      // per prompt seconds, prefill included (end to end)
+  std::vector<double> fixed;     // per prompt seconds paid once per generation: target and draft prefill
+  std::vector<double> decode;    // per prompt decode seconds (wall - fixed)
   std::vector<std::size_t> new_tokens;  // per prompt
   std::vector<double> e2e;       // per prompt end-to-end speedup (prefill included) over the baseline
   std::vector<std::size_t> acc_at, drafted_at;
@@ -97,6 +99,8 @@ struct totals {
     verify_s += s.verify_seconds;
     tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);
     wall.push_back(s.total_seconds);
+    fixed.push_back(s.prefill_seconds + s.draft_prefill_seconds);
+    decode.push_back(d);
     new_tokens.push_back(s.new_tokens);
     acc_at.resize(std::max(acc_at.size(), s.accepted_at_position.size()));
     drafted_at.resize(std::max(drafted_at.size(), s.drafted_at_position.size()));
@@ -104,9 +108,18 @@ struct totals {
     for (std::size_t i = 0; i < s.drafted_at_position.size(); ++i) drafted_at[i] += s.drafted_at_position[i];
   }
   double tokens_per_s() const { return decode_s > 0 ? double(tokens) / decode_s : 0.0; }
-  // The last prompt's new tokens over its wall time, prefill included. A rate, not a time: at T > 0 a
-  // run that samples an EOS later generates more, and its longer time is not a slowdown.
-  double last_end_to_end_rate() const { return wall.back() > 0 ? double(new_tokens.back()) / wall.back() : 0.0; }
+  // The last prompt's seconds end to end had it generated `length` new tokens: its prefill plus `length`
+  // times its decode seconds per token. At T > 0 runs stop at different lengths (a sampled EOS), and
+  // neither their wall times nor their rates compare: a run that stops after 4 tokens of a 256-token
+  // baseline has a rate of mostly prefill. Greedy runs have equal lengths, and this is their wall time.
+  // A run without new tokens has no decode rate: it takes `fallback_per_token` (the other run's).
+  double last_seconds_at_length(std::size_t length, double fallback_per_token) const {
+    return fixed.back() +
+           double(length) * (new_tokens.back() ? last_seconds_per_token() : fallback_per_token);
+  }
+  double last_seconds_per_token() const {
+    return new_tokens.back() ? decode.back() / double(new_tokens.back()) : 0.0;
+  }
   double acceptance() const { return drafted ? double(accepted) / double(drafted) : 0.0; }
   double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }
   double mean_gamma() const { return passes ? double(drafted) / double(passes) : 0.0; }
@@ -396,10 +409,13 @@ int bench_main(std::vector<std::string> argv) {
         progress();
       }
       if (baseline_last) baseline_run();
-      const double base_rate = baseline.last_end_to_end_rate();
+      // End to end at the baseline's length (see last_seconds_at_length).
+      const std::size_t base_length = baseline.new_tokens.back();
       for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
         res[ci].speedups.push_back(baseline.tps.back() > 0 ? res[ci].tps.back() / baseline.tps.back() : 0.0);
-        res[ci].e2e.push_back(base_rate > 0 ? res[ci].last_end_to_end_rate() / base_rate : 0.0);
+        const double base_s = baseline.last_seconds_at_length(base_length, res[ci].last_seconds_per_token());
+        const double cfg_s = res[ci].last_seconds_at_length(base_length, baseline.last_seconds_per_token());
+        res[ci].e2e.push_back(cfg_s > 0 ? base_s / cfg_s : 0.0);
         if (outputs[ci] != base_ids) res[ci].identical = false, prompt_identical[ci] = 0;  // expected where expects_identical(ci)
       }
     }
@@ -474,12 +490,12 @@ int bench_main(std::vector<std::string> argv) {
     const auto interval_json = [](ratio_interval i) {
       return i.hi > 0 ? nlohmann::json::array({i.lo, i.hi}) : nlohmann::json(nullptr);
     };
-    // End to end: new tokens over wall time with the prefill, comparable with harnesses that time whole calls.
-    j["baseline"] = {{"tokens_per_s", baseline.tokens_per_s()},
-                     {"tokens", baseline.tokens},
-                     {"seconds_end_to_end", sum(baseline.wall)},
-                     {"tokens_by_prompt", baseline.new_tokens},
-                     {"seconds_end_to_end_by_prompt", baseline.wall}};
+    // End to end: wall time with the prefill, comparable with harnesses that time whole calls; a speedup
+    // compares two runs at the baseline's length (sampled runs stop at different lengths).
+    j["baseline"] = {
+        {"tokens_per_s", baseline.tokens_per_s()},       {"tokens", baseline.tokens},
+        {"seconds_end_to_end", sum(baseline.wall)},      {"tokens_by_prompt", baseline.new_tokens},
+        {"seconds_end_to_end_by_prompt", baseline.wall}, {"seconds_prefill_by_prompt", baseline.fixed}};
     j["configs"] = nlohmann::json::array();
     for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
       const auto& r = res[ci];
@@ -512,6 +528,7 @@ int bench_main(std::vector<std::string> argv) {
                               {"speedup_by_prompt", r.speedups},
                               {"tokens_by_prompt", r.new_tokens},
                               {"seconds_end_to_end_by_prompt", r.wall},
+                              {"seconds_prefill_by_prompt", r.fixed},
                               {"speedup_end_to_end_by_prompt", r.e2e}});
     }
     // Over the configurations whose outputs must equal the baseline's (greedy; SLEM-sampled on exact
