@@ -1094,7 +1094,7 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_NE(r.out.find("| b | bundled, T 0 | 1 | 0.923 | 0 / 1 | 1.091 | 1 / 1 | 0.846 |"), std::string::npos) << r.out;
   // Pooled over both runs: g1 sqrt(1.2 x 1.3) = 1.249, g2 sqrt(1.5 x 1.1) = 1.285, adaptive sqrt(1.4 x 1.2)
   // = 1.296: 1.009 of the best pooled static length, g2.
-  EXPECT_NE(r.out.find("| 2 | bundled, T 0 | 1 | 1.009 | 1 / 1 | 1.296x |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| 2 | bundled, T 0 | 1 | 1.009 | 1 / 1 | 1.296x | n/a |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("- pooled, below 3% of the best static length: none"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: none"), std::string::npos) << r.out;
   // ... and a pooled cell below 3% is named (adaptive 1.1 in both runs against g2 pooled at 1.285: 0.856).
@@ -1115,7 +1115,23 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: weak_draft c 500 T 0.7 0.965x"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("| 2 | weak_draft, T 0.7 | 1 | 1.011 | 1 / 1 | 0.965x |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| 2 | weak_draft, T 0.7 | 1 | 1.011 | 1 / 1 | 0.965x | n/a |"), std::string::npos) << r.out;
+  // ... and end to end where every run's file holds it: 1.0 and 0.9 pool to 0.949, below 0.97x though
+  // decode (1.02 and 1.0: 1.010) is not.
+  auto cell_e2e = [&](double adaptive, double e2e) {
+    json j = cell(1.0, 0.9, adaptive);
+    j["configs"][2]["speedup_end_to_end"] = e2e;
+    return j;
+  };
+  write(root_ / "scripts" / "g" / "json" / "weak_draft_c_500_t0.7.json", cell_e2e(1.02, 1.0));
+  write(root_ / "scripts" / "h" / "json" / "weak_draft_c_500_t0.7.json", cell_e2e(1.0, 0.9));
+  r = script("matrix/held_out.py", (root_ / "scripts" / "g").string() + " " + (root_ / "scripts" / "h").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("| 2 | weak_draft, T 0.7 | 1 | 1.010 | 1 / 1 | 1.010x | 0.949x |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only: none"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("- pooled, adaptive below 0.97x of target-only end to end: weak_draft c 500 T 0.7 0.949x"),
+            std::string::npos)
+      << r.out;
 
   // summarize.py on a T = 0.7 cell with SLEM twins: the controller on the SLEM side (adaptive:slem 1.52
   // against g2:slem 1.6: 0.950), the best static lengths side by side (g1 1.2 against g2:slem 1.6:
@@ -1212,6 +1228,18 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
         r.out.find("weak_draft_c_100_t0.json: adaptive: speedup_by_prompt is not a list of positive numbers"),
         std::string::npos)
         << bad.dump() << ": " << r.out;
+  }
+  // ... and an empty file (a cell matrix.sh is still writing) or JSON that is not a bench file.
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"", "bundled_c_100_t0.json: not readable as JSON"},
+           {"{\"a\": 1}", "bundled_c_100_t0.json: not a `uag bench --json` file"}}) {
+    const fs::path dir = root_ / "scripts" / "unreadable";
+    fs::create_directories(dir);
+    std::ofstream(dir / "bundled_c_100_t0.json") << text;
+    r = script("matrix/summarize.py", dir.string());
+    EXPECT_EQ(r.code, 1) << text << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << text << ": " << r.out;
+    EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
   }
   // The matrix and simulator drivers refuse a bad setting with exit 2 and one line naming it, before they
   // create their output folder.

@@ -6,7 +6,8 @@ figures. This script also picks each cell's best static γ on the *other* runs g
 and reads its speedup in the evaluated run, which is free of that bias. A last table pools the runs: each
 configuration's speedup is its geometric mean over the runs that hold the cell, and adaptive is read
 against the best pooled static length (one run's cell moves by +-5-7%; the pooled figure by less) and
-against target-only (its pooled speedup: the do-no-harm figure, 0.97x in issue 14).
+against target-only (its pooled speedup: the do-no-harm figure, 0.97x in issue 14), in decode and, where
+every run's file holds it, end to end (speedup_end_to_end).
 
 usage: benchmarks/matrix/held_out.py RUN_DIR RUN_DIR [...]   (each a matrix.sh output with json/)
 """
@@ -85,7 +86,7 @@ def main(runs):
 
 
 def pooled(data):
-    groups, below, harm = {}, [], []
+    groups, below, harm, harm_e2e = {}, [], [], []
     for name in sorted(set().union(*data)):
         m = CELL.match(name[:-len(".json")])
         have = [cells[name] for cells in data if name in cells]
@@ -97,26 +98,33 @@ def pooled(data):
         pool = {n: geomean([cfg[n]["speedup"] for cfg in have]) for n in names | {"adaptive"}}
         best = max(names, key=lambda n: pool[n])
         ratio = pool["adaptive"] / pool[best]
+        e2e = [cfg["adaptive"].get("speedup_end_to_end") for cfg in have]
+        e2e = geomean(e2e) if all(positive(v) for v in e2e) else None
         key = f"{m.group(1)}, T {m.group(4)}"
-        groups.setdefault(key, []).append((ratio, len(have), pool["adaptive"]))
+        groups.setdefault(key, []).append((ratio, len(have), pool["adaptive"], e2e))
         where = f"{m.group(1)} {m.group(2)} {m.group(3)} T {m.group(4)}"
         if ratio < 0.97:
             below.append(f"{where} {ratio:.3f} (of {best})")
         if pool["adaptive"] < 0.97:
             harm.append(f"{where} {pool['adaptive']:.3f}x")
+        if e2e is not None and e2e < 0.97:
+            harm_e2e.append(f"{where} {e2e:.3f}x")
     if not groups:
         return
     print()
     print("| runs per cell | pair, T | cells | pooled adaptive / best pooled static | within 3% | "
-          "pooled adaptive vs target-only: worst cell |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "pooled adaptive vs target-only: worst cell | end to end: worst cell |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for key in sorted(groups):
-        r = [x for x, _, _ in groups[key]]
-        lo, hi = min(k for _, k, _ in groups[key]), max(k for _, k, _ in groups[key])
+        r = [x for x, _, _, _ in groups[key]]
+        lo, hi = min(k for _, k, _, _ in groups[key]), max(k for _, k, _, _ in groups[key])
+        e2e = [e for _, _, _, e in groups[key] if e is not None]
         print(f"| {lo if lo == hi else f'{lo}-{hi}'} | {key} | {len(r)} | {geomean(r):.3f} | "
-              f"{sum(x >= 0.97 for x in r)} / {len(r)} | {min(a for _, _, a in groups[key]):.3f}x |")
+              f"{sum(x >= 0.97 for x in r)} / {len(r)} | {min(a for _, _, a, _ in groups[key]):.3f}x | "
+              f"{f'{min(e2e):.3f}x' if e2e else 'n/a'} |")
     print("- pooled, below 3% of the best static length: " + (", ".join(below) if below else "none"))
     print("- pooled, adaptive below 0.97x of target-only: " + (", ".join(harm) if harm else "none"))
+    print("- pooled, adaptive below 0.97x of target-only end to end: " + (", ".join(harm_e2e) if harm_e2e else "none"))
 
 
 if __name__ == "__main__":

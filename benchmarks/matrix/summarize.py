@@ -100,8 +100,15 @@ def main():
         m = CELL.match(tag)
         if not m:
             continue
-        j = json.load(open(path))
-        cfg = {c["name"]: c for c in j["configs"]}
+        # A cell still being written (matrix.sh running) or a stray file: named, not a traceback.
+        try:
+            with open(path) as f:
+                j = json.load(f)
+            cfg = {c["name"]: c for c in j["configs"]}
+        except (OSError, ValueError) as e:
+            sys.exit(f"{path}: not readable as JSON ({e}); a cell still being written? rerun when it is done")
+        except (KeyError, TypeError):
+            sys.exit(f"{path}: not a `uag bench --json` file (no configs with names)")
         static = [c for n, c in cfg.items() if n.startswith("g") and ":" not in n]  # the plain side
         if not static or "adaptive" not in cfg:
             sys.exit(f"{path}: the table needs a static configuration (g1..g16) and adaptive in --configs")

@@ -30,7 +30,8 @@ text), and prints per configuration: tokens/s, speedup over the baseline (median
 of per-prompt ratios of decode tokens/s), its 95% confidence interval (95% CI: a t-interval on the
 logarithms of the per-prompt-run ratios, so the noise between runs and the prompts' spread both widen
 it), e2e (geometric mean of per-prompt ratios of end-to-end
-tokens/s, prefill included: the time ratio when both runs generate as many tokens, as greedy ones do;
+time, prefill included, at the baseline's length: a run's prefill plus the baseline's new tokens at its
+own decode seconds per token; greedy runs generate as many tokens and this is their wall-time ratio,
 sampled runs may stop at an EOS at different lengths), acceptance, tokens per target pass, time split
 (draft / bridge / target / other) and the achieved speedup as a fraction of the bound (1 - a^(g+1)) / ((1 - a)(g c + 1)) from the
 measured a (acceptance), c (draft cost per token / target cost per pass) and g (mean draft length). The bound prices a verification
