@@ -238,13 +238,12 @@ struct diagnosis {
     expected_first[off] += c.expected_tokens_per_step(1) - 1.0, true_first[off] += first_ok;
     steps[off] += 1.0;
   }
+  // The lead is the controller's own: its best drafting rate against γ = 0's, as it ranks them.
   void stop(const uag::draft_length_controller& c, std::size_t lengths) {
     double drafting = 0.0;
-    for (std::size_t l = 1; l <= lengths; ++l)
-      if (const double p = c.predicted_step_seconds(l); p > 0.0)
-        drafting = std::max(drafting, c.expected_tokens_per_step(l) / p);
-    if (drafting <= 0.0) return;  // no drafting length timed: not a stop the rates decided
-    const double lead = 1.0 / c.predicted_step_seconds(0) / drafting;
+    for (std::size_t l = 1; l <= lengths; ++l) drafting = std::max(drafting, c.predicted_rate(l));
+    if (drafting <= 0.0) return;  // no drafting length measured: not a stop the rates decided
+    const double lead = c.predicted_rate(0) / drafting;
     stops[std::upper_bound(std::begin(kLeads), std::end(kLeads), lead) - std::begin(kLeads)] += 1.0;
   }
   void print() const {

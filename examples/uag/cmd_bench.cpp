@@ -83,8 +83,8 @@ struct totals {
   std::vector<double> tps;       // per prompt tokens/s
   std::vector<double> speedups;  // per prompt, over the baseline
   std::vector<double> wall;      // per prompt seconds, prefill included (end to end)
-  std::vector<double> fixed;     // per prompt seconds paid once per generation: target and draft prefill
-  std::vector<double> decode;    // per prompt decode seconds (wall - fixed)
+  std::vector<double> fixed;     // per prompt seconds paid once per generation (target and draft prefill);
+                                 // wall - fixed is the decode time
   std::vector<std::size_t> new_tokens;  // per prompt
   std::vector<double> e2e;       // per prompt end-to-end speedup (prefill included) over the baseline
   std::vector<std::size_t> acc_at, drafted_at;
@@ -101,7 +101,6 @@ struct totals {
     tps.push_back(d > 0 ? double(s.new_tokens) / d : 0.0);
     wall.push_back(s.total_seconds);
     fixed.push_back(s.prefill_seconds + s.draft_prefill_seconds);
-    decode.push_back(d);
     new_tokens.push_back(s.new_tokens);
     acc_at.resize(std::max(acc_at.size(), s.accepted_at_position.size()));
     drafted_at.resize(std::max(drafted_at.size(), s.drafted_at_position.size()));
@@ -119,7 +118,7 @@ struct totals {
            double(length) * (new_tokens.back() ? last_seconds_per_token() : fallback_per_token);
   }
   double last_seconds_per_token() const {
-    return new_tokens.back() ? decode.back() / double(new_tokens.back()) : 0.0;
+    return new_tokens.back() ? std::max(0.0, wall.back() - fixed.back()) / double(new_tokens.back()) : 0.0;
   }
   double acceptance() const { return drafted ? double(accepted) / double(drafted) : 0.0; }
   double alpha() const { return accepted + rejections ? double(accepted) / double(accepted + rejections) : 0.0; }

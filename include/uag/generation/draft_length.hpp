@@ -195,6 +195,13 @@ class draft_length_controller {
   double predicted_step_seconds(std::size_t gamma) const noexcept {
     return ask_time(std::min(gamma, max_)) * load_;
   }
+  /// @brief Expected committed tokens per second of step time at γ, as the adaptive policy ranks the lengths
+  /// (at a common load; 0 for a drafting length it has not measured, which does not compete).
+  double predicted_rate(std::size_t gamma) const noexcept {
+    const std::size_t g = std::min(gamma, max_);
+    const double time = g > 0 && !measured(g) ? 0.0 : ask_time(g);
+    return time > 0.0 ? expected_tokens(g) / time : 0.0;
+  }
   /// @brief Candidates a step asking for γ is expected to propose (adaptive policy; for diagnostics): fewer
   /// than γ where the confidence stop trims its steps or a text bridge holds a last word back.
   double expected_candidates(std::size_t gamma) const noexcept { return ask_rows(std::min(gamma, max_)); }
@@ -466,10 +473,7 @@ class draft_length_controller {
     // Only lengths that were measured compete (γ = 0 aside, predicted cautiously by the intercept): the
     // line misses the jump in cost past 8 verified rows and would lure the choice to long drafts again
     // and again. The ±1 probes extend the measured set, so the choice climbs one length at a time.
-    const auto tokens_per_second = [&](std::size_t g) {
-      const double time = g > 0 && !measured(g) ? 0.0 : ask_time(g);
-      return time > 0.0 ? expected_tokens(g) / time : 0.0;
-    };
+    const auto tokens_per_second = [&](std::size_t g) { return predicted_rate(g); };
     std::size_t best = argmax_length(0, tokens_per_second);
     // An unknown pair's first drafts say little: two outright rejections switched good pairs off for
     // hundreds of steps (151k target, Python ~1,200: γ = 2 paid 1.36x). Until kMinEvidence steps have
