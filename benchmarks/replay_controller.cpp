@@ -54,6 +54,7 @@ struct step {
   bool rejected;
   double draft_s, target_s, step_s;
   bool last_open;  // the run's controller took last candidates as possibly open (absent before session 20)
+  std::size_t checked, agreed;  // the catch-up's check of the draft's own choices (absent before session 45)
 };
 
 step read_step(const nlohmann::json& j, const std::string& where) {
@@ -63,7 +64,8 @@ step read_step(const nlohmann::json& j, const std::string& where) {
             j.at("accepted").get<std::size_t>(), j.at("next").get<std::size_t>(),
             j.at("rejected").get<bool>(),        j.at("draft_s").get<double>(),
             j.at("target_s").get<double>(),      j.at("step_s").get<double>(),
-            j.value("last_open", false)};
+            j.value("last_open", false),         j.value("checked", std::size_t{0}),
+            j.value("agreed", std::size_t{0})};
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(where + ": not a `uag bench --trace` step (needs prompt, step, asked, proposed, "
                                      "accepted, next, rejected, draft_s, target_s, step_s; last_open a bool)");
@@ -90,6 +92,7 @@ int replay(const options& o) {
       prompt = s.prompt;
     }
     if (s.index == 0) return;  // the first step of a generation is the prefill's: never fed back
+    c.note_catch_up_agreement(s.checked, s.agreed);
     c.update(s.proposed, s.accepted, s.rejected, s.proposed ? s.draft_s / static_cast<double>(s.proposed) : 0.0,
              s.target_s, s.step_s, s.asked);
     // The generator hints repetition while drafting is off; the trace does not record the hint, but it

@@ -13,18 +13,20 @@
 // for γ = 0; lengths the trace lacks lie on the line through the two measured nearest, and are marked
 // "~": the best static length judged is the best measured one); a drafting step after two or more steps
 // without a draft adds a catch-up (the median extra time of the trace's adaptive catch-ups: short after
-// 2-3 steps off, rising linearly to the long one at 16). With --noise SD each step's time is multiplied
-// by exp(SD x N(0,1)). With --drift SD the machine's load drifts too: every step's time is multiplied by a
-// factor common to all steps at that moment, exp(x(t)), x an AR(1) process in the prompt's elapsed time (2 ms
-// slots, stationary deviation SD, correlation time --drift-ms, default 50), the same path for every policy:
-// a shared machine's step times move together by ±20-40% over tens of steps, which per-step noise does not
-// reproduce (a length timed at a quiet moment looks cheap for as long as it is not timed again).
-// With --stalls P a step is descheduled with probability P: its time x2.2, one stall in three x3.5 (a
-// per-step log of `uag bench` on the weak pair, 2 loaded cores: 3.4, 7.5 or 12 ms for the same pass).
-// With --diagnose the adaptive runs also print what the controller believed against the truth, split by
-// whether drafting was on or off at the step: the price it put on a step of γ = 0 and of γ = 1 over that
-// step's true cost at the moment (the recording's median times the load now; 1 = right), the first
-// candidate's acceptance it expected against the table's at that position; and its stops (drafting on,
+// 2-3 steps off, rising linearly to the long one at 16); a greedy adaptive catch-up also checks the draft on
+// the rows committed while it sat out (draft_length_controller::catch_up_check_rows(): the table's first
+// candidates there, fed to note_catch_up_agreement(); their logits add 0.1 of a drafted token each). With
+// --noise SD each step's time is multiplied by exp(SD x N(0,1)). With --drift SD the machine's load drifts
+// too: every step's time is multiplied by a factor common to all steps at that moment, exp(x(t)), x an AR(1)
+// process in the prompt's elapsed time (2 ms slots, stationary deviation SD, correlation time --drift-ms,
+// default 50), the same path for every policy: a shared machine's step times move together by ±20-40% over
+// tens of steps, which per-step noise does not reproduce (a length timed at a quiet moment looks cheap for as
+// long as it is not timed again). With --stalls P a step is descheduled with probability P: its time x2.2,
+// one stall in three x3.5 (a per-step log of `uag bench` on the weak pair, 2 loaded cores: 3.4, 7.5 or 12 ms
+// for the same pass). With --diagnose the adaptive runs also print what the controller believed against the
+// truth, split by whether drafting was on or off at the step: the price it put on a step of γ = 0 and of γ =
+// 1 over that step's true cost at the moment (the recording's median times the load now; 1 = right), the
+// first candidate's acceptance it expected against the table's at that position; and its stops (drafting on,
 // then off by choice) counted by the lead it then predicted for target-only.
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
@@ -269,7 +271,7 @@ struct outcome {
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
                  std::mt19937_64& noise_rng, double noise, double stalls, load_path load, bool show = false,
-                 diagnosis* diag = nullptr) {
+                 diagnosis* diag = nullptr, bool open_last = false) {
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform;
   const auto jitter = [&] {
@@ -293,6 +295,19 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
     const std::size_t choice_before = c && diag ? c->choice() : 0;
     if (c && diag) diag->step(*c, cost.at(0) * now, cost.at(1) * now, t.accepted[row][0] > 0);
+    if (c && g > 0 && off_streak >= 1 && c->catch_up_check_rows() > 0) {
+      // The catch-up's check (note_catch_up_agreement), as the generator runs it after target-only steps:
+      // the draft's first candidate at each row committed while it sat out, which the table holds (over a
+      // text bridge: the inner candidate, asked for two; a lone candidate there may be an open piece).
+      const std::size_t rows = std::min({off_streak, c->catch_up_check_rows(), row});
+      const std::size_t col = open_last && t.lengths >= 2 ? 1 : 0;
+      std::size_t agreed = 0;
+      for (std::size_t r = row - rows; r < row; ++r) agreed += t.accepted[r][col] > 0 ? 1 : 0;
+      c->note_catch_up_agreement(rows, agreed);
+      // Their logits: weak pair, C ~100 (session 45): two-token catch-up probes 1.05 ms of draft time
+      // without the check, 1.13 ms with 8-16 rows checked; ~0.1 of a drafted token's time a row.
+      s += 0.1 * cost.draft_per_token * static_cast<double>(rows) * now;
+    }
     if (c) c->update(prop, acc, acc < prop, prop ? draft_s / static_cast<double>(prop) : 0.0, std::max(0.0, s - draft_s), s, g);
     if (c && diag && choice_before > 0 && c->choice() == 0) diag->stop(*c, t.lengths);
     off_streak = g == 0 ? off_streak + 1 : 0;
@@ -342,7 +357,7 @@ int simulate(const options& o) {
         const load_path load(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms);
         const bool show = ctl && seed == 1 && o.show == p;
         return generate(table[p], cost, fixed, ctl, r, o.noise, o.stalls, load, show,
-                        ctl && o.diagnose ? &diag : nullptr);
+                        ctl && o.diagnose ? &diag : nullptr, o.open_last);
       };
       const outcome base = run(0, nullptr);
       for (std::size_t g = 1; g <= lengths + 1; ++g) {

@@ -832,6 +832,36 @@ TEST_F(cli_test, simulate_controller_climbs_on_a_recorded_cold_first_prompt) {
   EXPECT_GE(std::stod(r.out.substr(at + 4)), 0.96) << r.out;
 }
 
+// The adaptive controller coming back after a hard stretch, on two recorded cells under a loaded
+// machine's noise (--stalls 0.05 --drift 0.15, 20 seeds): the weak pair's C ~100 (sim_s27: γ = 1 pays
+// 1.07x, its first candidate right ~30% of the time) and the 151k target's C ~500 (sim_s20: γ = 4 pays
+// 1.54x). While a resume waited for a probe right on every candidate, each probe a coin that came up
+// once in 3-5 tries at back-offs of 4-32 steps, drafting stayed off on 66% and 36% of their steps: 0.948
+// and 0.935 of the best static length. Resuming on the estimates (the probes' outcomes in them): 0.971
+// and 0.969, off 32% and 16%; with the catch-ups' checks in them too (note_catch_up_agreement): 0.972 and
+// 0.971, off 32% and 15%.
+TEST_F(cli_test, simulate_controller_resumes_drafting_on_recorded_cells_under_load) {
+  const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
+  if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
+  const fs::path results = fs::path(UAG_SOURCE_DIR) / "benchmarks" / "results";
+  for (const char* cell : {"sim_s27/weak_c_100", "sim_s20/qwen_c_500"}) {
+    SCOPED_TRACE(cell);
+    const fs::path dir = root_ / "recorded" / fs::path(cell).filename();
+    fs::create_directories(dir);
+    for (const char* part : {"table", "costs"}) {
+      const auto x = run_command("xz -dc " + (results / cell).string() + "." + part + ".jsonl.xz > " +
+                                 (dir / part).string());
+      ASSERT_EQ(x.code, 0) << x.out;
+    }
+    auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() +
+                         " --noise 0.1 --stalls 0.05 --drift 0.15 --seeds 20 --open-last");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto at = r.out.find("x = ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_GE(std::stod(r.out.substr(at + 4)), 0.96) << r.out;
+  }
+}
+
 // simulate_controller on a table whose answer is known: every candidate accepted, 25 new tokens, steps
 // of 1 ms target-only and 1 + 0.2 γ ms drafting (g1 and g2 in the trace; longer lengths extend that
 // line). g1: the prefill's step, then 12 steps of 2 tokens at 1.2 ms: 25 / 15.4 = 1.623x; g12 (clamped

@@ -761,6 +761,88 @@ TEST(draft_test, windowed_runner_bounds_the_cache_and_catch_up_computes_no_logit
   EXPECT_EQ(runner.window_start(), 26u);
 }
 
+// A catch-up may check the draft on the ids it feeds (draft_options::check_rows): the last k of them get
+// logits, and each row's argmax is compared with the id that follows. The count must equal a reference
+// that drafts one token after each prefix, and only k + 1 rows of the catch-up compute logits.
+TEST(draft_test, runner_checks_its_own_choices_on_the_last_catch_up_rows) {
+  test_tokenizer tok;
+  counting_model m(tok, {.seed = 6, .max_context = 128});
+  test_model ref_model(tok, {.seed = 6, .max_context = 128});
+  uag::draft_model_runner<counting_model> runner(m, {});
+  token_vector ctx;
+  for (int i = 0; i < 10; ++i) ctx.push_back(static_cast<uag::token_id>(2 + (i * 3) % 7));
+  runner.prefill(ctx);
+  token_vector out;
+  runner.draft(1, {}, out, nullptr);
+  // The text goes on without the draft: mostly the draft's own greedy continuation, two ids changed.
+  const auto next_choice = [&](const token_vector& prefix) {
+    uag::draft_model_runner<test_model> r(ref_model, {});
+    r.sync(prefix);
+    token_vector one;
+    r.draft(1, {}, one, nullptr);
+    return one.at(0);
+  };
+  ctx.push_back(out[0]);
+  for (int i = 0; i < 14; ++i) {
+    uag::token_id t = next_choice(ctx);
+    if (i == 5 || i == 10) t = static_cast<uag::token_id>(2 + (t + 1) % 9);
+    ctx.push_back(t);
+  }
+  constexpr std::size_t k = 8;
+  std::size_t expected = 0;
+  for (std::size_t i = ctx.size() - k; i < ctx.size(); ++i)
+    expected +=
+        next_choice(token_vector(ctx.begin(), ctx.begin() + static_cast<std::ptrdiff_t>(i))) == ctx[i];
+  ASSERT_GT(expected, 0u);
+  ASSERT_LT(expected, k);  // the changed ids and what follows them disagree
+  runner.sync(ctx);
+  const std::size_t rows = m.logit_rows();
+  out.clear();
+  uag::draft_options opt;
+  opt.check_rows = k;
+  runner.draft(2, opt, out, nullptr);
+  EXPECT_EQ(runner.rows_checked(), k);
+  EXPECT_EQ(runner.rows_agreed(), expected);
+  EXPECT_EQ(m.logit_rows() - rows, k + 1 + 1);  // k checked rows, the last row, the second drafted token
+  // The drafted ids are those of a draft that checked nothing.
+  token_vector plain;
+  uag::draft_model_runner<test_model> reference(ref_model, {});
+  reference.sync(ctx);
+  reference.draft(2, {}, plain, nullptr);
+  EXPECT_EQ(out, plain);
+  // A step without a catch-up checks nothing, whatever it asks.
+  ctx.push_back(out[0]);
+  runner.sync(ctx);
+  out.clear();
+  runner.draft(1, opt, out, nullptr);
+  EXPECT_EQ(runner.rows_checked(), k);
+}
+
+// While drafting is off, a probe tests one candidate: on a weak pair a coin that comes up 20-40% of the
+// time. The catch-up before it can check the draft on every token committed meanwhile
+// (note_catch_up_agreement): a controller switched off by a stretch the draft could not predict, whose
+// probes then all miss, must come back when its catch-ups say the draft agrees with the text again
+// (12 of 16), and stay off when they say it does not (2 of 16).
+TEST(draft_test, adaptive_controller_resumes_on_the_catch_ups_agreement) {
+  auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.1 + 0.25 * static_cast<double>(g); };
+  for (const std::size_t agreed : {12u, 2u}) {
+    SCOPED_TRACE(agreed);
+    auto c = adaptive_controller(3, 12);
+    std::size_t off_streak = 0, drafting_after = 0;
+    for (int s = 0; s < 600; ++s) {
+      const std::size_t g = c.next();
+      if (s >= 200 && g > 0 && off_streak >= 2) c.note_catch_up_agreement(16, agreed);
+      c.update(g, 0, g > 0, g ? 0.1 : 0.0, 1.0, step_time(g) + (g > 0 && off_streak >= 2 ? 0.4 : 0.0));
+      off_streak = g == 0 ? off_streak + 1 : 0;
+      if (s >= 200) drafting_after += c.choice() > 0;
+    }
+    if (agreed == 12)
+      EXPECT_GT(drafting_after, 0u);
+    else
+      EXPECT_EQ(drafting_after, 0u);
+  }
+}
+
 // A good pair (acceptance 0.7 or 0.8) whose text opens unpredictably (every candidate of the first 30
 // steps is rejected), as the 151k target's C ~800 prompts did over the bundled draft, and whose probes
 // from "off" cost what they cost there: the draft's catch-up and a target pass on caches it evicted

@@ -120,6 +120,7 @@ class bridged_draft {
     const std::size_t budget = text_mode ? std::max(want, std::min(room, want * cfg_.draft_budget_factor)) : want;
     runner_->sync(ctx);
     const std::size_t fed_before = runner_->tokens_fed();
+    const std::size_t checked = runner_->rows_checked(), agreed = runner_->rows_agreed();
     const std::size_t first = out.tokens.size();
 
     draft_options opt;
@@ -127,6 +128,7 @@ class bridged_draft {
     opt.min_confidence_from = req.min_confidence_from;
     opt.random = req.random;
     opt.stop_ids = stop_ids_;
+    opt.check_rows = req.check_rows;  // (the first draft() call catches up; later ones feed only drafts)
     drafted_.clear();
     if (bridge_.same_tokenizer()) {
       opt.sample = req.sample;
@@ -189,6 +191,8 @@ class bridged_draft {
       if (out.tokens.size() - first > req.max_tokens) out.tokens.resize(first + req.max_tokens);
     }
     out.draft_tokens += runner_->tokens_fed() - fed_before;
+    out.checked_rows += runner_->rows_checked() - checked;
+    out.agreed_rows += runner_->rows_agreed() - agreed;
     out.bridge_seconds += bridge_s;
   }
 

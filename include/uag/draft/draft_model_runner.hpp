@@ -23,6 +23,9 @@ struct draft_options {
   std::span<const token_id> stop_ids = {};      // draft ids that end the draft (e.g. EOS); kept in the output
   const std::vector<std::uint8_t>* allowed = nullptr;  // (draft vocab) 1 = may be drafted (TLI); null = all
   rng* random = nullptr;                        // required when sample
+  std::size_t check_rows = 0;  // of the ids a catch-up feeds before the first drafted token, the last this
+                               // many are checked: was the draft's own choice (its argmax, masked as
+                               // drafting is) the id that follows? (rows_checked(), rows_agreed())
 };
 
 /// @brief How much of the text a draft model sees (a lean draft path: DESIGN.md §1).
@@ -142,7 +145,7 @@ class draft_model_runner {
     if (context_.empty() || n == 0) return 0;
     std::size_t drafted = 0;
     while (drafted < n) {
-      ensure_logits();
+      ensure_logits(drafted == 0 ? opt.check_rows : 0, opt.allowed);
       std::span<float> q(probs_);
       token_id t;
       float top;
@@ -170,19 +173,31 @@ class draft_model_runner {
 
   /// @brief Tokens the model has run since construction (for cost accounting).
   std::size_t tokens_fed() const noexcept { return fed_; }
+  /// @brief Catch-up rows checked since construction (draft_options::check_rows), and how many of them
+  /// the draft's own next-token choice agreed with the text: for greedy drafting, what its first
+  /// candidate would have scored there. Each checked row costs its logits (the output layer).
+  std::size_t rows_checked() const noexcept { return checked_; }
+  std::size_t rows_agreed() const noexcept { return agreed_; }
 
  private:
-  // Feeds every context id not yet in the cache and keeps the last row's logits.
-  void ensure_logits() {
+  // Feeds every context id not yet in the cache and keeps the last row's logits. The `check` ids before
+  // the last get logits too, each compared with the id that follows it (rows_checked(), rows_agreed()).
+  void ensure_logits(std::size_t check = 0, const std::vector<std::uint8_t>* allowed = nullptr) {
     if (has_logits_) return;
     const std::size_t cached = model_->n_cached();
     token_span todo(context_.data() + cached, context_.size() - cached);
-    logits_view lv = forward_last_rows(*model_, todo, 1);
-    if (lv.rows != 1 || lv.cols != vocab_)
+    const std::size_t k = todo.empty() ? 0 : std::min(check, todo.size() - 1);
+    logits_view lv = forward_last_rows(*model_, todo, k + 1);
+    if (lv.rows != k + 1 || lv.cols != vocab_)
       throw model_error("model.logits_shape", "draft model returned " + std::to_string(lv.rows) + "x" +
-                                                  std::to_string(lv.cols) + " logits, expected 1x" +
-                                                  std::to_string(vocab_));
-    std::copy(lv.data, lv.data + vocab_, last_logits_.begin());
+                                                  std::to_string(lv.cols) + " logits, expected " +
+                                                  std::to_string(k + 1) + "x" + std::to_string(vocab_));
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::span<const float> row(lv.data + j * vocab_, vocab_);
+      agreed_ += processor_.argmax(row, nullptr, allowed) == todo[todo.size() - k + j] ? 1 : 0;
+    }
+    checked_ += k;
+    std::copy(lv.data + k * vocab_, lv.data + (k + 1) * vocab_, last_logits_.begin());
     fed_ += todo.size();
     has_logits_ = true;
   }
@@ -213,6 +228,7 @@ class draft_model_runner {
   std::vector<float> probs_;        // (vocab) q for the next token
   bool has_logits_ = false;
   std::size_t fed_ = 0;
+  std::size_t checked_ = 0, agreed_ = 0;
 };
 
 /// @brief (Re)builds `runner` over `model` when it is empty or the sampling settings that shape q have

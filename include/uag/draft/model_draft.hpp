@@ -45,7 +45,9 @@ class model_draft {
     opt.min_confidence_from = req.min_confidence_from;
     opt.random = req.random;
     opt.allowed = allowed_.empty() ? nullptr : &allowed_;
+    opt.check_rows = req.check_rows;
     const std::size_t before = runner_->tokens_fed();
+    const std::size_t checked = runner_->rows_checked(), agreed = runner_->rows_agreed();
     runner_->draft(n, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
     if (req.want_q) {
       // Re-lay q rows from the draft's width to the target's (padding ids carry no mass).
@@ -58,6 +60,8 @@ class model_draft {
       draft_q_.clear();
     }
     out.draft_tokens += runner_->tokens_fed() - before;
+    out.checked_rows += runner_->rows_checked() - checked;
+    out.agreed_rows += runner_->rows_agreed() - agreed;
   }
 
  private:

@@ -194,7 +194,9 @@ class AssistedGenerator {
       req.target_vocab_size = vocab_;
       req.sampling = &cfg_.sampling;
       req.random = &random_;
+      req.check_rows = catch_up ? controller_.catch_up_check_rows() : 0;
       draft_->propose(token_span(ids_), req, proposal_);
+      controller_.note_catch_up_agreement(proposal_.checked_rows, proposal_.agreed_rows);
       draft_s = seconds_since(t0);
       if (proposal_.tokens.size() > limit) proposal_.tokens.resize(limit);
       check_proposal();
@@ -258,6 +260,8 @@ class AssistedGenerator {
                 .rejected = v.rejected,
                 .draft_caught_up = catch_up,
                 .last_open = controller_.last_candidate_open(),
+                .checked_rows = proposal_.checked_rows,
+                .agreed_rows = proposal_.agreed_rows,
                 .draft_seconds = draft_s,
                 .target_seconds = target_s,
                 .step_seconds = step_s});

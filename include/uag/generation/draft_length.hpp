@@ -69,7 +69,8 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// Probes from "off" are paid from a budget of 1.5% of all step time (the time they take beyond what
 /// target-only steps would take for the tokens they commit, and what the two target-only steps after them
 /// take beyond a settled one: a GPU target rebuilds its single-row graph there) after a small allowance,
-/// and drafting resumes only after a probe that was right on every candidate.
+/// and drafting resumes where the estimates, probes and their catch-ups' checks included, predict a clear
+/// gain (kResumeGain).
 /// Timing survives restart() (a property of the models and the machine); the survival curve and α are
 /// carried over with less weight (a prior for the next text, not evidence about it).
 class draft_length_controller {
@@ -163,6 +164,17 @@ class draft_length_controller {
     }
   }
 
+  /// @brief What the draft's catch-up saw (greedy only): over the last `rows` committed tokens it caught up
+  /// on, its own next-token choice agreed with the text `agreed` times. A probe from "off" tests one
+  /// candidate (a coin that comes up 20-40% of the time on a weak pair); the catch-up before it reads the
+  /// draft on every token committed while drafting was off, so it prices the first candidate on many
+  /// positions for the cost of their logits. Counted at the next update(), after a probe's decay.
+  /// Greedy adaptive only (elsewhere 0: a sampled candidate's acceptance is not the draft's argmax).
+  std::size_t catch_up_check_rows() const noexcept { return stop_unsure_ ? kCatchUpCheckRows : 0; }
+  void note_catch_up_agreement(std::size_t rows, std::size_t agreed) noexcept {
+    if (policy_ != draft_length_policy::adaptive || rows == 0) return;
+    forced_rows_ += static_cast<double>(rows), forced_agreed_ += static_cast<double>(std::min(agreed, rows));
+  }
   /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
   /// earlier n-gram): while drafting is off, the next step probes a draft after about half the back-off
   /// instead of all of it (schedule_probe()).
@@ -246,8 +258,10 @@ class draft_length_controller {
                                                    // a row (2%: 30, 5%: 12, 10%: 6, 20%: 3, 60%: 1)
   static constexpr double kOffRelax = 0.2;  // per step off: how far the drafting lengths' frozen timings move
                                             // towards what γ = 0's timing says of them now
+  static constexpr double kForcedWeight =
+      0.5;  // of a catch-up row's agreement, as a first candidate's outcome
+  static constexpr std::size_t kCatchUpCheckRows = 16;  // catch-up rows checked (catch_up_check_rows())
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
-  static constexpr std::size_t kResumeHits = 1;  // probes in a row right on every candidate, to resume
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
   static constexpr std::size_t kMinEvidence = 6;  // steps with candidates before γ = 0 may be chosen
@@ -367,6 +381,12 @@ class draft_length_controller {
     if (burst_ > 0 && proposed > 0) {  // a probe while off: its evidence outweighs what drafting saw long ago
       scale_survival(kProbeDecay);
       accepted_ *= kProbeDecay, rejections_ *= kProbeDecay;
+    }
+    if (forced_rows_ > 0.0) {  // the catch-up's agreement: first-candidate evidence at kForcedWeight a row
+      const double n = kForcedWeight * forced_rows_, ok = kForcedWeight * forced_agreed_;
+      reached_[0] += n, survived_[0] += ok;
+      accepted_ += ok, rejections_ += n - ok;
+      forced_rows_ = forced_agreed_ = 0.0;
     }
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
@@ -518,11 +538,16 @@ class draft_length_controller {
     // Hysteresis: drafting that was off comes back only for a clear gain, so that noisy step times and
     // one lucky probe do not switch it on and off every few steps.
     if (best_ == 0 && best > 0 && tokens_per_second(best) < kResumeGain * tokens_per_second(0)) best = 0;
-    // Drafting resumes only after a probe that was right on every candidate (and a hit brings the next
-    // probe early): a probe that was partly wrong is weak evidence for a gain. Requiring two hits in a
-    // row kept weak pairs off a little better but held good pairs with an unlucky warm-up off for
-    // hundreds of steps (simulated: α = 0.5-0.7, 2-8% of their gain lost), so one is enough.
-    if (best_ == 0 && best > 0 && probe_hits_ < kResumeHits) best = 0;
+    // Drafting resumes on the estimate alone: a probe's outcome is already in it (each probe outweighs the
+    // old counts, kProbeDecay), and so is its catch-up's check of the draft on the text committed while
+    // off (note_catch_up_agreement: up to 16 first-candidate outcomes where the probe tests one); a hit
+    // brings the next probe early. Until session 45 a resume also
+    // waited for a probe right on every candidate: where the first candidate is right 20-35% of the time
+    // and γ = 1 still pays, that is a coin that comes up once in 3-5 probes, 4-32 steps apart, so drafting
+    // stayed off long after the hard stretch that stopped it (simulated, 31 recorded cells, load and
+    // stalls: weak C ~100 0.952 -> 0.968 of the best static length, 151k C ~500 0.939 -> 0.968, off 33%
+    // -> 16% of its steps; where drafting loses, 0.976-0.993 of target-only either way).
+    // (Two hits in a row before that held good pairs with an unlucky warm-up off for hundreds of steps.)
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
       // A probe that was right, judged against a timing of γ = 1 that has not settled: the next step is a
@@ -836,6 +861,7 @@ class draft_length_controller {
   double load_ = 1.0;                     // the machine's load: the factor common to every step's time
   double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
+  double forced_rows_ = 0.0, forced_agreed_ = 0.0;  // note_catch_up_agreement() not yet counted
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
 };

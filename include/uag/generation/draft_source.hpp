@@ -21,6 +21,8 @@ struct draft_request {
   std::size_t target_vocab_size = 0;      // width of each q row
   const sampling_config* sampling = nullptr;  // processors the draft applies to form q (never null)
   rng* random = nullptr;                  // the generator's stream, for sampled drafting (never null)
+  std::size_t check_rows = 0;             // a draft model catching up on text committed without it: check
+                                          // its own next-token choice on the last this many ids (greedy)
 };
 
 /// @brief What a draft source returns. Buffers are reused between steps: clear(), then fill.
@@ -30,6 +32,8 @@ struct draft_proposal {
   bool has_q = false;             // true when q is exact in target space (same vocab, or TLI)
   std::size_t draft_tokens = 0;   // tokens the draft model decoded for this proposal (for the cost ratio c)
   double bridge_seconds = 0.0;    // part of the propose() wall time spent translating between vocabularies
+  std::size_t checked_rows = 0;   // draft_request::check_rows: ids checked, and how many the draft's own
+  std::size_t agreed_rows = 0;    // choice agreed with (in the draft's tokens; 0 when it did not catch up)
 
   void clear() noexcept {
     tokens.clear();
@@ -37,6 +41,7 @@ struct draft_proposal {
     has_q = false;
     draft_tokens = 0;
     bridge_seconds = 0.0;
+    checked_rows = agreed_rows = 0;
   }
 };
 
