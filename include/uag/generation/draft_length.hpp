@@ -173,7 +173,7 @@ class draft_length_controller {
   std::size_t catch_up_check_rows() const noexcept { return stop_unsure_ ? kCatchUpCheckRows : 0; }
   void note_catch_up_agreement(std::size_t rows, std::size_t agreed) noexcept {
     if (policy_ != draft_length_policy::adaptive || rows == 0) return;
-    forced_rows_ += static_cast<double>(rows), forced_agreed_ += static_cast<double>(std::min(agreed, rows));
+    checked_rows_ += static_cast<double>(rows), checked_agreed_ += static_cast<double>(std::min(agreed, rows));
   }
   /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
   /// earlier n-gram): while drafting is off, the next step probes a draft after about half the back-off
@@ -258,9 +258,10 @@ class draft_length_controller {
                                                    // a row (2%: 30, 5%: 12, 10%: 6, 20%: 3, 60%: 1)
   static constexpr double kOffRelax = 0.2;  // per step off: how far the drafting lengths' frozen timings move
                                             // towards what γ = 0's timing says of them now
-  static constexpr double kForcedWeight =
-      0.5;  // of a catch-up row's agreement, as a first candidate's outcome
-  static constexpr std::size_t kCatchUpCheckRows = 16;  // catch-up rows checked (catch_up_check_rows())
+  // A catch-up's check (note_catch_up_agreement): rows checked, and each row's weight as a first
+  // candidate's outcome (consecutive rows of one text are not independent draws).
+  static constexpr std::size_t kCatchUpCheckRows = 16;
+  static constexpr double kCheckWeight = 0.5;
   static constexpr double kResumeGain = 1.05;     // predicted gain over γ = 0 that turns drafting back on
   static constexpr double kProbeBudget = 0.015;   // of all step time: the most probes from "off" may cost
   static constexpr double kProbeAllowance = 4.0;  // target-only steps' worth of probing before the budget
@@ -382,11 +383,11 @@ class draft_length_controller {
       scale_survival(kProbeDecay);
       accepted_ *= kProbeDecay, rejections_ *= kProbeDecay;
     }
-    if (forced_rows_ > 0.0) {  // the catch-up's agreement: first-candidate evidence at kForcedWeight a row
-      const double n = kForcedWeight * forced_rows_, ok = kForcedWeight * forced_agreed_;
+    if (checked_rows_ > 0.0) {  // the catch-up's check: first-candidate evidence at kCheckWeight a row
+      const double n = kCheckWeight * checked_rows_, ok = kCheckWeight * checked_agreed_;
       reached_[0] += n, survived_[0] += ok;
       accepted_ += ok, rejections_ += n - ok;
-      forced_rows_ = forced_agreed_ = 0.0;
+      checked_rows_ = checked_agreed_ = 0.0;
     }
     // Exponentially weighted MLE of a geometric acceptance: α = accepted / (accepted + rejections).
     // Steps that ran out of candidates without a rejection are censored: they add accepts only.
@@ -541,12 +542,13 @@ class draft_length_controller {
     // Drafting resumes on the estimate alone: a probe's outcome is already in it (each probe outweighs the
     // old counts, kProbeDecay), and so is its catch-up's check of the draft on the text committed while
     // off (note_catch_up_agreement: up to 16 first-candidate outcomes where the probe tests one); a hit
-    // brings the next probe early. Until session 45 a resume also
-    // waited for a probe right on every candidate: where the first candidate is right 20-35% of the time
-    // and γ = 1 still pays, that is a coin that comes up once in 3-5 probes, 4-32 steps apart, so drafting
-    // stayed off long after the hard stretch that stopped it (simulated, 31 recorded cells, load and
-    // stalls: weak C ~100 0.952 -> 0.968 of the best static length, 151k C ~500 0.939 -> 0.968, off 33%
-    // -> 16% of its steps; where drafting loses, 0.976-0.993 of target-only either way).
+    // brings the next probe early. Until session 45 a resume also waited for a probe right on every
+    // candidate: where the first candidate is right 20-35% of the time and γ = 1 still pays, that is a
+    // coin that comes up once in 3-5 probes, 4-32 steps apart (50-80 once the probe budget binds), so
+    // drafting stayed off long after the hard stretch that stopped it (simulated, 31 recorded cells, load
+    // and stalls: weak C ~100 0.952 -> 0.968 of the best static length, 151k C ~500 0.939 -> 0.968, off
+    // 33% -> 16% of its steps; where drafting loses, 0.976-0.993 of target-only either way;
+    // benchmarks/results/sim_s45).
     // (Two hits in a row before that held good pairs with an unlucky warm-up off for hundreds of steps.)
     if (burst_ > 0 && --burst_ > 0) return;  // the burst's timed second step, at the same γ
     if (best == 0) {
@@ -861,7 +863,7 @@ class draft_length_controller {
   double load_ = 1.0;                     // the machine's load: the factor common to every step's time
   double level_[kMaxGamma] = {};          // [γ] = a step's time at load 1 (symmetric running value)
   std::size_t probe_hits_ = 0;            // probes from "off" in a row that were right on every candidate
-  double forced_rows_ = 0.0, forced_agreed_ = 0.0;  // note_catch_up_agreement() not yet counted
+  double checked_rows_ = 0.0, checked_agreed_ = 0.0;  // note_catch_up_agreement() not yet counted
   std::size_t drafted_evidence_ = 0;      // steps that verified candidates (survives restart())
   bool warmed_up_ = false;                // the warm-up timed its lengths and γ = 0 (survives restart())
 };
