@@ -807,6 +807,26 @@ TEST_F(cli_test, bench_acceptance_table_predicts_the_static_runs) {
   EXPECT_NE(r.out.find("--acceptance-table needs greedy decoding"), std::string::npos) << r.out;
 }
 
+// simulate_controller over a recorded cell (benchmarks/results/CELL.{table,costs}.jsonl.xz), 20 seeds,
+// the given noise: adaptive over the best static length (0 where the run or its output fails, with a
+// failure recorded).
+static double simulate_recorded_cell(const fs::path& sim, const std::string& cell, const std::string& noise) {
+  const fs::path src = fs::path(UAG_SOURCE_DIR) / "benchmarks" / "results" / cell;
+  const fs::path dir = fs::path(scratch_dir()) / "recorded" / fs::path(cell).filename();
+  fs::create_directories(dir);
+  for (const char* part : {"table", "costs"}) {
+    const auto x = run_command("xz -dc " + src.string() + "." + part + ".jsonl.xz > " + (dir / part).string());
+    EXPECT_EQ(x.code, 0) << x.out;
+    if (x.code != 0) return 0.0;
+  }
+  const auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() + " " +
+                             noise + " --seeds 20 --open-last");
+  EXPECT_EQ(r.code, 0) << r.out;
+  const auto at = r.out.find("x = ");
+  EXPECT_NE(at, std::string::npos) << r.out;
+  return r.code == 0 && at != std::string::npos ? std::stod(r.out.substr(at + 4)) : 0.0;
+}
+
 // The adaptive controller on a recorded cell (benchmarks/simulate.sh tables: bundled pair, bfloat16
 // products, Python ~100 greedy, 16 prompts x 256 tokens), where the first prompt opens with two
 // rejected drafts and the warm-up then times one-token drafts. A fresh pair's record that priced every
@@ -817,19 +837,7 @@ TEST_F(cli_test, bench_acceptance_table_predicts_the_static_runs) {
 TEST_F(cli_test, simulate_controller_climbs_on_a_recorded_cold_first_prompt) {
   const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
   if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
-  const fs::path cell = fs::path(UAG_SOURCE_DIR) / "benchmarks" / "results" / "sim_s26" / "bundled_python_100";
-  const fs::path dir = root_ / "recorded";
-  fs::create_directories(dir);
-  for (const char* part : {"table", "costs"}) {
-    const auto x = run_command("xz -dc " + cell.string() + "." + part + ".jsonl.xz > " + (dir / part).string());
-    ASSERT_EQ(x.code, 0) << x.out;
-  }
-  auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() +
-                       " --noise 0.1 --seeds 20 --open-last");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const auto at = r.out.find("x = ");
-  ASSERT_NE(at, std::string::npos) << r.out;
-  EXPECT_GE(std::stod(r.out.substr(at + 4)), 0.96) << r.out;
+  EXPECT_GE(simulate_recorded_cell(sim, "sim_s26/bundled_python_100", "--noise 0.1"), 0.96);
 }
 
 // The adaptive controller coming back after a hard stretch, on two recorded cells under a loaded
@@ -843,23 +851,8 @@ TEST_F(cli_test, simulate_controller_climbs_on_a_recorded_cold_first_prompt) {
 TEST_F(cli_test, simulate_controller_resumes_drafting_on_recorded_cells_under_load) {
   const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
   if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
-  const fs::path results = fs::path(UAG_SOURCE_DIR) / "benchmarks" / "results";
-  for (const char* cell : {"sim_s27/weak_c_100", "sim_s20/qwen_c_500"}) {
-    SCOPED_TRACE(cell);
-    const fs::path dir = root_ / "recorded" / fs::path(cell).filename();
-    fs::create_directories(dir);
-    for (const char* part : {"table", "costs"}) {
-      const auto x = run_command("xz -dc " + (results / cell).string() + "." + part + ".jsonl.xz > " +
-                                 (dir / part).string());
-      ASSERT_EQ(x.code, 0) << x.out;
-    }
-    auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() +
-                         " --noise 0.1 --stalls 0.05 --drift 0.15 --seeds 20 --open-last");
-    ASSERT_EQ(r.code, 0) << r.out;
-    const auto at = r.out.find("x = ");
-    ASSERT_NE(at, std::string::npos) << r.out;
-    EXPECT_GE(std::stod(r.out.substr(at + 4)), 0.96) << r.out;
-  }
+  for (const char* cell : {"sim_s27/weak_c_100", "sim_s20/qwen_c_500"})
+    EXPECT_GE(simulate_recorded_cell(sim, cell, "--noise 0.1 --stalls 0.05 --drift 0.15"), 0.96) << cell;
 }
 
 // simulate_controller on a table whose answer is known: every candidate accepted, 25 new tokens, steps
