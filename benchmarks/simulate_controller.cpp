@@ -271,7 +271,7 @@ struct outcome {
 
 outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, uag::draft_length_controller* c,
                  std::mt19937_64& noise_rng, double noise, double stalls, load_path load, bool show = false,
-                 diagnosis* diag = nullptr, bool open_last = false) {
+                 diagnosis* diag = nullptr) {
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform;
   const auto jitter = [&] {
@@ -300,7 +300,7 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
       // the draft's first candidate at each row committed while it sat out, which the table holds (over a
       // text bridge: the inner candidate, asked for two; a lone candidate there may be an open piece).
       const std::size_t rows = std::min({off_streak, c->catch_up_check_rows(), row});
-      const std::size_t col = open_last && t.lengths >= 2 ? 1 : 0;
+      const std::size_t col = c->last_candidate_open() && t.lengths >= 2 ? 1 : 0;
       std::size_t agreed = 0;
       for (std::size_t r = row - rows; r < row; ++r) agreed += t.accepted[r][col] > 0 ? 1 : 0;
       c->note_catch_up_agreement(rows, agreed);
@@ -357,7 +357,7 @@ int simulate(const options& o) {
         const load_path load(seed * 7919 + p * 104729 + 17, o.drift, o.drift_ms);
         const bool show = ctl && seed == 1 && o.show == p;
         return generate(table[p], cost, fixed, ctl, r, o.noise, o.stalls, load, show,
-                        ctl && o.diagnose ? &diag : nullptr, o.open_last);
+                        ctl && o.diagnose ? &diag : nullptr);
       };
       const outcome base = run(0, nullptr);
       for (std::size_t g = 1; g <= lengths + 1; ++g) {

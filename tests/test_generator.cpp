@@ -374,47 +374,57 @@ TEST(generator_test, draft_computes_logits_only_for_drafted_tokens) {
 
 // Greedy adaptive: a drafting step after target-only steps checks the draft on the ids it catches up
 // on (draft_length_controller::catch_up_check_rows), and those rows compute logits beyond the drafted
-// tokens' (and the candidate a confidence stop ends a step at). The draft is the target's twin, so its own choice agrees with every committed id.
+// tokens' (and the candidate a confidence stop ends a step at). The draft is the target's twin, so its
+// own choice agrees with every committed id.
 TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 3});
-  counting_model draft_model(tok, {.seed = 3});
-  uag::model_draft<counting_model> draft(draft_model);
-  generation_config cfg;
-  cfg.max_new_tokens = 160;
-  cfg.stop_at_eos = false;
-  cfg.draft_policy = uag::draft_length_policy::adaptive;
   const token_vector prompt{0, 2, 3, 4, 2, 5, 6, 2, 3};
-  AssistedGenerator<test_model, uag::model_draft<counting_model>> gen(target, draft, cfg);
-  std::size_t checked = 0, agreed = 0, catch_ups = 0, stopped_short = 0;
-  gen.on_step([&](const uag::step_record& r) {
-    if (!r.draft_caught_up) {
-      EXPECT_EQ(r.checked_rows, 0u) << "step " << r.index;
-    }
-    catch_ups += r.draft_caught_up && r.index > 0 ? 1 : 0;
-    checked += r.checked_rows, agreed += r.agreed_rows;
-    stopped_short += r.asked > 0 && r.proposed < r.asked ? 1 : 0;
-  });
-  gen.begin_ids(prompt);
-  while (!gen.done()) gen.step();
-  ASSERT_GT(catch_ups, 0u);  // the warm-up times γ = 0, the controller probes it now and then
-  EXPECT_GT(checked, 0u);
-  EXPECT_EQ(agreed, checked);
+  struct run_result {
+    std::size_t checked = 0, agreed = 0, catch_ups = 0, stopped_short = 0, logit_rows = 0;
+    uag::generation_stats stats;
+    token_vector ids;
+  };
+  // One adaptive generation over a fresh counting twin, its step records summed.
+  const auto run = [&](float temperature) {
+    counting_model draft_model(tok, {.seed = 3});
+    uag::model_draft<counting_model> draft(draft_model);
+    generation_config cfg;
+    cfg.max_new_tokens = 160;
+    cfg.stop_at_eos = false;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    cfg.sampling.temperature = temperature;
+    AssistedGenerator<test_model, uag::model_draft<counting_model>> gen(target, draft, cfg);
+    run_result out;
+    gen.on_step([&](const uag::step_record& r) {
+      if (!r.draft_caught_up) {
+        EXPECT_EQ(r.checked_rows, 0u) << "step " << r.index;
+      }
+      out.catch_ups += r.draft_caught_up && r.index > 0 ? 1 : 0;
+      out.checked += r.checked_rows, out.agreed += r.agreed_rows;
+      out.stopped_short += r.asked > 0 && r.proposed < r.asked ? 1 : 0;
+    });
+    gen.begin_ids(prompt);
+    while (!gen.done()) gen.step();
+    out.logit_rows = draft_model.logit_rows();
+    out.stats = gen.stats();
+    out.ids.assign(gen.output_ids().begin(), gen.output_ids().end());
+    return out;
+  };
+  const run_result greedy = run(0.0f);
+  ASSERT_GT(greedy.catch_ups, 0u);  // the warm-up times γ = 0, the controller probes it now and then
+  EXPECT_GT(greedy.checked, 0u);
+  EXPECT_EQ(greedy.agreed, greedy.checked);
   // Beyond the drafted and checked rows, only a step the confidence stop cut short computed one more row
   // (the candidate it stopped at); which steps do depends on the measured step times.
-  EXPECT_GE(draft_model.logit_rows(), gen.stats().drafted + checked);
-  EXPECT_LE(draft_model.logit_rows(), gen.stats().drafted + checked + stopped_short);
-  EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
+  EXPECT_GE(greedy.logit_rows, greedy.stats.drafted + greedy.checked);
+  EXPECT_LE(greedy.logit_rows, greedy.stats.drafted + greedy.checked + greedy.stopped_short);
+  generation_config base_cfg;
+  base_cfg.max_new_tokens = 160;
+  base_cfg.stop_at_eos = false;
+  EXPECT_EQ(greedy.ids, run_baseline(target, prompt, base_cfg).ids);
   // Sampled decoding checks nothing (a candidate's acceptance there is not the draft's argmax).
-  counting_model sampled_model(tok, {.seed = 3});
-  uag::model_draft<counting_model> sampled_draft(sampled_model);
-  cfg.sampling.temperature = 0.7f;
-  AssistedGenerator<test_model, uag::model_draft<counting_model>> sampled(target, sampled_draft, cfg);
-  std::size_t sampled_checked = 0;
-  sampled.on_step([&](const uag::step_record& r) { sampled_checked += r.checked_rows; });
-  sampled.begin_ids(prompt);
-  while (!sampled.done()) sampled.step();
-  EXPECT_EQ(sampled_checked, 0u);
+  EXPECT_EQ(run(0.7f).checked, 0u);
 }
 
 TEST(generator_test, identical_draft_model_is_fully_accepted) {
