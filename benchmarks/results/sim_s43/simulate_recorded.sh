@@ -2,15 +2,8 @@
 # Every recorded cell of sim_s26..sim_s36 that has its own acceptance table (18 cells: greedy ~100-1,500
 # tokens of the three pairs, and the five T = 0.7 cells), through one simulator with the given options.
 # One line per cell: cell, adaptive / best static, adaptive, best static, % of steps off; then the mean of
-# the ratios over the weak pair's cells and over the others, and the lowest.
+# the ratios over the weak pair's cells and over the others, and the lowest. (Since session 45 the loop
+# is sim_s45/simulate_all_recorded.sh's, narrowed to these cells.)
 #   usage: SIM=… SEEDS=40 benchmarks/results/sim_s43/simulate_recorded.sh "--noise 0.1 [--stalls P --drift SD]"
-cd "$(dirname "$0")/../../.." || exit 2
-sim=${SIM:-build/bin/simulate_controller}; flags=${1:---noise 0.1}
-[ -x "$sim" ] || { echo "simulate_recorded.sh: no simulator at $sim (SIM=…)" >&2; exit 2; }
-for c in $(git ls-files 'benchmarks/results/sim_s2[6-9]/*.costs.jsonl.xz' 'benchmarks/results/sim_s3*/*.costs.jsonl.xz'); do
-  b=${c%.costs.jsonl.xz}
-  [ -f "$b.table.jsonl.xz" ] || continue
-  row=$(FLAGS=$flags SIM=$sim SEEDS=${SEEDS:-40} benchmarks/sim_cell.sh "$b.table" "$b.costs") || exit 1
-  echo "$(basename "$(dirname "$b")")/$(basename "$b") $row"
-done | awk '{print; r = $2; if ($1 ~ /weak/) { w += r; nw++ } else { o += r; no++ }; if (min == "" || r < min) { min = r; at = $1 } }
-  END { printf "weak %d cells mean %.4f, others %d cells mean %.4f, lowest %.3f (%s)\n", nw, w / nw, no, o / no, min, at }'
+GLOBS="benchmarks/results/sim_s2[6-9]/*.costs.jsonl.xz benchmarks/results/sim_s3*/*.costs.jsonl.xz" \
+  exec "$(dirname "$0")/../sim_s45/simulate_all_recorded.sh" "$@"
