@@ -818,6 +818,32 @@ TEST(draft_test, runner_checks_its_own_choices_on_the_last_catch_up_rows) {
   EXPECT_EQ(runner.rows_checked(), k);
 }
 
+// A draft model that returns the wrong logits for a checked catch-up (one row too many, or a row too
+// narrow) gets the typed [uag.model.logits_shape], naming the rows the check expected, not a misread row.
+TEST(draft_test, runner_rejects_bad_logits_on_a_checked_catch_up) {
+  test_tokenizer tok;
+  for (const auto fault : {test_model::fault::wrong_rows, test_model::fault::wrong_cols}) {
+    test_model m(tok, {.seed = 6, .max_context = 64});
+    uag::draft_model_runner<test_model> runner(m, {});
+    token_vector ctx{2, 3, 4, 5};
+    runner.prefill(ctx);
+    for (int i = 0; i < 8; ++i) ctx.push_back(static_cast<uag::token_id>(2 + i % 5));
+    runner.sync(ctx);
+    m.set_fault(fault);
+    uag::draft_options opt;
+    opt.check_rows = 4;
+    token_vector out;
+    try {
+      runner.draft(1, opt, out, nullptr);
+      ADD_FAILURE() << "expected uag.model.logits_shape";
+    } catch (const uag::model_error& e) {
+      EXPECT_EQ(e.id(), "uag.model.logits_shape") << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected 5x"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(out.empty());
+  }
+}
+
 // While drafting is off, a probe tests one candidate: on a weak pair a coin that comes up 20-40% of the
 // time. The catch-up before it can check the draft on every token committed meanwhile
 // (note_catch_up_agreement): a controller switched off by a stretch the draft could not predict, whose

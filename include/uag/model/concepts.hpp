@@ -60,7 +60,9 @@ logits_view forward_last_rows(M& model, token_span ids, std::size_t n_rows) {
     return model.forward(ids, n_rows);
   } else {
     logits_view all = model.forward(ids);
-    if (n_rows >= all.rows) return all;
+    // A malformed result (not one row per id) goes back whole, for the caller's shape check to name:
+    // its last n_rows would be rows of the wrong positions.
+    if (n_rows >= all.rows || all.rows != ids.size()) return all;
     return {all.data + (all.rows - n_rows) * all.cols, n_rows, all.cols};
   }
 }
