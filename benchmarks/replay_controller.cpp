@@ -54,7 +54,9 @@ struct step {
   bool rejected;
   double draft_s, target_s, step_s;
   bool last_open;  // the run's controller took last candidates as possibly open (absent before session 20)
-  std::size_t checked, agreed;  // the catch-up's check of the draft's own choices (absent before session 45)
+  std::size_t checked;
+  double agreed;  // the catch-up's check of the draft's first candidate (absent before session 45;
+                  // a count of agreeing rows until session 46, an expected acceptance since)
 };
 
 step read_step(const nlohmann::json& j, const std::string& where) {
@@ -65,7 +67,7 @@ step read_step(const nlohmann::json& j, const std::string& where) {
             j.at("rejected").get<bool>(),        j.at("draft_s").get<double>(),
             j.at("target_s").get<double>(),      j.at("step_s").get<double>(),
             j.value("last_open", false),         j.value("checked", std::size_t{0}),
-            j.value("agreed", std::size_t{0})};
+            j.value("agreed", 0.0)};
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(where + ": not a `uag bench --trace` step (needs prompt, step, asked, proposed, "
                                      "accepted, next, rejected, draft_s, target_s, step_s; last_open a bool)");

@@ -215,6 +215,37 @@ TEST(bridge_test, identical_tokenizers_take_the_fast_path) {
   EXPECT_FALSE((TokenizerBridge<test_tokenizer, test_tokenizer>(t1, t2).same_tokenizer()));
 }
 
+// target_starts: for each of the draft context's last ids, the committed target id that starts where it
+// starts (a sampled catch-up's check weighs the draft's q there against the target's p of that id).
+// Committed "ab c abc" splits as target [ab][ ][c][ a][bc] and draft [a][b][ ][c][ ab][c].
+TEST(bridge_test, target_starts_pairs_draft_ids_with_the_target_ids_that_start_with_them) {
+  const piece_tokenizer target(with_specials({"a", "b", "c", " ", "ab", "bc", " a"}), false, 1);
+  const piece_tokenizer draft(with_specials({"a", "b", "c", " ", " ab"}), false, 2);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
+  const token_vector committed{0, target.id_of("ab"), target.id_of(" "), target.id_of("c"), target.id_of(" a"),
+                               target.id_of("bc")};
+  const token_span ctx = b.sync_draft(committed);
+  ASSERT_EQ(token_vector(ctx.begin(), ctx.end()),
+            (token_vector{0, draft.id_of("a"), draft.id_of("b"), draft.id_of(" "), draft.id_of("c"),
+                          draft.id_of(" ab"), draft.id_of("c")}));
+  // Nine asked of a context of seven: the first two are -1; BOS spells nothing; "b" and the last "c"
+  // start inside target tokens.
+  std::vector<std::ptrdiff_t> starts(9, 7);
+  b.target_starts(starts);
+  EXPECT_EQ(starts, (std::vector<std::ptrdiff_t>{-1, -1, -1, 1, -1, 2, 3, 4, -1}));
+  std::vector<std::ptrdiff_t> last(2, 7);
+  b.target_starts(last);
+  EXPECT_EQ(last, (std::vector<std::ptrdiff_t>{4, -1}));
+  // Identical tokenizers: each id is its own.
+  const piece_tokenizer copy(with_specials({"a", "b", "c", " ", "ab", "bc", " a"}), false, 1);
+  TokenizerBridge<piece_tokenizer, piece_tokenizer> same(target, copy);
+  ASSERT_TRUE(same.same_tokenizer());
+  same.sync_draft(committed);
+  std::vector<std::ptrdiff_t> own(8, 7);
+  same.target_starts(own);
+  EXPECT_EQ(own, (std::vector<std::ptrdiff_t>{-1, -1, 0, 1, 2, 3, 4, 5}));
+}
+
 TEST(bridge_test, invalid_config_is_rejected) {
   const piece_tokenizer a(with_specials({"a"}), false, 1);
   EXPECT_THROW((TokenizerBridge<piece_tokenizer, piece_tokenizer>(a, a, {.target_lookbehind = 0})), uag::config_error);
@@ -443,6 +474,15 @@ TEST(bridge_test, tli_maps_by_bytes_with_deterministic_duplicates) {
   EXPECT_EQ(tli.to_target(0), std::nullopt);                // BOS: special, never mapped
   EXPECT_EQ(tli.to_target(99), std::nullopt);
   EXPECT_EQ(tli.mask()[static_cast<std::size_t>(draft.id_of("z"))], 0);
+  // Back from target to draft: the draft id of a mapped target id; none for the lower " " twin, for a
+  // target id no draft id spells, or outside the vocabulary.
+  EXPECT_EQ(tli.to_draft(target.id_of("b")), draft.id_of("b"));
+  EXPECT_EQ(tli.to_draft(token_id{6}), draft.id_of(" "));
+  EXPECT_EQ(tli.to_draft(token_id{2}), std::nullopt);
+  EXPECT_EQ(tli.to_draft(1), token_id{1});
+  EXPECT_EQ(tli.to_draft(0), std::nullopt);
+  EXPECT_EQ(tli.to_draft(-1), std::nullopt);
+  EXPECT_EQ(tli.to_draft(99), std::nullopt);
 
   std::vector<float> p{0.05f, 0.1f, 0.2f, 0.3f, 0.15f, 0.1f, 0.1f};  // draft width 7
   const double inside = tli.restrict_probabilities(p);

@@ -818,6 +818,88 @@ TEST(draft_test, runner_checks_its_own_choices_on_the_last_catch_up_rows) {
   EXPECT_EQ(runner.rows_checked(), k);
 }
 
+// Sampled, a checked catch-up row scores min(1, q(id) / p) of the token the target committed after the
+// same text (draft_options::check_at): the chance that a draw from q would have been accepted there.
+// Scored against q rows of a fresh draft at each prefix. A row with no target token there, or no p, is
+// not checked; a token the draft cannot propose is checked and scores 0. The check leaves the draws alone.
+TEST(draft_test, runner_scores_a_sampled_catch_up_by_how_a_draw_from_q_would_fare) {
+  test_tokenizer tok;
+  const uag::sampling_config sampling{.temperature = 0.7f};
+  counting_model m(tok, {.seed = 6, .max_context = 128});
+  test_model ref_model(tok, {.seed = 6, .max_context = 128});
+  token_vector ctx;
+  for (int i = 0; i < 24; ++i) ctx.push_back(static_cast<uag::token_id>(2 + (i * 5) % 11));
+  const auto q_after = [&](std::size_t len) {  // q of the next id after ctx[0, len)
+    uag::draft_model_runner<test_model> r(ref_model, sampling);
+    r.sync(token_span(ctx).first(len));
+    uag::rng random(5);
+    uag::draft_options o;
+    o.sample = true;
+    o.random = &random;
+    token_vector one;
+    std::vector<float> q;
+    r.draft(1, o, one, &q);
+    return q;
+  };
+  // The points of the last six ids, from the sixth last on; two more in front are outside the check.
+  using uag::check_point;
+  const std::vector<check_point> at{{ctx[10], 0.5f},
+                                    {ctx[11], 0.5f},
+                                    {ctx[18], 0.5f},
+                                    {},
+                                    {check_point::unreachable, 0.2f},
+                                    {ctx[21], 1e-4f},
+                                    {7, 0.1f},
+                                    {ctx[23], 0.9f}};
+  constexpr std::size_t k = 6;
+  double expected = 0.0;
+  std::size_t checked = 0;
+  for (std::size_t back = k; back > 0; --back) {
+    const check_point c = at[at.size() - back];
+    if (c.id == check_point::unknown) continue;
+    ++checked;
+    if (c.id < 0) continue;
+    const std::vector<float> q = q_after(ctx.size() - back);
+    expected += std::min(1.0, static_cast<double>(q.at(static_cast<std::size_t>(c.id))) / c.p);
+  }
+  ASSERT_EQ(checked, 5u);
+  ASSERT_GT(expected, 0.3);
+  ASSERT_LT(expected, 3.7);  // neither all 0 nor all 1 (1e-4 scores 1; the unreachable one 0)
+  uag::draft_model_runner<counting_model> runner(m, sampling);
+  runner.prefill(token_span(ctx).first(10));
+  runner.sync(ctx);
+  uag::rng random(9), same(9);
+  uag::draft_options opt;
+  opt.sample = true;
+  opt.random = &random;
+  opt.check_rows = k;
+  opt.check_at = at;
+  token_vector out;
+  runner.draft(2, opt, out, nullptr);
+  EXPECT_EQ(runner.rows_checked(), checked);
+  EXPECT_NEAR(runner.rows_agreed(), expected, 1e-5);
+  // The drafted ids are those of a draft that checked nothing.
+  uag::draft_model_runner<test_model> reference(ref_model, sampling);
+  reference.sync(ctx);
+  uag::draft_options plain_opt;
+  plain_opt.sample = true;
+  plain_opt.random = &same;
+  token_vector plain;
+  reference.draft(2, plain_opt, plain, nullptr);
+  EXPECT_EQ(out, plain);
+  // Fewer points than rows asked: only the rows that have one are computed and checked.
+  const std::size_t rows = m.logit_rows();
+  ctx.insert(ctx.end(), {out[0], 3, 4, 5});  // the second drafted id rejected; three ids to catch up on
+  runner.sync(ctx);
+  const std::vector<check_point> one{{5, 0.25f}};
+  opt.check_rows = 2;
+  opt.check_at = one;
+  out.clear();
+  runner.draft(1, opt, out, nullptr);
+  EXPECT_EQ(runner.rows_checked(), checked + 1);
+  EXPECT_EQ(m.logit_rows() - rows, 2u);  // the checked row and the last
+}
+
 // A draft model that returns the wrong logits for a checked catch-up (one row too many, or a row too
 // narrow) gets the typed [uag.model.logits_shape], naming the rows the check expected, not a misread row.
 TEST(draft_test, runner_rejects_bad_logits_on_a_checked_catch_up) {
@@ -844,6 +926,19 @@ TEST(draft_test, runner_rejects_bad_logits_on_a_checked_catch_up) {
   }
 }
 
+// The adaptive controller asks a catch-up to check its draft, greedy or sampled (the draft weighs q
+// against the target's p there); a constant draft length has no use for the check.
+TEST(draft_test, only_the_adaptive_controller_asks_for_a_catch_up_check) {
+  for (const float temperature : {0.0f, 0.7f}) {
+    uag::generation_config cfg;
+    cfg.sampling.temperature = temperature;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    EXPECT_EQ(uag::draft_length_controller(cfg).catch_up_check_rows(), 16u) << temperature;
+    cfg.draft_policy = uag::draft_length_policy::constant;
+    EXPECT_EQ(uag::draft_length_controller(cfg).catch_up_check_rows(), 0u) << temperature;
+  }
+}
+
 // While drafting is off, a probe tests one candidate: on a weak pair a coin that comes up 20-40% of the
 // time. The catch-up before it can check the draft on every token committed meanwhile
 // (note_catch_up_agreement): a controller switched off by a stretch the draft could not predict, whose
@@ -851,7 +946,8 @@ TEST(draft_test, runner_rejects_bad_logits_on_a_checked_catch_up) {
 // (12 of 16), and stay off when they say it does not (2 of 16).
 TEST(draft_test, adaptive_controller_resumes_on_the_catch_ups_agreement) {
   auto step_time = [](std::size_t g) { return g == 0 ? 1.0 : 1.1 + 0.25 * static_cast<double>(g); };
-  for (const std::size_t agreed : {12u, 2u}) {
+  // A sampled check's score is fractional (a sum of min(1, q/p)): 11.6 of 16 counts as 12 does.
+  for (const double agreed : {12.0, 11.6, 2.0}) {
     SCOPED_TRACE(agreed);
     auto c = adaptive_controller(3, 12);
     std::size_t off_streak = 0, drafting_after = 0;
@@ -862,7 +958,7 @@ TEST(draft_test, adaptive_controller_resumes_on_the_catch_ups_agreement) {
       off_streak = g == 0 ? off_streak + 1 : 0;
       if (s >= 200) drafting_after += c.choice() > 0;
     }
-    if (agreed == 12)
+    if (agreed > 10.0)
       EXPECT_GT(drafting_after, 0u);
     else
       EXPECT_EQ(drafting_after, 0u);

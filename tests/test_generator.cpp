@@ -372,16 +372,18 @@ TEST(generator_test, draft_computes_logits_only_for_drafted_tokens) {
   EXPECT_EQ(token_vector(gen.output_ids().begin(), gen.output_ids().end()), run_baseline(target, prompt, cfg).ids);
 }
 
-// Greedy adaptive: a drafting step after target-only steps checks the draft on the ids it catches up
-// on (draft_length_controller::catch_up_check_rows), and those rows compute logits beyond the drafted
-// tokens' (and the candidate a confidence stop ends a step at). The draft is the target's twin, so its
-// own choice agrees with every committed id.
+// Adaptive: a drafting step after target-only steps checks the draft on the ids it catches up on
+// (draft_length_controller::catch_up_check_rows), and those rows compute logits beyond the drafted
+// tokens' (and the candidate a confidence stop ends a step at). The draft is the target's twin: greedy,
+// its own choice agrees with every committed id; sampled, its q is the p each id was drawn from, so every
+// checked row scores min(1, q/p) = 1.
 TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
   test_tokenizer tok;
   test_model target(tok, {.seed = 3});
   const token_vector prompt{0, 2, 3, 4, 2, 5, 6, 2, 3};
   struct run_result {
-    std::size_t checked = 0, agreed = 0, catch_ups = 0, stopped_short = 0, logit_rows = 0;
+    std::size_t checked = 0, catch_ups = 0, stopped_short = 0, logit_rows = 0, target_only = 0;
+    double agreed = 0.0;
     uag::generation_stats stats;
     token_vector ids;
   };
@@ -403,6 +405,7 @@ TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
       out.catch_ups += r.draft_caught_up && r.index > 0 ? 1 : 0;
       out.checked += r.checked_rows, out.agreed += r.agreed_rows;
       out.stopped_short += r.asked > 0 && r.proposed < r.asked ? 1 : 0;
+      out.target_only += r.asked == 0 ? 1 : 0;
     });
     gen.begin_ids(prompt);
     while (!gen.done()) gen.step();
@@ -414,7 +417,7 @@ TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
   const run_result greedy = run(0.0f);
   ASSERT_GT(greedy.catch_ups, 0u);  // the warm-up times γ = 0, the controller probes it now and then
   EXPECT_GT(greedy.checked, 0u);
-  EXPECT_EQ(greedy.agreed, greedy.checked);
+  EXPECT_EQ(greedy.agreed, static_cast<double>(greedy.checked));
   // Beyond the drafted and checked rows, only a step the confidence stop cut short computed one more row
   // (the candidate it stopped at); which steps do depends on the measured step times.
   EXPECT_GE(greedy.logit_rows, greedy.stats.drafted + greedy.checked);
@@ -423,8 +426,13 @@ TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
   base_cfg.max_new_tokens = 160;
   base_cfg.stop_at_eos = false;
   EXPECT_EQ(greedy.ids, run_baseline(target, prompt, base_cfg).ids);
-  // Sampled decoding checks nothing (a candidate's acceptance there is not the draft's argmax).
-  EXPECT_EQ(run(0.7f).checked, 0u);
+  // Sampled, only ids committed by target-only steps carry the p a row is weighed against, and the rows
+  // checked are theirs: at most one per target-only step.
+  const run_result sampled = run(0.7f);
+  ASSERT_GT(sampled.catch_ups, 0u);
+  EXPECT_GT(sampled.checked, 0u);
+  EXPECT_LE(sampled.checked, sampled.target_only);
+  EXPECT_NEAR(sampled.agreed, static_cast<double>(sampled.checked), 1e-4 * static_cast<double>(sampled.checked));
 }
 
 TEST(generator_test, identical_draft_model_is_fully_accepted) {

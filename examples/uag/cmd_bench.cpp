@@ -63,7 +63,9 @@ overhead.
   --trace OUT          write every step of every generation as JSON lines: run (baseline or a
                        configuration), prompt, step, asked/proposed/accepted/committed, the
                        controller's next length, the step's draft/target/total seconds, and
-                       checked/agreed: catch-up ids the draft's own choice was checked against
+                       checked/agreed: catch-up ids the draft's first candidate was checked on
+                       and the acceptance it scored (greedy: its choice agreed; T > 0 with a
+                       shared tokenizer: the sum of min(1, q/p))
   --svg OUT            draw speedup versus draft length and acceptance by draft position
   --acceptance-table OUT  (greedy) after the timed runs, for every prompt and every position of
                        the baseline's output, how many candidates the target accepts when the draft

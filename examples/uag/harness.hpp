@@ -149,7 +149,7 @@ inline void append_step_line(std::string& out, const std::string& quoted_run, st
       line, sizeof line,
       "{\"run\":%s,\"prompt\":%zu,\"step\":%zu,\"asked\":%zu,\"proposed\":%zu,\"accepted\":%zu,"
       "\"committed\":%zu,\"next\":%zu,\"rejected\":%s,\"catch_up\":%s,\"draft_s\":%.17g,"
-      "\"target_s\":%.17g,\"step_s\":%.17g,\"last_open\":%s,\"checked\":%zu,\"agreed\":%zu}\n",
+      "\"target_s\":%.17g,\"step_s\":%.17g,\"last_open\":%s,\"checked\":%zu,\"agreed\":%.9g}\n",
       quoted_run.c_str(), prompt, r.index, r.asked, r.proposed, r.accepted, r.committed, r.next_gamma,
       r.rejected ? "true" : "false", r.draft_caught_up ? "true" : "false", r.draft_seconds, r.target_seconds,
       r.step_seconds, r.last_open ? "true" : "false", r.checked_rows, r.agreed_rows);

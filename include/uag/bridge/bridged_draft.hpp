@@ -120,7 +120,8 @@ class bridged_draft {
     const std::size_t budget = text_mode ? std::max(want, std::min(room, want * cfg_.draft_budget_factor)) : want;
     runner_->sync(ctx);
     const std::size_t fed_before = runner_->tokens_fed();
-    const std::size_t checked = runner_->rows_checked(), agreed = runner_->rows_agreed();
+    const std::size_t checked = runner_->rows_checked();
+    const double agreed = runner_->rows_agreed();
     const std::size_t first = out.tokens.size();
 
     draft_options opt;
@@ -129,6 +130,10 @@ class bridged_draft {
     opt.random = req.random;
     opt.stop_ids = stop_ids_;
     opt.check_rows = req.check_rows;  // (the first draft() call catches up; later ones feed only drafts)
+    if (req.sample && req.check_rows > 0 && (tli_ || bridge_.same_tokenizer())) {
+      sampled_check_points(committed, req);
+      opt.check_at = check_;
+    }
     drafted_.clear();
     if (bridge_.same_tokenizer()) {
       opt.sample = req.sample;
@@ -235,6 +240,29 @@ class bridged_draft {
     allowed_limit_ = limit;
   }
 
+  // A sampled catch-up's check (draft_options::check_at): at each of the draft context's last
+  // req.check_rows ids, the committed target token that starts at the same text, if any, as the draft id
+  // whose q stands for it (TLI: the intersection's; outside it the draft cannot propose it).
+  void sampled_check_points(token_span committed, const draft_request& req) {
+    starts_.resize(req.check_rows);
+    bridge_.target_starts(starts_);
+    check_.clear();
+    const std::span<const float> p = req.check_p;
+    for (const std::ptrdiff_t j : starts_) {
+      const std::size_t back = j < 0 ? 0 : committed.size() - static_cast<std::size_t>(j);
+      const float pj = j >= 0 && back <= p.size() ? p[p.size() - back] : 0.0f;
+      if (!(pj > 0.0f)) {
+        check_.push_back({});
+        continue;
+      }
+      const token_id t = committed[static_cast<std::size_t>(j)];
+      token_id d = check_point::unreachable;
+      if (tli_) d = tli_->to_draft(t).value_or(check_point::unreachable);
+      else if (static_cast<std::size_t>(t) < model_->vocab_size()) d = t;
+      check_.push_back({d, pj});
+    }
+  }
+
   DraftModel* model_;
   const TargetTokenizer* target_tok_;
   bridged_draft_config cfg_;
@@ -248,6 +276,8 @@ class bridged_draft {
   std::size_t allowed_limit_ = 0;
   token_vector drafted_;                  // draft ids of this step (reused)
   std::vector<float> draft_q_;            // q rows in the draft's width (reused)
+  std::vector<std::ptrdiff_t> starts_;    // sampled_check_points(): target index per draft row
+  std::vector<check_point> check_;        // ... and what each row is checked on
 };
 
 }  // namespace uag

@@ -585,6 +585,30 @@ class TokenizerBridge {
     }
   }
 
+  /// @brief For each of the last out.size() ids of the draft context, the index among the committed
+  /// target ids of the one that starts where it starts (text both spell there), or -1: no target token
+  /// starts there (the tokenizations split the text differently), the draft id spells nothing, or the
+  /// context is shorter. Fast path: the index of the id itself. cost: O(out.size() + target ids passed).
+  void target_starts(std::span<std::ptrdiff_t> out) const noexcept {
+    const std::size_t n = same_ ? pass_.size() : d_.size(), k = std::min(out.size(), n);
+    std::fill(out.begin(), out.end() - static_cast<std::ptrdiff_t>(k), -1);
+    std::size_t j = t_.size();  // target ids [0, j) start at or before the draft id's start
+    for (std::size_t r = 1; r <= k; ++r) {
+      const std::size_t i = n - r;
+      std::ptrdiff_t& hit = out[out.size() - r];
+      if (same_) {
+        hit = static_cast<std::ptrdiff_t>(i);
+        continue;
+      }
+      hit = -1;
+      const std::int64_t s = d_.start_of(i);
+      if (d_.ends[i] == s) continue;
+      while (j > 0 && t_.start_of(j - 1) > s) --j;
+      // The target id at s that spells text (a special or a lone marker before it spells none).
+      if (j > 0 && t_.start_of(j - 1) == s && t_.ends[j - 1] > s) hit = static_cast<std::ptrdiff_t>(j - 1);
+    }
+  }
+
   /// @brief The committed target ids the bridge has seen (copy of the last sync_draft argument).
   token_span committed_target() const noexcept { return t_.ids; }
   /// @brief The committed target text as the bridge spells it.

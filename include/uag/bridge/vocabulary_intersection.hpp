@@ -66,14 +66,14 @@ class vocabulary_intersection {
     const auto de = draft.eos_id();
     if (te && de && static_cast<std::size_t>(*de) < draft_width_ && static_cast<std::size_t>(*te) < tv)
       to_target_[static_cast<std::size_t>(*de)] = *te;
-    std::vector<std::uint8_t> target_hit(tv, 0);
+    from_target_.assign(tv, -1);
     for (std::size_t k = 0; k < draft_width_; ++k) {
       if (to_target_[k] < 0) continue;
       mask_[k] = 1;
       mapped_.push_back(static_cast<token_id>(k));
-      target_hit[static_cast<std::size_t>(to_target_[k])] = 1;
+      token_id& back = from_target_[static_cast<std::size_t>(to_target_[k])];
+      if (back < 0) back = static_cast<token_id>(k), ++distinct_targets_;  // ascending: the lowest draft id
     }
-    distinct_targets_ = static_cast<std::size_t>(std::count(target_hit.begin(), target_hit.end(), 1));
   }
 
   /// @brief Number of draft ids in the intersection.
@@ -88,6 +88,14 @@ class vocabulary_intersection {
     if (draft_id < 0 || static_cast<std::size_t>(draft_id) >= to_target_.size() || to_target_[static_cast<std::size_t>(draft_id)] < 0)
       return std::nullopt;
     return to_target_[static_cast<std::size_t>(draft_id)];
+  }
+
+  /// @brief A draft id that maps to target id t (the lowest, where several do), if any.
+  std::optional<token_id> to_draft(token_id target_id) const noexcept {
+    if (target_id < 0 || static_cast<std::size_t>(target_id) >= from_target_.size() ||
+        from_target_[static_cast<std::size_t>(target_id)] < 0)
+      return std::nullopt;
+    return from_target_[static_cast<std::size_t>(target_id)];
   }
 
   /// @brief (draft width) 1 for draft ids in the intersection: the draft_options::allowed mask.
@@ -155,6 +163,7 @@ class vocabulary_intersection {
   std::size_t target_width_ = 0;
   std::size_t distinct_targets_ = 0;
   std::vector<token_id> to_target_;   // (draft width) target id or -1
+  std::vector<token_id> from_target_; // (target width) the lowest draft id mapping to it, or -1
   std::vector<std::uint8_t> mask_;    // (draft width) 1 = in the intersection
   token_vector mapped_;               // draft ids in the intersection
 };

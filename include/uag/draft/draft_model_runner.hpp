@@ -15,6 +15,17 @@
 
 namespace uag {
 
+/// @brief A sampled catch-up check at one row (draft_options::check_at): the target's token that followed
+/// the same text there, as the draft id whose probability stands for it, and the target's probability of
+/// it when it was committed.
+struct check_point {
+  static constexpr token_id unknown = -1;      // no target token starts where this row's text ends, or
+                                               // its p is unknown: the row is not checked
+  static constexpr token_id unreachable = -2;  // a target token the draft cannot propose (q = 0)
+  token_id id = unknown;
+  float p = 0.0f;
+};
+
 /// @brief Settings for one draft() call.
 struct draft_options {
   bool sample = false;                          // sample from q; false = argmax
@@ -24,8 +35,14 @@ struct draft_options {
   const std::vector<std::uint8_t>* allowed = nullptr;  // (draft vocab) 1 = may be drafted (TLI); null = all
   rng* random = nullptr;                        // required when sample
   std::size_t check_rows = 0;  // of the ids a catch-up feeds before the first drafted token, the last this
-                               // many are checked: was the draft's own choice (its argmax, masked as
-                               // drafting is) the id that follows? (rows_checked(), rows_agreed())
+                               // many are checked against the id that follows (rows_checked(),
+                               // rows_agreed()). Greedy: was it the draft's own choice (its argmax,
+                               // masked as drafting is)? Sampled: see check_at.
+  std::span<const check_point> check_at = {};  // sampled: for the rows predicting the context's last ids
+                               // (aligned with its end), what the target committed after the same text.
+                               // A row scores min(1, q(id) / p): the chance that a candidate drawn from q
+                               // would have been accepted there, unbiased because the committed token was
+                               // a draw from p (E_p[min(1, q/p)] = sum min(p, q)).
 };
 
 /// @brief How much of the text a draft model sees (a lean draft path: DESIGN.md §1).
@@ -145,7 +162,7 @@ class draft_model_runner {
     if (context_.empty() || n == 0) return 0;
     std::size_t drafted = 0;
     while (drafted < n) {
-      ensure_logits(drafted == 0 ? opt.check_rows : 0, opt.allowed);
+      ensure_logits(drafted == 0 ? &opt : nullptr);
       std::span<float> q(probs_);
       token_id t;
       float top;
@@ -173,33 +190,49 @@ class draft_model_runner {
 
   /// @brief Tokens the model has run since construction (for cost accounting).
   std::size_t tokens_fed() const noexcept { return fed_; }
-  /// @brief Catch-up rows checked since construction (draft_options::check_rows), and how many of them
-  /// the draft's own next-token choice agreed with the text: for greedy drafting, what its first
-  /// candidate would have scored there. Each checked row costs its logits (the output layer).
+  /// @brief Catch-up rows checked since construction (draft_options::check_rows), and the acceptance its
+  /// first candidate would have scored on them: greedy, the rows where its own choice agreed with the
+  /// text; sampled, the sum of min(1, q/p). Each checked row costs its logits (the output layer), and a
+  /// sampled one a softmax too.
   std::size_t rows_checked() const noexcept { return checked_; }
-  std::size_t rows_agreed() const noexcept { return agreed_; }
+  double rows_agreed() const noexcept { return agreed_; }
 
  private:
-  // Feeds every context id not yet in the cache and keeps the last row's logits. The `check` ids before
-  // the last get logits too, each compared with the id that follows it (rows_checked(), rows_agreed()).
-  void ensure_logits(std::size_t check = 0, const std::vector<std::uint8_t>* allowed = nullptr) {
+  // Feeds every context id not yet in the cache and keeps the last row's logits. With `check`, its
+  // check_rows ids before the last get logits too, each checked against the id that follows it
+  // (rows_checked(), rows_agreed()).
+  void ensure_logits(const draft_options* check = nullptr) {
     if (has_logits_) return;
     const std::size_t cached = model_->n_cached();
     token_span todo(context_.data() + cached, context_.size() - cached);
-    const std::size_t k = todo.empty() ? 0 : std::min(check, todo.size() - 1);
+    std::size_t k = todo.empty() || check == nullptr ? 0 : std::min(check->check_rows, todo.size() - 1);
+    if (check != nullptr && check->sample) k = std::min(k, check->check_at.size());  // sampled: p needed
     logits_view lv = forward_last_rows(*model_, todo, k + 1);
     if (lv.rows != k + 1 || lv.cols != vocab_)
       throw model_error("model.logits_shape", "draft model returned " + std::to_string(lv.rows) + "x" +
                                                   std::to_string(lv.cols) + " logits, expected " +
                                                   std::to_string(k + 1) + "x" + std::to_string(vocab_));
-    for (std::size_t j = 0; j < k; ++j) {
-      const std::span<const float> row(lv.data + j * vocab_, vocab_);
-      agreed_ += processor_.argmax(row, nullptr, allowed) == todo[todo.size() - k + j] ? 1 : 0;
-    }
-    checked_ += k;
+    for (std::size_t j = 0; j < k; ++j) check_row(std::span<const float>(lv.data + j * vocab_, vocab_),
+                                                   todo[todo.size() - k + j], k - j, *check);
     std::copy(lv.data + k * vocab_, lv.data + (k + 1) * vocab_, last_logits_.begin());
     fed_ += todo.size();
     has_logits_ = true;
+  }
+
+  // Row `row` predicted `next`, the context's `back`-th id from its end.
+  void check_row(std::span<const float> row, token_id next, std::size_t back, const draft_options& opt) {
+    if (!opt.sample) {
+      agreed_ += processor_.argmax(row, nullptr, opt.allowed) == next ? 1.0 : 0.0;
+      ++checked_;
+      return;
+    }
+    const check_point at = opt.check_at[opt.check_at.size() - back];
+    if (at.id == check_point::unknown || !(at.p > 0.0f)) return;  // nothing to weigh q against
+    ++checked_;
+    if (at.id < 0 || static_cast<std::size_t>(at.id) >= vocab_) return;  // unreachable: q = 0
+    float top = processor_.probabilities(row, nullptr, probs_);
+    if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, probs_);
+    if (top > 0.0f) agreed_ += std::min(1.0, static_cast<double>(probs_[static_cast<std::size_t>(at.id)]) / at.p);
   }
 
   float restrict_to(const std::vector<std::uint8_t>& allowed, std::span<float> q) {
@@ -228,8 +261,24 @@ class draft_model_runner {
   std::vector<float> probs_;        // (vocab) q for the next token
   bool has_logits_ = false;
   std::size_t fed_ = 0;
-  std::size_t checked_ = 0, agreed_ = 0;
+  std::size_t checked_ = 0;
+  double agreed_ = 0.0;
 };
+
+/// @brief The sampled check points of a draft whose ids are the target's: for the last k committed ids,
+/// the id itself (unreachable past the draft's width) and its p (draft_request::check_p, aligned with the
+/// end of committed; unknown where it is shorter or 0).
+inline void same_vocabulary_check_points(token_span committed, std::span<const float> p, std::size_t k,
+                                         std::size_t draft_width, std::vector<check_point>& out) {
+  out.clear();
+  k = std::min(k, committed.size());
+  for (std::size_t back = k; back > 0; --back) {
+    const token_id id = committed[committed.size() - back];
+    const float pi = back <= p.size() ? p[p.size() - back] : 0.0f;
+    if (!(pi > 0.0f)) out.push_back({});
+    else out.push_back({static_cast<std::size_t>(id) < draft_width ? id : check_point::unreachable, pi});
+  }
+}
 
 /// @brief (Re)builds `runner` over `model` when it is empty or the sampling settings that shape q have
 /// changed since `built_for` (a rebuilt runner starts from an empty cache). Shared by the draft sources.

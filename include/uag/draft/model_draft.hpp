@@ -46,8 +46,13 @@ class model_draft {
     opt.random = req.random;
     opt.allowed = allowed_.empty() ? nullptr : &allowed_;
     opt.check_rows = req.check_rows;
+    if (req.sample && req.check_rows > 0) {  // the draft's ids are the target's
+      same_vocabulary_check_points(committed, req.check_p, req.check_rows, model_->vocab_size(), check_);
+      opt.check_at = check_;
+    }
     const std::size_t before = runner_->tokens_fed();
-    const std::size_t checked = runner_->rows_checked(), agreed = runner_->rows_agreed();
+    const std::size_t checked = runner_->rows_checked();
+    const double agreed = runner_->rows_agreed();
     runner_->draft(n, opt, out.tokens, req.want_q ? &draft_q_ : nullptr);
     if (req.want_q) {
       // Re-lay q rows from the draft's width to the target's (padding ids carry no mass).
@@ -78,6 +83,7 @@ class model_draft {
   std::optional<draft_model_runner<Model>> runner_;
   sampling_config runner_cfg_;
   std::vector<std::uint8_t> allowed_;  // (draft vocab) ids the target can hold, when the draft's is wider
+  std::vector<check_point> check_;     // a sampled catch-up's check (draft_options::check_at)
   std::vector<float> draft_q_;         // q rows in the draft's width
 };
 

@@ -106,6 +106,10 @@ class AssistedGenerator {
     ids_.clear();
     ids_.reserve(prompt.size() + cfg_.max_new_tokens + cfg_.max_draft_tokens + 1);
     ids_.assign(prompt.begin(), prompt.end());
+    if (!cfg_.sampling.greedy()) {
+      ids_p_.reserve(ids_.capacity());
+      ids_p_.assign(prompt.size(), 0.0f);
+    }
     presence_.clear();
     for (token_id t : prompt) presence_.push(t);
     random_.reseed(cfg_.sampling.seed);
@@ -195,6 +199,14 @@ class AssistedGenerator {
       req.sampling = &cfg_.sampling;
       req.random = &random_;
       req.check_rows = catch_up ? controller_.catch_up_check_rows() : 0;
+      if (req.sample) {
+        // Only the ids of target-only steps carry p: check those (a row without p would cost its logits
+        // for nothing).
+        std::size_t known = 0;
+        while (known < req.check_rows && known < ids_p_.size() && ids_p_[ids_p_.size() - 1 - known] > 0.0f) ++known;
+        req.check_rows = known;
+        req.check_p = ids_p_;
+      }
       draft_->propose(token_span(ids_), req, proposal_);
       controller_.note_catch_up_agreement(proposal_.checked_rows, proposal_.agreed_rows);
       draft_s = seconds_since(t0);
@@ -240,8 +252,12 @@ class AssistedGenerator {
     } else if (v.accepted < m) {
       target_->truncate(n + v.accepted);
     }
+    // Sampled, a target-only step knows p of the id it commits (probs_ holds its row): the draft's
+    // catch-up weighs its own q there (draft_request::check_p).
+    const float p_next = m == 0 && !cfg_.sampling.greedy() ? probs_[static_cast<std::size_t>(v.next)] : 0.0f;
     std::size_t committed = 0;
-    for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed) commit(i < v.accepted ? cands[i] : v.next);
+    for (std::size_t i = 0; i <= v.accepted && !done_; ++i, ++committed)
+      commit(i < v.accepted ? cands[i] : v.next, i < v.accepted ? 0.0f : p_next);
     const double step_s = seconds_since(t_step);
     if (!first)  // the first step's length was not the controller's choice
       controller_.update(m, v.accepted, v.rejected, m ? draft_s / static_cast<double>(m) : 0.0, target_s,
@@ -369,8 +385,10 @@ class AssistedGenerator {
     return verify_exact_match(rows, cands, processor_, presence_, random_, probs_);
   }
 
-  void commit(token_id t) {
+  // p: the target's probability of t where the step sampled it from one row alone (0 = unknown).
+  void commit(token_id t, float p = 0.0f) {
     ids_.push_back(t);
+    if (!cfg_.sampling.greedy()) ids_p_.push_back(p);
     presence_.push(t);
     ++stats_.new_tokens;
     chunk_.clear();
@@ -416,6 +434,7 @@ class AssistedGenerator {
   text_callback on_text_;
   step_callback on_step_;
   token_vector ids_;                 // prompt + committed output
+  std::vector<float> ids_p_;         // sampled: the target's p of each id in ids_ where known (commit())
   token_vector batch_;               // (1 + γ) ids of one target pass
   draft_proposal proposal_;
   std::vector<float> probs_;         // (vocab) p of one row

@@ -164,16 +164,20 @@ class draft_length_controller {
     }
   }
 
-  /// @brief What the draft's catch-up saw (greedy only): over the last `rows` committed tokens it caught up
-  /// on, its own next-token choice agreed with the text `agreed` times. A probe from "off" tests one
-  /// candidate (a coin that comes up 20-40% of the time on a weak pair); the catch-up before it reads the
-  /// draft on every token committed while drafting was off, so it prices the first candidate on many
-  /// positions for the cost of their logits. Counted at the next update(), after a probe's decay.
-  /// Greedy adaptive only (elsewhere 0: a sampled candidate's acceptance is not the draft's argmax).
-  std::size_t catch_up_check_rows() const noexcept { return stop_unsure_ ? kCatchUpCheckRows : 0; }
-  void note_catch_up_agreement(std::size_t rows, std::size_t agreed) noexcept {
+  /// @brief What the draft's catch-up saw: over the last `rows` committed tokens it caught up on, the
+  /// acceptance its first candidate would have scored (`agreed`, 0..rows: greedy, the rows where its own
+  /// choice agreed with the text; sampled, the sum of min(1, q/p) of the ids that followed,
+  /// draft_options::check_p). A probe from "off" tests one candidate (a coin that comes up 20-40% of the
+  /// time on a weak pair); the catch-up before it reads the draft on every token committed while
+  /// drafting was off, so it prices the first candidate on many positions for the cost of their logits
+  /// (and, sampled, their softmax). Counted at the next update(), after a probe's decay. Adaptive only.
+  std::size_t catch_up_check_rows() const noexcept {
+    return policy_ == draft_length_policy::adaptive ? kCatchUpCheckRows : 0;
+  }
+  void note_catch_up_agreement(std::size_t rows, double agreed) noexcept {
     if (policy_ != draft_length_policy::adaptive || rows == 0) return;
-    checked_rows_ += static_cast<double>(rows), checked_agreed_ += static_cast<double>(std::min(agreed, rows));
+    const double n = static_cast<double>(rows);
+    checked_rows_ += n, checked_agreed_ += agreed > 0.0 ? std::min(agreed, n) : 0.0;  // (NaN: 0)
   }
   /// @brief A free hint that the text has become predictable (e.g. the last committed tokens repeat an
   /// earlier n-gram): while drafting is off, the next step probes a draft after about half the back-off

@@ -3,6 +3,7 @@
 /// the target's tokenizer, a draft model behind a TokenizerBridge, or a model-free n-gram lookup.
 #include <concepts>
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "uag/core/types.hpp"
@@ -22,7 +23,10 @@ struct draft_request {
   const sampling_config* sampling = nullptr;  // processors the draft applies to form q (never null)
   rng* random = nullptr;                  // the generator's stream, for sampled drafting (never null)
   std::size_t check_rows = 0;             // a draft model catching up on text committed without it: check
-                                          // its own next-token choice on the last this many ids (greedy)
+                                          // its first candidate on the last this many ids
+                                          // (draft_options::check_rows)
+  std::span<const float> check_p = {};    // sample: the target's probability of each committed id, aligned
+                                          // with the end of committed (0 = unknown; draft_options::check_p)
 };
 
 /// @brief What a draft source returns. Buffers are reused between steps: clear(), then fill.
@@ -32,8 +36,9 @@ struct draft_proposal {
   bool has_q = false;             // true when q is exact in target space (same vocab, or TLI)
   std::size_t draft_tokens = 0;   // tokens the draft model decoded for this proposal (for the cost ratio c)
   double bridge_seconds = 0.0;    // part of the propose() wall time spent translating between vocabularies
-  std::size_t checked_rows = 0;   // draft_request::check_rows: ids checked, and how many the draft's own
-  std::size_t agreed_rows = 0;    // choice agreed with (in the draft's tokens; 0 when it did not catch up)
+  std::size_t checked_rows = 0;   // draft_request::check_rows: ids checked, and the acceptance the draft's
+  double agreed_rows = 0.0;       // first candidate would have scored on them (greedy: rows where its own
+                                  // choice agreed; in the draft's tokens; 0 when it did not catch up)
 
   void clear() noexcept {
     tokens.clear();
@@ -41,7 +46,8 @@ struct draft_proposal {
     has_q = false;
     draft_tokens = 0;
     bridge_seconds = 0.0;
-    checked_rows = agreed_rows = 0;
+    checked_rows = 0;
+    agreed_rows = 0.0;
   }
 };
 

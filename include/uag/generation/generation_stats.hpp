@@ -33,8 +33,9 @@ struct step_record {
                                  // prompt, or the tokens of the target-only steps just before)
   bool last_open = false;        // the controller takes a step's last candidate as possibly open (a text
                                  // bridge: draft_length_controller::set_last_candidate_open)
-  std::size_t checked_rows = 0;  // catch-up ids whose next id the draft's own choice was checked against
-  std::size_t agreed_rows = 0;   // ... and agreed with (draft_length_controller::note_catch_up_agreement)
+  std::size_t checked_rows = 0;  // catch-up ids whose next id the draft's first candidate was checked on
+  double agreed_rows = 0.0;      // ... and the acceptance it scored there (greedy: rows where the draft's
+                                 // choice agreed; draft_length_controller::note_catch_up_agreement)
   double draft_seconds = 0, target_seconds = 0, step_seconds = 0;  // draft includes its bridge; target
                                                                    // includes a recheck pass
 };
