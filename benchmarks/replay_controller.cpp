@@ -61,12 +61,18 @@ struct step {
 
 step read_step(const nlohmann::json& j, const std::string& where) {
   try {
-    return {j.at("prompt").get<std::size_t>(),   j.at("step").get<std::size_t>(),
-            j.at("asked").get<std::size_t>(),    j.at("proposed").get<std::size_t>(),
-            j.at("accepted").get<std::size_t>(), j.at("next").get<std::size_t>(),
-            j.at("rejected").get<bool>(),        j.at("draft_s").get<double>(),
-            j.at("target_s").get<double>(),      j.at("step_s").get<double>(),
-            j.value("last_open", false),         j.value("checked", std::size_t{0}),
+    return {j.at("prompt").get<std::size_t>(),
+            j.at("step").get<std::size_t>(),
+            j.at("asked").get<std::size_t>(),
+            j.at("proposed").get<std::size_t>(),
+            j.at("accepted").get<std::size_t>(),
+            j.at("next").get<std::size_t>(),
+            j.at("rejected").get<bool>(),
+            j.at("draft_s").get<double>(),
+            j.at("target_s").get<double>(),
+            j.at("step_s").get<double>(),
+            j.value("last_open", false),
+            j.value("checked", std::size_t{0}),
             j.value("agreed", 0.0)};
   } catch (const nlohmann::json::exception&) {
     throw std::runtime_error(where + ": not a `uag bench --trace` step (needs prompt, step, asked, proposed, "

@@ -222,8 +222,8 @@ TEST(bridge_test, target_starts_pairs_draft_ids_with_the_target_ids_that_start_w
   const piece_tokenizer target(with_specials({"a", "b", "c", " ", "ab", "bc", " a"}), false, 1);
   const piece_tokenizer draft(with_specials({"a", "b", "c", " ", " ab"}), false, 2);
   TokenizerBridge<piece_tokenizer, piece_tokenizer> b(target, draft);
-  const token_vector committed{0, target.id_of("ab"), target.id_of(" "), target.id_of("c"), target.id_of(" a"),
-                               target.id_of("bc")};
+  const token_vector committed{
+      0, target.id_of("ab"), target.id_of(" "), target.id_of("c"), target.id_of(" a"), target.id_of("bc")};
   const token_span ctx = b.sync_draft(committed);
   ASSERT_EQ(token_vector(ctx.begin(), ctx.end()),
             (token_vector{0, draft.id_of("a"), draft.id_of("b"), draft.id_of(" "), draft.id_of("c"),

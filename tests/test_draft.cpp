@@ -843,14 +843,9 @@ TEST(draft_test, runner_scores_a_sampled_catch_up_by_how_a_draw_from_q_would_far
   };
   // The points of the last six ids, from the sixth last on; two more in front are outside the check.
   using uag::check_point;
-  const std::vector<check_point> at{{ctx[10], 0.5f},
-                                    {ctx[11], 0.5f},
-                                    {ctx[18], 0.5f},
-                                    {},
-                                    {check_point::unreachable, 0.2f},
-                                    {ctx[21], 1e-4f},
-                                    {7, 0.1f},
-                                    {ctx[23], 0.9f}};
+  const std::vector<check_point> at{
+      {ctx[10], 0.5f},  {ctx[11], 0.5f}, {ctx[18], 0.5f}, {}, {check_point::unreachable, 0.2f},
+      {ctx[21], 1e-4f}, {7, 0.1f},       {ctx[23], 0.9f}};
   constexpr std::size_t k = 6;
   double expected = 0.0;
   std::size_t checked = 0;

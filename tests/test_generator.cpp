@@ -432,7 +432,8 @@ TEST(generator_test, adaptive_catch_up_checks_the_draft_on_what_it_missed) {
   ASSERT_GT(sampled.catch_ups, 0u);
   EXPECT_GT(sampled.checked, 0u);
   EXPECT_LE(sampled.checked, sampled.target_only);
-  EXPECT_NEAR(sampled.agreed, static_cast<double>(sampled.checked), 1e-4 * static_cast<double>(sampled.checked));
+  EXPECT_NEAR(sampled.agreed, static_cast<double>(sampled.checked),
+              1e-4 * static_cast<double>(sampled.checked));
 }
 
 TEST(generator_test, identical_draft_model_is_fully_accepted) {

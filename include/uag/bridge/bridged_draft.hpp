@@ -257,8 +257,10 @@ class bridged_draft {
       }
       const token_id t = committed[static_cast<std::size_t>(j)];
       token_id d = check_point::unreachable;
-      if (tli_) d = tli_->to_draft(t).value_or(check_point::unreachable);
-      else if (static_cast<std::size_t>(t) < model_->vocab_size()) d = t;
+      if (tli_)
+        d = tli_->to_draft(t).value_or(check_point::unreachable);
+      else if (static_cast<std::size_t>(t) < model_->vocab_size())
+        d = t;
       check_.push_back({d, pj});
     }
   }

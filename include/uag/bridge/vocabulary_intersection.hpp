@@ -163,7 +163,7 @@ class vocabulary_intersection {
   std::size_t target_width_ = 0;
   std::size_t distinct_targets_ = 0;
   std::vector<token_id> to_target_;   // (draft width) target id or -1
-  std::vector<token_id> from_target_; // (target width) the lowest draft id mapping to it, or -1
+  std::vector<token_id> from_target_;  // (target width) the lowest draft id mapping to it, or -1
   std::vector<std::uint8_t> mask_;    // (draft width) 1 = in the intersection
   token_vector mapped_;               // draft ids in the intersection
 };

@@ -38,11 +38,11 @@ struct draft_options {
                                // many are checked against the id that follows (rows_checked(),
                                // rows_agreed()). Greedy: was it the draft's own choice (its argmax,
                                // masked as drafting is)? Sampled: see check_at.
-  std::span<const check_point> check_at = {};  // sampled: for the rows predicting the context's last ids
-                               // (aligned with its end), what the target committed after the same text.
-                               // A row scores min(1, q(id) / p): the chance that a candidate drawn from q
-                               // would have been accepted there, unbiased because the committed token was
-                               // a draw from p (E_p[min(1, q/p)] = sum min(p, q)).
+  // Sampled: for the rows predicting the context's last ids (aligned with its end), what the target
+  // committed after the same text. A row scores min(1, q(id) / p): the chance that a candidate drawn from
+  // q would have been accepted there, unbiased because the committed token was a draw from p
+  // (E_p[min(1, q/p)] = sum min(p, q)).
+  std::span<const check_point> check_at = {};
 };
 
 /// @brief How much of the text a draft model sees (a lean draft path: DESIGN.md §1).
@@ -212,8 +212,9 @@ class draft_model_runner {
       throw model_error("model.logits_shape", "draft model returned " + std::to_string(lv.rows) + "x" +
                                                   std::to_string(lv.cols) + " logits, expected " +
                                                   std::to_string(k + 1) + "x" + std::to_string(vocab_));
-    for (std::size_t j = 0; j < k; ++j) check_row(std::span<const float>(lv.data + j * vocab_, vocab_),
-                                                   todo[todo.size() - k + j], k - j, *check);
+    for (std::size_t j = 0; j < k; ++j)
+      check_row(std::span<const float>(lv.data + j * vocab_, vocab_), todo[todo.size() - k + j], k - j,
+                *check);
     std::copy(lv.data + k * vocab_, lv.data + (k + 1) * vocab_, last_logits_.begin());
     fed_ += todo.size();
     has_logits_ = true;
@@ -232,7 +233,8 @@ class draft_model_runner {
     if (at.id < 0 || static_cast<std::size_t>(at.id) >= vocab_) return;  // unreachable: q = 0
     float top = processor_.probabilities(row, nullptr, probs_);
     if (opt.allowed != nullptr) top = restrict_to(*opt.allowed, probs_);
-    if (top > 0.0f) agreed_ += std::min(1.0, static_cast<double>(probs_[static_cast<std::size_t>(at.id)]) / at.p);
+    if (top > 0.0f)
+      agreed_ += std::min(1.0, static_cast<double>(probs_[static_cast<std::size_t>(at.id)]) / at.p);
   }
 
   float restrict_to(const std::vector<std::uint8_t>& allowed, std::span<float> q) {
@@ -275,8 +277,10 @@ inline void same_vocabulary_check_points(token_span committed, std::span<const f
   for (std::size_t back = k; back > 0; --back) {
     const token_id id = committed[committed.size() - back];
     const float pi = back <= p.size() ? p[p.size() - back] : 0.0f;
-    if (!(pi > 0.0f)) out.push_back({});
-    else out.push_back({static_cast<std::size_t>(id) < draft_width ? id : check_point::unreachable, pi});
+    if (!(pi > 0.0f))
+      out.push_back({});
+    else
+      out.push_back({static_cast<std::size_t>(id) < draft_width ? id : check_point::unreachable, pi});
   }
 }
 

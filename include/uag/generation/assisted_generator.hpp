@@ -203,7 +203,8 @@ class AssistedGenerator {
         // Only the ids of target-only steps carry p: check those (a row without p would cost its logits
         // for nothing).
         std::size_t known = 0;
-        while (known < req.check_rows && known < ids_p_.size() && ids_p_[ids_p_.size() - 1 - known] > 0.0f) ++known;
+        while (known < req.check_rows && known < ids_p_.size() && ids_p_[ids_p_.size() - 1 - known] > 0.0f)
+          ++known;
         req.check_rows = known;
         req.check_p = ids_p_;
       }

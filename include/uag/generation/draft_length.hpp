@@ -167,7 +167,7 @@ class draft_length_controller {
   /// @brief What the draft's catch-up saw: over the last `rows` committed tokens it caught up on, the
   /// acceptance its first candidate would have scored (`agreed`, 0..rows: greedy, the rows where its own
   /// choice agreed with the text; sampled, the sum of min(1, q/p) of the ids that followed,
-  /// draft_options::check_p). A probe from "off" tests one candidate (a coin that comes up 20-40% of the
+  /// draft_request::check_p). A probe from "off" tests one candidate (a coin that comes up 20-40% of the
   /// time on a weak pair); the catch-up before it reads the draft on every token committed while
   /// drafting was off, so it prices the first candidate on many positions for the cost of their logits
   /// (and, sampled, their softmax). Counted at the next update(), after a probe's decay. Adaptive only.

@@ -26,7 +26,8 @@ struct draft_request {
                                           // its first candidate on the last this many ids
                                           // (draft_options::check_rows)
   std::span<const float> check_p = {};    // sample: the target's probability of each committed id, aligned
-                                          // with the end of committed (0 = unknown; draft_options::check_p)
+                                          // with the end of committed (0 = unknown): what a sampled check
+                                          // weighs the draft's q against (draft_options::check_at)
 };
 
 /// @brief What a draft source returns. Buffers are reused between steps: clear(), then fill.
