@@ -1455,17 +1455,24 @@ TEST_F(cli_test, bench_json_scripts_compute_their_figures_and_name_bad_inputs) {
   }
 
   // matrix/ab_pooled.py (ab_runs.sh's A/B files): binary x_a over two runs, adaptive 1.0 and 1.21 (geomean
-  // 1.1; end to end 1.0 and 1.0), g1 1.2 twice, g2 0.9 twice: 0.917 of g1.
-  auto ab_cell = [](double g1, double g2, double adaptive, double e2e) {
-    return json{{"configs", json::array({{{"name", "g1"}, {"speedup", g1}}, {{"name", "g2"}, {"speedup", g2}},
-                                         {{"name", "adaptive"}, {"speedup", adaptive}, {"speedup_end_to_end", e2e}}})}};
+  // 1.1; end to end 1.0 and 1.0; drafting on 50% and 30% of its steps), g1 1.2 twice, g2 0.9 twice: 0.917
+  // of g1. A file without the drafting share (older uag bench) leaves it out.
+  auto ab_cell = [](double g1, double g2, double adaptive, double e2e, double share) {
+    json a{{"name", "adaptive"}, {"speedup", adaptive}, {"speedup_end_to_end", e2e}};
+    if (share >= 0.0) a["drafting_share"] = share;
+    return json{{"configs", json::array({{{"name", "g1"}, {"speedup", g1}}, {{"name", "g2"}, {"speedup", g2}}, a})}};
   };
   const fs::path ab = root_ / "scripts" / "ab";
-  write(ab / "json" / "x_a_weak_c_100_run1.json", ab_cell(1.2, 0.9, 1.0, 1.0));
-  write(ab / "json" / "x_a_weak_c_100_run2.json", ab_cell(1.2, 0.9, 1.21, 1.0));
+  write(ab / "json" / "x_a_weak_c_100_run1.json", ab_cell(1.2, 0.9, 1.0, 1.0, 0.5));
+  write(ab / "json" / "x_a_weak_c_100_run2.json", ab_cell(1.2, 0.9, 1.21, 1.0, 0.3));
+  write(ab / "json" / "x_b_weak_c_100_run1.json", ab_cell(1.2, 0.9, 1.0, 1.0, -1.0));
   r = script("matrix/ab_pooled.py", ab.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("weak c_100      x_a runs 2: adaptive 1.100x (e2e 1.000x), g1 1.200x, g2 0.900x, adaptive / best static 0.917"),
+  EXPECT_NE(r.out.find("weak c_100      x_a runs 2: adaptive 1.100x (e2e 1.000x), g1 1.200x, g2 0.900x, adaptive / "
+                       "best static 0.917, drafting 0.40\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weak c_100      x_b runs 1: adaptive 1.000x (e2e 1.000x), g1 1.200x, g2 0.900x, adaptive / "
+                       "best static 0.833\n"),
             std::string::npos) << r.out;
   const fs::path ab_bad = root_ / "scripts" / "ab_bad", ab_name = root_ / "scripts" / "ab_name";
   write(ab_bad / "json" / "x_weak_c_100_run1.json", {{"a", 1}});

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Pools benchmarks/matrix/ab_runs.sh's JSON files (DIR/json/<binary>_<label>_<cell>_run<n>.json; unpack a
 json.tar.xz first): per cell and binary, each configuration's geometric mean speedup over the runs, adaptive's
-end to end, and adaptive against the best pooled static length.
+end to end, adaptive against the best pooled static length, and the share of adaptive's steps that drafted (mean
+over the runs).
 usage: ab_pooled.py DIR [LABEL]   (LABEL: weak by default)"""
 import glob, json, math, os, re, sys
 
@@ -36,5 +37,7 @@ for cell in cells:
         e2e = gm([r["adaptive"]["speedup_end_to_end"] for r in rs])
         best = max(sp[n] for n in static) if static else float("nan")
         parts = ", ".join(f"{n} {sp[n]:.3f}x" for n in static)
+        shares = [r["adaptive"].get("drafting_share") for r in rs]  # of adaptive's steps (absent in old files)
+        share = "" if None in shares else f", drafting {sum(shares) / len(shares):.2f}"
         print(f"{label} {cell:10s} {b:{width}s} runs {len(rs)}: adaptive {sp['adaptive']:.3f}x (e2e {e2e:.3f}x), "
-              f"{parts}, adaptive / best static {sp['adaptive'] / best:.3f}")
+              f"{parts}, adaptive / best static {sp['adaptive'] / best:.3f}{share}")

@@ -242,7 +242,8 @@ class bridged_draft {
 
   // A sampled catch-up's check (draft_options::check_at): at each of the draft context's last
   // req.check_rows ids, the committed target token that starts at the same text, if any, as the draft id
-  // whose q stands for it (TLI: the intersection's; outside it the draft cannot propose it).
+  // whose q stands for it (TLI: the intersection's; outside it the draft cannot propose it; where several
+  // draft ids spell it, a byte-fallback twin, the lowest's q alone: a score that errs low).
   void sampled_check_points(token_span committed, const draft_request& req) {
     starts_.resize(req.check_rows);
     bridge_.target_starts(starts_);
