@@ -688,6 +688,49 @@ TEST(bridge_test, tli_speculative_sampling_matches_target_distribution) {
               drafted);
 }
 
+// A sampled catch-up's check through the bridge (bridged_draft::sampled_check_points): over TLI between
+// two tokenizers that are the same by content but not by identity (no fingerprints: the bridge re-encodes
+// the text), and over the fast path. Drafted by the target's twin, a row paired with the right target
+// token scores min(1, q/p) = 1 but where the re-encoded draft ids differ from the target's ("ab" for
+// "a" "b": the twin then sees another context); paired with the wrong one (an off-by-one in the
+// alignment or in p) it scores q of another token. A draft with other weights scores clearly less.
+TEST(bridge_test, sampled_catch_up_check_pairs_draft_rows_with_the_targets_tokens) {
+  const test_tokenizer ttok(3), dtok(3);
+  test_model target(ttok, {.seed = 77, .sharpness = 2.5f, .eos_bias = -50.0f});
+  const auto mean_score = [&](std::uint64_t draft_seed, bool tli) {
+    test_model draft_model(tli ? dtok : ttok, {.seed = draft_seed, .sharpness = 2.5f, .eos_bias = -50.0f});
+    uag::bridged_draft<test_model, test_tokenizer> draft(
+        draft_model, ttok, {.mode = tli ? uag::bridge_mode::tli : uag::bridge_mode::text});
+    EXPECT_EQ(draft.intersection() != nullptr, tli);
+    uag::generation_config cfg;
+    cfg.max_new_tokens = 400;
+    cfg.stop_at_eos = false;
+    cfg.draft_policy = uag::draft_length_policy::adaptive;
+    cfg.sampling.temperature = 0.7f;
+    uag::AssistedGenerator<test_model, uag::bridged_draft<test_model, test_tokenizer>> gen(target, draft,
+                                                                                           cfg);
+    std::size_t checked = 0;
+    double agreed = 0.0;
+    gen.on_step([&](const uag::step_record& r) { checked += r.checked_rows, agreed += r.agreed_rows; });
+    // Catch-ups come where the controller timed target-only steps (the warm-up, probes): how many a
+    // generation has depends on the measured step times, so generations run until 40 rows are checked.
+    for (std::uint64_t seed = 0; seed < 100 && checked < 40; ++seed) {
+      gen.set_seed(seed);
+      gen.begin_ids(token_vector{0, 2});
+      while (!gen.done()) gen.step();
+    }
+    EXPECT_GE(checked, 40u) << "draft seed " << draft_seed << (tli ? " tli" : " fast path");
+    return checked ? agreed / static_cast<double>(checked) : 0.0;
+  };
+  const double twin_tli = mean_score(77, true), twin_fast = mean_score(77, false),
+               other = mean_score(78, true);
+  std::printf("[bridge] sampled check: twin TLI %.3f, twin fast path %.3f, other draft TLI %.3f a row\n",
+              twin_tli, twin_fast, other);
+  EXPECT_NEAR(twin_fast, 1.0, 1e-4);
+  EXPECT_GT(twin_tli, 0.8);
+  EXPECT_LT(other, twin_tli - 0.2);
+}
+
 // ---- the six real tokenizers ----
 #if UAG_TEST_HAVE_HF
 namespace {
