@@ -240,11 +240,15 @@ class bridged_draft {
     allowed_limit_ = limit;
   }
 
-  // A sampled catch-up's check (draft_options::check_at): at each of the draft context's last
-  // req.check_rows ids, the committed target token that starts at the same text, if any, as the draft id
-  // whose q stands for it (TLI: the intersection's; outside it the draft cannot propose it; where several
-  // draft ids spell it, a byte-fallback twin, the lowest's q alone: a score that errs low).
+  // A sampled catch-up's check (draft_options::check_at). Same tokenizer: the committed ids themselves.
+  // TLI: at each of the draft context's last req.check_rows ids, the committed target token that starts
+  // at the same text, if any, as the intersection's draft id for it (outside it the draft cannot propose
+  // it; where several draft ids spell it, a byte-fallback twin, the lowest's q alone: a score that errs low).
   void sampled_check_points(token_span committed, const draft_request& req) {
+    if (bridge_.same_tokenizer()) {
+      same_vocabulary_check_points(committed, req.check_p, req.check_rows, model_->vocab_size(), check_);
+      return;
+    }
     starts_.resize(req.check_rows);
     bridge_.target_starts(starts_);
     check_.clear();
@@ -257,12 +261,7 @@ class bridged_draft {
         continue;
       }
       const token_id t = committed[static_cast<std::size_t>(j)];
-      token_id d = check_point::unreachable;
-      if (tli_)
-        d = tli_->to_draft(t).value_or(check_point::unreachable);
-      else if (static_cast<std::size_t>(t) < model_->vocab_size())
-        d = t;
-      check_.push_back({d, pj});
+      check_.push_back({tli_->to_draft(t).value_or(check_point::unreachable), pj});
     }
   }
 
