@@ -578,6 +578,7 @@ class draft_length_controller {
       if (++since_probe_ >= probe_gap_) start_probe();
       return;
     }
+    if (longer_on_luck(best)) best = best_;
     if (best_ == 0) probe_gap_ = kMinProbeGap, probe_hits_ = 0;  // drafting is back
     gamma_ = best_ = best;
     ++drafting_steps_, ++drafting_run_;
@@ -631,6 +632,20 @@ class draft_length_controller {
   bool priced_by_asks(std::size_t g) const noexcept { return floors(g) && ask_weight_[g] > 0.0; }
   /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
   bool measured(std::size_t g) const noexcept { return step_time_[g] > 0.0 || priced_by_asks(g); }
+  /// On a weak pair (first_rate() < kWeakRate), whether a move of the choice to the longer drafting length
+  /// g rests on a lucky timing: the lower envelope of a length timed only by the periodic probes drops
+  /// 30% of the way at one fast sample and climbs back at 5% a sample, so the longer length that wins the
+  /// ranking is the one whose envelope is lowest by chance (the winner's curse). A move up then needs the
+  /// lengths' levels (symmetric running values at a common load, track_load()) to agree. Weak pair,
+  /// Python ~100, simulated under load: the choice was γ = 2 on a quarter of the drafting steps where g2
+  /// made 1.04x and g1 1.13x, with γ = 2 priced at 0.92 of its true cost and γ = 1 at 1.02. Weak pairs
+  /// only: a good pair climbs to its long drafts through these moves, and there the envelope's speed pays
+  /// (the same test on every pair cost the 151k pair's short prompts 2%).
+  bool longer_on_luck(std::size_t g) const noexcept {
+    if (best_ == 0 || g <= best_ || first_rate() >= kWeakRate) return false;
+    if (level_[g] <= 0.0 || level_[best_] <= 0.0) return false;
+    return expected_tokens(g) / level_[g] < expected_tokens(best_) / level_[best_];
+  }
   /// Whether γ's timing is past its first, possibly transient, samples: of the steps γ takes now. Where
   /// the stop may trim γ and the choice is in its range, those are γ's trimmed steps; while the choice is
   /// below kStopFromLength, a step of γ (a +1 probe) is untrimmed. Counted as trimmed steps alone, those
