@@ -7,7 +7,7 @@
 // and hard stretches, prompt-to-prompt changes) in seconds, where a matrix cell moves ±5% run to run.
 //
 //   simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--stalls P] [--seeds N] [--per-prompt]
-//                       [--open-last]
+//                       [--per-seed] [--open-last]
 //
 // Costs: a step asking for γ takes the median step time of the trace's static run gγ (the baseline's
 // for γ = 0; lengths the trace lacks lie on the line through the two measured nearest, and are marked
@@ -28,6 +28,9 @@
 // 1 over that step's true cost at the moment (the recording's median times the load now; 1 = right), the
 // first candidate's acceptance it expected against the table's at that position; and its stops (drafting on,
 // then off by choice) counted by the lead it then predicted for target-only.
+// With --per-seed, how adaptive / best static spreads from seed to seed: a seed plays one `uag bench` run of
+// the cell (its prompts, one controller carried through them), so the spread is what the controller's own
+// path adds to a run's figure, before the machine adds its swings.
 // The controller is fed what the generator feeds it (uag/generation/assisted_generator.hpp).
 #include <algorithm>
 #include <cmath>
@@ -53,6 +56,7 @@ struct options {
   double drift = 0.0, drift_ms = 50.0;
   std::size_t seeds = 1;
   bool per_prompt = false;
+  bool per_seed = false;   // each seed is one run of the cell: how far adaptive / best static spreads
   bool open_last = false;  // the pair's drafts come through a text bridge (set_last_candidate_open)
   std::optional<std::size_t> show;  // print the adaptive steps of this prompt (first seed)
   bool diagnose = false;
@@ -60,7 +64,7 @@ struct options {
 
 const uag_tools::tool_usage usage{
     "simulate_controller TABLE.jsonl TRACE.jsonl [--noise SD] [--stalls P] [--drift SD] [--drift-ms MS]\n"
-    "  [--seeds N] [--per-prompt] [--show PROMPT] [--diagnose]\n"
+    "  [--seeds N] [--per-prompt] [--per-seed] [--show PROMPT] [--diagnose]\n"
     "  [--open-last]  (a text-bridged pair: its last candidates may be open pieces of longer target tokens)"};
 
 options parse(int argc, char** argv) {
@@ -72,6 +76,8 @@ options parse(int argc, char** argv) {
     else if (a == "--drift-ms") o.drift_ms = usage.amount(a, value());
     else if (a == "--seeds") o.seeds = usage.count(a, value());
     else if (a == "--per-prompt") o.per_prompt = true;
+    else if (a == "--per-seed")
+      o.per_seed = true;
     else if (a == "--open-last") o.open_last = true;
     else if (a == "--show") o.show = usage.count(a, value());
     else if (a == "--diagnose")
@@ -345,6 +351,7 @@ int simulate(const options& o) {
   std::vector<double> log_sum(lengths + 2, 0.0);
   double off = 0.0, steps = 0.0, asked = 0.0;
   std::vector<std::vector<double>> per_prompt(table.size(), std::vector<double>(lengths + 2, 0.0));
+  std::vector<std::vector<double>> per_seed(o.seeds, std::vector<double>(lengths + 2, 0.0));  // log sums
   diagnosis diag;
   for (std::size_t seed = 1; seed <= o.seeds; ++seed) {
     uag::generation_config cfg;
@@ -364,6 +371,7 @@ int simulate(const options& o) {
         const outcome x = g <= lengths ? run(g, nullptr) : run(0, &c);
         const double speedup = base.time / x.time;
         log_sum[g] += std::log(speedup);
+        per_seed[seed - 1][g] += std::log(speedup);
         per_prompt[p][g] += speedup / static_cast<double>(o.seeds);
         if (g > lengths) off += x.off, steps += x.steps, asked += x.asked;
       }
@@ -390,6 +398,21 @@ int simulate(const options& o) {
   std::printf("\nadaptive %.3fx = %.3f of best static (g%zu %.3fx); off on %.1f%% of steps, mean γ %.2f\n", adaptive,
               adaptive / rate(best), best, rate(best), 100.0 * off / steps, asked / steps);
   if (o.diagnose) diag.print();
+  if (o.per_seed) {
+    // A seed is what one `uag bench` run of the cell would see without the machine's own swings: the same
+    // prompts, one controller carried through them. Judged against the static length best over all seeds.
+    std::vector<double> ratios;
+    for (const auto& ls : per_seed)
+      ratios.push_back(std::exp((ls[lengths + 1] - ls[best]) / static_cast<double>(table.size())));
+    std::sort(ratios.begin(), ratios.end());
+    const auto below = static_cast<std::size_t>(
+        std::count_if(ratios.begin(), ratios.end(), [](double r) { return r < 0.97; }));
+    std::printf(
+        "per seed, adaptive / g%zu: lowest %.3f, 10th percentile %.3f, median %.3f, highest %.3f; below 0.97 "
+        "in %zu of %zu\n",
+        best, ratios.front(), ratios[ratios.size() / 10], ratios[ratios.size() / 2], ratios.back(), below,
+        ratios.size());
+  }
   if (o.per_prompt)
     for (std::size_t p = 0; p < table.size(); ++p) {
       std::size_t b = best;

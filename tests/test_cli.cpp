@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -915,6 +916,26 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(sim_run(files).out.find("diagnosis"), std::string::npos);  // only when asked
+  // --per-seed: how adaptive / best static spreads over seeds (each one run of the cell). Without noise every
+  // seed replays the same steps (one value four times); with noise they differ.
+  const auto per_seed = [&](const std::string& noise) {
+    const auto out = sim_run(files + " --seeds 4 --per-seed" + noise);
+    EXPECT_EQ(out.code, 0) << out.out;
+    const auto at = out.out.find("per seed, adaptive / g2: lowest ");
+    std::vector<double> v;
+    if (at == std::string::npos) return v;
+    EXPECT_NE(out.out.find(" of 4\n", at), std::string::npos) << out.out;
+    for (const char* key : {"lowest ", "percentile ", "median ", "highest "})
+      v.push_back(std::stod(out.out.substr(out.out.find(key, at) + std::strlen(key))));
+    return v;
+  };
+  const std::vector<double> steady = per_seed(""), noisy = per_seed(" --noise 0.3");
+  ASSERT_EQ(steady.size(), 4u) << "no per-seed line";
+  ASSERT_EQ(noisy.size(), 4u) << "no per-seed line";
+  EXPECT_EQ(steady.front(), steady.back());
+  EXPECT_GE(steady.front(), 0.9);
+  EXPECT_LT(noisy.front(), noisy.back());
+  EXPECT_EQ(sim_run(files).out.find("per seed"), std::string::npos);  // only when asked
   // Descheduled steps (--stalls): the run says so, and g1 moves off its steady speedup the same way.
   r = sim_run(files + " --stalls 0.3");
   ASSERT_EQ(r.code, 0) << r.out;
