@@ -27,7 +27,9 @@
 // truth, split by whether drafting was on or off at the step: the price it put on a step of γ = 0 and of γ =
 // 1 over that step's true cost at the moment (the recording's median times the load now; 1 = right), the
 // first candidate's acceptance it expected against the table's at that position; and its stops (drafting on,
-// then off by choice) counted by the lead it then predicted for target-only.
+// then off by choice) counted by the lead it then predicted for target-only; and, over the steps whose
+// choice was γ = 2, the prices of γ = 1 and 2 and the second candidate's worth it expected against the truth
+// (a length timed by probes alone is chosen when its envelope reads low by chance: session 47).
 // With --per-seed, how adaptive / best static spreads from seed to seed: a seed plays one `uag bench` run of
 // the cell (its prompts, one controller carried through them), so the spread is what the controller's own
 // path adds to a run's figure, before the machine adds its swings.
@@ -237,6 +239,9 @@ struct diagnosis {
   static constexpr double kLeads[] = {1.02, 1.04, 1.06, 1.10, 1.15};  // upper bounds of the stop bins
   double log_price0[2] = {}, log_price1[2] = {}, expected_first[2] = {}, true_first[2] = {}, steps[2] = {};
   double stops[std::size(kLeads) + 1] = {};
+  // Steps whose choice was γ = 2: the prices of γ = 1 and γ = 2 over their true costs, and the second
+  // candidate's expected contribution (E(2) - E(1)) against the table's (both first candidates right).
+  double log_price1_at2 = 0, log_price2_at2 = 0, expected_second = 0, true_second = 0, steps_at2 = 0;
 
   void step(const uag::draft_length_controller& c, double true0, double true1, bool first_ok) {
     const double p0 = c.predicted_step_seconds(0), p1 = c.predicted_step_seconds(1);
@@ -245,6 +250,13 @@ struct diagnosis {
     log_price0[off] += std::log(p0 / true0), log_price1[off] += std::log(p1 / true1);
     expected_first[off] += c.expected_tokens_per_step(1) - 1.0, true_first[off] += first_ok;
     steps[off] += 1.0;
+  }
+  void step_at_two(const uag::draft_length_controller& c, double true1, double true2, bool second_ok) {
+    const double p1 = c.predicted_step_seconds(1), p2 = c.predicted_step_seconds(2);
+    if (c.choice() != 2 || p1 <= 0.0 || p2 <= 0.0) return;
+    log_price1_at2 += std::log(p1 / true1), log_price2_at2 += std::log(p2 / true2);
+    expected_second += c.expected_tokens_per_step(2) - c.expected_tokens_per_step(1), true_second += second_ok;
+    steps_at2 += 1.0;
   }
   // The lead is the controller's own: its best drafting rate against γ = 0's, as it ranks them.
   void stop(const uag::draft_length_controller& c, std::size_t lengths) {
@@ -267,6 +279,12 @@ struct diagnosis {
     for (std::size_t b = 0; b < std::size(kLeads); ++b)
       std::printf(" below %.2f: %.0f,", kLeads[b], stops[b]);
     std::printf(" more: %.0f\n", stops[std::size(kLeads)]);
+    if (steps_at2 > 0.0)
+      std::printf(
+          "diagnosis, choice γ = 2 (%.0f steps): price of γ = 1 %.3f, of γ = 2 %.3f of their cost; second "
+          "candidate expected %.3f, true %.3f\n",
+          steps_at2, std::exp(log_price1_at2 / steps_at2), std::exp(log_price2_at2 / steps_at2),
+          expected_second / steps_at2, true_second / steps_at2);
   }
 };
 
@@ -301,6 +319,7 @@ outcome generate(const prompt_table& t, const costs& cost, std::size_t fixed, ua
     const double draft_s = g ? cost.draft_per_token * static_cast<double>(prop) : 0.0;
     const std::size_t choice_before = c && diag ? c->choice() : 0;
     if (c && diag) diag->step(*c, cost.at(0) * now, cost.at(1) * now, t.accepted[row][0] > 0);
+    if (c && diag && t.lengths >= 2) diag->step_at_two(*c, cost.at(1) * now, cost.at(2) * now, t.accepted[row][1] >= 2);
     if (c && g > 0 && off_streak >= 1 && c->catch_up_check_rows() > 0) {
       // The catch-up's check (note_catch_up_agreement), as the generator runs it after target-only steps:
       // the draft's first candidate at each row committed while it sat out, which the table holds (over a

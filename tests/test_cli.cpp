@@ -841,6 +841,29 @@ TEST_F(cli_test, simulate_controller_climbs_on_a_recorded_cold_first_prompt) {
   EXPECT_GE(simulate_recorded_cell(sim, "sim_s26/bundled_python_100", "--noise 0.1"), 0.96);
 }
 
+// A weak pair's choice must not climb to γ = 2 on a lucky timing (draft_length.hpp: longer_on_luck), on the
+// weak Python ~100 recording (sim_s28: g1 1.13x, g2 1.04x) under a loaded machine's noise, 20 seeds: 0.965
+// of g1 before (the choice γ = 2 on a quarter of the drafting steps, priced at 0.92 of its cost), 0.976 now.
+// --diagnose prints those prices for the steps whose choice was γ = 2.
+TEST_F(cli_test, simulate_controller_keeps_a_weak_pairs_choice_off_lucky_lengths) {
+  const fs::path sim = fs::path(UAG_BINARY_DIR) / "bin" / "simulate_controller";
+  if (!fs::exists(sim)) GTEST_SKIP() << "built with UAG_BUILD_BENCHMARKS=OFF";
+  const std::string loaded = "--noise 0.1 --stalls 0.05 --drift 0.15";
+  EXPECT_GE(simulate_recorded_cell(sim, "sim_s28/weak_python_100", loaded), 0.97);
+  const fs::path dir = fs::path(scratch_dir()) / "recorded" / "weak_python_100";  // unpacked above
+  const auto r = run_command(sim.string() + " " + (dir / "table").string() + " " + (dir / "costs").string() + " " +
+                             loaded + " --seeds 2 --diagnose");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto at = r.out.find("diagnosis, choice γ = 2 (");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const auto price = r.out.find("price of γ = 1 ", at);
+  ASSERT_NE(price, std::string::npos) << r.out;
+  const double p1 = std::stod(r.out.substr(price + std::strlen("price of γ = 1 ")));
+  EXPECT_GT(p1, 0.5) << r.out;
+  EXPECT_LT(p1, 2.0) << r.out;
+  EXPECT_NE(r.out.find("second candidate expected 0.", at), std::string::npos) << r.out;
+}
+
 // The adaptive controller coming back after a hard stretch, on two recorded cells under a loaded
 // machine's noise (--stalls 0.05 --drift 0.15, 20 seeds): the weak pair's C ~100 (sim_s27: γ = 1 pays
 // 1.07x, its first candidate right ~30% of the time) and the 151k target's C ~500 (sim_s20: γ = 4 pays
@@ -912,6 +935,7 @@ TEST_F(cli_test, simulate_controller_prices_policies_on_an_acceptance_table) {
   EXPECT_NE(r.out.find("diagnosis, drafting on ("), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("of their cost; first candidate expected 0.9"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(", true 1.000\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("diagnosis, choice γ = 2"), std::string::npos) << r.out;  // never the choice here
   EXPECT_NE(r.out.find("below 1.02: 0, below 1.04: 0, below 1.06: 0, below 1.10: 0, below 1.15: 0, more: 0"),
             std::string::npos)
       << r.out;
