@@ -419,7 +419,8 @@ int simulate(const options& o) {
   if (o.diagnose) diag.print();
   if (o.per_seed) {
     // A seed is what one `uag bench` run of the cell would see without the machine's own swings: the same
-    // prompts, one controller carried through them. Judged against the static length best over all seeds.
+    // prompts, one controller carried through them. Judged against that seed's run of the static length
+    // best over all seeds.
     std::vector<double> ratios;
     for (const auto& ls : per_seed)
       ratios.push_back(std::exp((ls[lengths + 1] - ls[best]) / static_cast<double>(table.size())));

@@ -39,7 +39,9 @@ inline double expected_tokens_per_pass(double alpha, std::size_t gamma) noexcept
 /// last-candidate rate, and the choice stayed short or off where γ = 3-5 paid 1.3-2x.
 /// S(γ) is the measured wall time of a step that asked for γ tokens, made nondecreasing in γ (a
 /// least-squares line through the measured lengths stands in for the others); only measured lengths
-/// compete. Where the confidence stop may cut a step short, its time is kept under the candidates it
+/// compete; on a weak pair a move to a longer one also needs their levels (symmetric running values) to
+/// agree, since a length timed by probes alone wins on a lucky sample (longer_on_luck). Where the
+/// confidence stop may cut a step short, its time is kept under the candidates it
 /// proposed and S(γ) is the time of a step proposing what γ's steps propose on average (ask_time), the
 /// same count that E(γ) uses. Leviathan's bound assumes a target pass costs the same for any number of rows;
 /// on a CPU it does not (verifying k rows is compute-bound past a few), so S is measured, not modelled. γ = 0
