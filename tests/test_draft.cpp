@@ -679,6 +679,42 @@ TEST(draft_test, adaptive_controller_does_not_lengthen_a_weak_pairs_draft_on_a_l
   EXPECT_LE(longer, 0.06);     // before: 0.160
 }
 
+// A weak pair opens the next text at γ = 1, not at the longer draft an easy stretch at the end of the
+// last one took it to (weak pair, C ~500: three prompts opened with 25-50 steps of γ = 2 whose second
+// candidate was never right). A good pair keeps its choice across restart().
+TEST(draft_test, adaptive_controller_opens_a_weak_pairs_next_text_at_one_token) {
+  const double cost[] = {1.0, 1.17, 1.37, 1.57, 1.77, 1.97, 2.17, 2.37, 2.57, 2.77, 2.97, 3.17, 3.37};
+  auto run = [&](uag::draft_length_controller& c, uag::rng& r, int steps, double first, double next) {
+    for (int s = 0; s < steps; ++s) {
+      const std::size_t g = c.next();
+      std::size_t acc = 0;
+      while (acc < g && r.uniform() < (acc == 0 ? first : next)) ++acc;
+      const double t = cost[g] * (0.95 + 0.1 * r.uniform()), gd = static_cast<double>(g);
+      c.update(g, acc, acc < g, g ? 0.1 * t / gd : 0.0, g ? 0.9 * t : t, t, g);
+    }
+  };
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    // Weak: a long record of a third of first candidates right, then an easy stretch.
+    auto weak = adaptive_controller(5, 12);
+    uag::rng r(seed);
+    run(weak, r, 1500, 0.33, 0.45);
+    run(weak, r, 60, 0.95, 0.95);
+    ASSERT_GE(weak.choice(), 2u) << "seed " << seed;  // the easy stretch took it past one token
+    weak.restart();
+    EXPECT_EQ(weak.next(), 1u) << "seed " << seed;
+    EXPECT_EQ(weak.choice(), 1u) << "seed " << seed;
+    // Good: the same stretch on a pair whose record is good keeps its length.
+    auto good = adaptive_controller(5, 12);
+    uag::rng q(seed);
+    run(good, q, 600, 0.8, 0.8);
+    run(good, q, 60, 0.95, 0.95);
+    const std::size_t before = good.choice();
+    ASSERT_GE(before, 2u);
+    good.restart();
+    EXPECT_EQ(good.choice(), before) << "seed " << seed;
+  }
+}
+
 // Exploration has a price: a probe of a neighbouring length costs that length's deficit. Settled at
 // γ = 1 on the 151k pair's costs (acceptance 0.56: γ = 1 pays 1.24x, γ = 0 is 19% behind, γ = 2 5%),
 // the controller must not keep timing target-only every 16th step: a settled neighbour that clearly

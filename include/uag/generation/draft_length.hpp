@@ -142,6 +142,15 @@ class draft_length_controller {
     scale_survival(kCarryOver);
     last_factor_ = last_factor();
     steps_ = 0;
+    // A weak pair starts the next text at γ = 1 (where it settles), not at the longer draft a good
+    // stretch at the end of the last one took it to: the curve that chose it is now a third of its weight
+    // and has to be outweighed by the new text's misses first. Weak pair, C ~500 (session 47, `uag bench
+    // --trace`): three prompts opened with 25-50 steps of γ = 2 whose second candidate was never right
+    // (0.80-0.84x where g1 made 0.97-1.21x). Simulated, 31 recorded cells, quiet / loaded: weak 1.0229 ->
+    // 1.0232 / 1.0160 -> 1.0168, others 1.0031 -> 1.0035 / 0.9866 (the simulator's controller climbs less
+    // on real timings' luck, so it rarely ends a prompt past γ = 1). Only once warmed up: a fresh
+    // controller's record is empty, not weak.
+    if (warmed_up_ && best_ > 1 && first_rate() < kWeakRate) gamma_ = best_ = 1;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
   }
 
