@@ -103,6 +103,14 @@ static std::size_t geometric_accepts(uag::rng& r, double alpha, std::size_t g) {
   return acc;
 }
 
+// The same with the first candidate accepted at `first` and every later one, once reached, at `next`
+// (a weak pair: its first candidate a coin, a right one often followed by another).
+static std::size_t two_rate_accepts(uag::rng& r, double first, double next, std::size_t g) {
+  std::size_t acc = 0;
+  while (acc < g && r.uniform() < (acc == 0 ? first : next)) ++acc;
+  return acc;
+}
+
 TEST(draft_test, adaptive_controller_picks_the_gamma_that_maximises_the_bound) {
   for (double alpha : {0.3, 0.6, 0.8, 0.95})
     for (double cost : {0.01, 0.1, 0.3}) {
@@ -657,8 +665,7 @@ TEST(draft_test, adaptive_controller_does_not_lengthen_a_weak_pairs_draft_on_a_l
       c.restart();
       for (int made = 0; made < 256;) {
         const std::size_t g = std::min<std::size_t>(c.next(), 255 - made);
-        std::size_t acc = 0;
-        while (acc < g && r.uniform() < (acc == 0 ? kFirst : kNext)) ++acc;
+        const std::size_t acc = two_rate_accepts(r, kFirst, kNext, g);
         // ±10% log-normal (Box-Muller), one step in twenty descheduled
         const double u1 = std::max(1e-12, r.uniform()), u2 = r.uniform();
         double load = std::exp(0.1 * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
@@ -687,8 +694,7 @@ TEST(draft_test, adaptive_controller_opens_a_weak_pairs_next_text_at_one_token) 
   auto run = [&](uag::draft_length_controller& c, uag::rng& r, int steps, double first, double next) {
     for (int s = 0; s < steps; ++s) {
       const std::size_t g = c.next();
-      std::size_t acc = 0;
-      while (acc < g && r.uniform() < (acc == 0 ? first : next)) ++acc;
+      const std::size_t acc = two_rate_accepts(r, first, next, g);
       const double t = cost[g] * (0.95 + 0.1 * r.uniform()), gd = static_cast<double>(g);
       c.update(g, acc, acc < g, g ? 0.1 * t / gd : 0.0, g ? 0.9 * t : t, t, g);
     }

@@ -148,9 +148,8 @@ class draft_length_controller {
     // --trace`): three prompts opened with 25-50 steps of γ = 2 whose second candidate was never right
     // (0.80-0.84x where g1 made 0.97-1.21x). Simulated, 31 recorded cells, quiet / loaded: weak 1.0229 ->
     // 1.0232 / 1.0160 -> 1.0168, others 1.0031 -> 1.0035 / 0.9866 (the simulator's controller climbs less
-    // on real timings' luck, so it rarely ends a prompt past γ = 1). Only once warmed up: a fresh
-    // controller's record is empty, not weak.
-    if (warmed_up_ && best_ > 1 && first_rate() < kWeakRate) gamma_ = best_ = 1;
+    // on real timings' luck, so it rarely ends a prompt past γ = 1).
+    if (best_ > 1 && weak_record()) gamma_ = best_ = 1;
     off_streak_ = gamma_ == 0 ? 2 : 0;  // the generator prepares the draft on the prompt only when on
   }
 
@@ -634,7 +633,7 @@ class draft_length_controller {
 
   /// Whether a step asking for γ would be one the confidence stop may trim, were γ the choice.
   bool floors(std::size_t g) const noexcept {
-    return stop_unsure_ && warmed_up_ && g >= kStopFromLength && first_rate() >= kWeakRate;
+    return stop_unsure_ && warmed_up_ && g >= kStopFromLength && !weak_record();
   }
   /// Whether a step asking for γ now is one the confidence stop may trim (min_confidence()'s rule: the
   /// choice is in the stop's range too).
@@ -643,7 +642,7 @@ class draft_length_controller {
   bool priced_by_asks(std::size_t g) const noexcept { return floors(g) && ask_weight_[g] > 0.0; }
   /// Whether steps of γ have a record that prices it: a time under γ, or steps the stop may trim.
   bool measured(std::size_t g) const noexcept { return step_time_[g] > 0.0 || priced_by_asks(g); }
-  /// On a weak pair (first_rate() < kWeakRate), whether a move of the choice to the longer drafting length
+  /// On a weak pair (weak_record()), whether a move of the choice to the longer drafting length
   /// g rests on a lucky timing: the lower envelope of a length timed only by the periodic probes drops
   /// 30% of the way at one fast sample and climbs back at 5% a sample, so the longer length that wins the
   /// ranking is the one whose envelope is lowest by chance (the winner's curse). A move up then needs the
@@ -653,7 +652,7 @@ class draft_length_controller {
   /// only: a good pair climbs to its long drafts through these moves, and there the envelope's speed pays
   /// (the same test on every pair cost the 151k pair's short prompts 2%).
   bool longer_on_luck(std::size_t g) const noexcept {
-    if (best_ == 0 || g <= best_ || first_rate() >= kWeakRate) return false;
+    if (best_ == 0 || g <= best_ || !weak_record()) return false;
     if (level_[g] <= 0.0 || level_[best_] <= 0.0) return false;
     return expected_tokens(g) / level_[g] < expected_tokens(best_) / level_[best_];
   }
@@ -838,6 +837,9 @@ class draft_length_controller {
   /// came, inner or last: pair_survived_[0] weighs a last candidate's success by the last-candidate
   /// factor, which could lift a weak pair's rate. Candidate 0 is never trimmed.
   double first_rate() const noexcept { return pair_reached_[0] > 0.0 ? first_ok_ / pair_reached_[0] : 0.0; }
+  /// Whether the pair's record says it is weak: its first candidate right less than kWeakRate of the time.
+  /// Only once warmed up: before that the record is empty or a few steps old, not weak.
+  bool weak_record() const noexcept { return warmed_up_ && first_rate() < kWeakRate; }
 
   /// A target-only step's time: its own timing, capped by the draft-free part of recent drafting steps.
   double zero_time() const noexcept {
